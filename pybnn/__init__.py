@@ -1,0 +1,12 @@
+"""pybnn: inference for binarized neural networks on small machines.
+
+Weights and activations are +-1 stored as one bit; a multiply-accumulate is
+XOR plus popcount. See README.md and docs/.
+"""
+from ._core import FormatError
+from .bits import bgemm, kernel_info, pack_bits, unpack_bits, _warn_unknown_features
+
+__version__ = "0.1.0"
+__all__ = ["FormatError", "bgemm", "kernel_info", "pack_bits", "unpack_bits", "__version__"]
+
+_warn_unknown_features()

@@ -1,0 +1,175 @@
+# cython: boundscheck=False, wraparound=False
+"""Thin wrappers over the C library (src/bnn.h).
+
+Each wrapper checks dtypes, shapes and contiguity before any C call, releases
+the GIL while C runs, and turns a C status into a Python exception in one
+place (`_check`)."""
+import numpy as np
+
+cimport numpy as cnp
+from libc.stdint cimport int8_t, int32_t, uint64_t
+
+cnp.import_array()
+
+cdef extern from "bnn.h" nogil:
+    ctypedef enum bnn_status:
+        BNN_OK
+        BNN_ERR_ARGUMENT
+        BNN_ERR_NOMEM
+        BNN_ERR_FORMAT
+        BNN_ERR_IO
+        BNN_ERR_SHAPE
+        BNN_ERR_UNSUPPORTED
+        BNN_ERR_THREAD
+    const char *bnn_status_string(bnn_status status)
+    const char *bnn_last_error()
+    bnn_status bnn_bgemm(const uint64_t *a, const uint64_t *b, int32_t *c,
+                         size_t m, size_t n, size_t k, int threads)
+    bnn_status bnn_pack_f32(const float *x, size_t rows, size_t k, uint64_t *out)
+    bnn_status bnn_pack_f64(const double *x, size_t rows, size_t k, uint64_t *out)
+    bnn_status bnn_pack_i8(const int8_t *x, size_t rows, size_t k, uint64_t *out)
+    bnn_status bnn_pack_i32(const int32_t *x, size_t rows, size_t k, uint64_t *out)
+    bnn_status bnn_unpack_i8(const uint64_t *p, size_t rows, size_t k, int8_t *out)
+    const char *bnn_isa()
+    int bnn_available_isas(const char **names, int max_names)
+    bnn_status bnn_select_isa(const char *name)
+    int bnn_default_threads()
+
+
+class FormatError(ValueError):
+    """A .bnn file or buffer is malformed; the message names the field."""
+
+
+cdef object _check(bnn_status status):
+    """Raise the Python exception for a C status (the one place that does)."""
+    if status == BNN_OK:
+        return None
+    message = bnn_last_error().decode("utf-8", "replace") or bnn_status_string(status).decode()
+    if status == BNN_ERR_FORMAT:
+        raise FormatError(message)
+    if status == BNN_ERR_IO:
+        raise OSError(message)
+    if status == BNN_ERR_NOMEM:
+        raise MemoryError(message)
+    if status == BNN_ERR_UNSUPPORTED:
+        raise NotImplementedError(message)
+    if status == BNN_ERR_THREAD:
+        raise RuntimeError(message)
+    raise ValueError(message)
+
+
+def _require(array, name, dtype, ndim):
+    """Check an array argument; return it unchanged (no silent copies)."""
+    if not isinstance(array, np.ndarray):
+        raise ValueError(f"{name}: expected a numpy.ndarray of {np.dtype(dtype)}, "
+                         f"got {type(array).__name__}")
+    if array.dtype != dtype:
+        raise ValueError(f"{name}: expected dtype {np.dtype(dtype)}, got {array.dtype}")
+    if array.ndim != ndim:
+        raise ValueError(f"{name}: expected a {ndim}-D array, got shape {array.shape}")
+    if not array.flags.c_contiguous:
+        raise ValueError(f"{name}: expected a C-contiguous array, got strides {array.strides} "
+                         f"(use numpy.ascontiguousarray)")
+    return array
+
+
+def _threads_arg(threads):
+    if threads is None:
+        return 0
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
+        raise ValueError(f"threads: expected None or a positive int, got {threads!r}")
+    if threads < 1:
+        raise ValueError(f"threads: expected None or a positive int, got {threads}")
+    return int(threads)
+
+
+def bgemm(a, b, k, threads=None):
+    """C = A . B^T in +-1 arithmetic for packed rows; see pybnn.bgemm."""
+    _require(a, "a", np.uint64, 2)
+    _require(b, "b", np.uint64, 2)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k: expected a positive int (the number of bits), got {k!r}")
+    words = (int(k) + 63) // 64
+    if a.shape[1] != words or b.shape[1] != words:
+        raise ValueError(f"a and b: expected {words} words per row for k={k}, "
+                         f"got a.shape={a.shape}, b.shape={b.shape}")
+    cdef int nthreads = _threads_arg(threads)
+    cdef cnp.ndarray[int32_t, ndim=2] c = np.empty((a.shape[0], b.shape[0]), dtype=np.int32)
+    cdef cnp.ndarray[uint64_t, ndim=2] av = a
+    cdef cnp.ndarray[uint64_t, ndim=2] bv = b
+    cdef size_t m = a.shape[0], n = b.shape[0], kk = k
+    cdef bnn_status status
+    if m == 0 or n == 0:
+        return c
+    with nogil:
+        status = bnn_bgemm(<const uint64_t *>av.data, <const uint64_t *>bv.data,
+                           <int32_t *>c.data, m, n, kk, nthreads)
+    _check(status)
+    return c
+
+
+def pack_rows(x):
+    """Pack a C-contiguous 2-D array (rows, k) into (rows, ceil(k/64)) words."""
+    if not isinstance(x, np.ndarray) or x.ndim != 2 or not x.flags.c_contiguous:
+        raise ValueError("pack_rows: expected a C-contiguous 2-D numpy array")
+    cdef size_t rows = x.shape[0], k = x.shape[1]
+    cdef cnp.ndarray out = np.empty((rows, (k + 63) // 64), dtype=np.uint64)
+    cdef char *src = cnp.PyArray_BYTES(x)
+    cdef uint64_t *dst = <uint64_t *>cnp.PyArray_BYTES(out)
+    cdef bnn_status status
+    cdef int kind
+    if x.dtype == np.float32:
+        kind = 0
+    elif x.dtype == np.float64:
+        kind = 1
+    elif x.dtype == np.int8:
+        kind = 2
+    elif x.dtype == np.int32:
+        kind = 3
+    else:
+        raise ValueError(f"pack_bits: expected dtype float32, float64, int8 or int32, "
+                         f"got {x.dtype}")
+    with nogil:
+        if kind == 0:
+            status = bnn_pack_f32(<const float *>src, rows, k, dst)
+        elif kind == 1:
+            status = bnn_pack_f64(<const double *>src, rows, k, dst)
+        elif kind == 2:
+            status = bnn_pack_i8(<const int8_t *>src, rows, k, dst)
+        else:
+            status = bnn_pack_i32(<const int32_t *>src, rows, k, dst)
+    _check(status)
+    return out
+
+
+def unpack_rows(p, k):
+    """Unpack (rows, ceil(k/64)) words into a (rows, k) int8 array of +-1."""
+    _require(p, "p", np.uint64, 2)
+    cdef size_t rows = p.shape[0], kk = k
+    cdef cnp.ndarray out = np.empty((rows, k), dtype=np.int8)
+    cdef const uint64_t *src = <const uint64_t *>cnp.PyArray_BYTES(p)
+    cdef int8_t *dst = <int8_t *>cnp.PyArray_BYTES(out)
+    cdef bnn_status status
+    with nogil:
+        status = bnn_unpack_i8(src, rows, kk, dst)
+    _check(status)
+    return out
+
+
+def isa():
+    return bnn_isa().decode()
+
+
+def available_isas():
+    cdef const char *names[16]
+    cdef int count = bnn_available_isas(names, 16)
+    return [names[i].decode() for i in range(min(count, 16))]
+
+
+def select_isa(name):
+    """Force a kernel set: for tests and benchmarks only ("ref" = the oracle)."""
+    _check(bnn_select_isa(name.encode()))
+
+
+def default_threads():
+    return bnn_default_threads()

@@ -1,0 +1,1 @@
+"""NumPy trainer for binarized neural networks (the paper's method), exporting .bnn files."""

@@ -1,0 +1,63 @@
+/* bnn.h - the public C API of pybnn's runtime. Portable C99, no Python.
+ *
+ * Every function returns a bnn_status; the library never aborts. On error,
+ * bnn_last_error() gives a message naming what was expected and what came
+ * (thread-local, valid until the next call on the same thread).
+ */
+#ifndef PYBNN_BNN_H
+#define PYBNN_BNN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Values are part of the ABI: never renumber, only append. */
+typedef enum bnn_status {
+    BNN_OK = 0,
+    BNN_ERR_ARGUMENT = 1,    /* a bad argument: NULL, zero or absurd size */
+    BNN_ERR_NOMEM = 2,       /* an allocation failed */
+    BNN_ERR_FORMAT = 3,      /* a .bnn file is malformed */
+    BNN_ERR_IO = 4,          /* a file could not be read */
+    BNN_ERR_SHAPE = 5,       /* input shape does not match the model */
+    BNN_ERR_UNSUPPORTED = 6, /* a valid request this build cannot serve */
+    BNN_ERR_THREAD = 7       /* a worker thread could not be started */
+} bnn_status;
+
+const char *bnn_status_string(bnn_status status);
+const char *bnn_last_error(void);
+
+/* ---- kernels ---------------------------------------------------------- */
+
+/* C[i*n + j] = sum_t A[i,t] * B[j,t] over k values in +-1 arithmetic.
+ * a: m rows, b: n rows, each bnn_words_for(k) words with zero padding.
+ * threads <= 0 means bnn_default_threads(). Results do not depend on threads. */
+bnn_status bnn_bgemm(const uint64_t *a, const uint64_t *b, int32_t *c,
+                     size_t m, size_t n, size_t k, int threads);
+
+/* Pack rows x rows of k values into rows x bnn_words_for(k) words (bit 1 where x < 0). */
+bnn_status bnn_pack_f32(const float *x, size_t rows, size_t k, uint64_t *out);
+bnn_status bnn_pack_f64(const double *x, size_t rows, size_t k, uint64_t *out);
+bnn_status bnn_pack_i8(const int8_t *x, size_t rows, size_t k, uint64_t *out);
+bnn_status bnn_pack_i32(const int32_t *x, size_t rows, size_t k, uint64_t *out);
+/* Unpack to +-1 int8; padding bits are ignored. */
+bnn_status bnn_unpack_i8(const uint64_t *p, size_t rows, size_t k, int8_t *out);
+
+/* ---- kernel selection and introspection ------------------------------- */
+
+/* Name of the kernel set in use: "avx512", "avx2", "neon", "scalar". */
+const char *bnn_isa(void);
+/* Names of the kernel sets this CPU can run, best first; returns the count. */
+int bnn_available_isas(const char **names, int max_names);
+/* Force a kernel set (tests and benchmarks); BNN_ERR_UNSUPPORTED if this CPU
+ * cannot run it. "ref" selects the reference oracle kernels. */
+bnn_status bnn_select_isa(const char *name);
+/* Threads used when a call asks for threads <= 0: the CPUs this process may use. */
+int bnn_default_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

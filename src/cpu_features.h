@@ -1,0 +1,13 @@
+/* cpu_features.h - what the running CPU (and OS) can execute. */
+#ifndef PYBNN_CPU_FEATURES_H
+#define PYBNN_CPU_FEATURES_H
+
+typedef struct bnn_cpu_features {
+    int avx2;   /* AVX2 + POPCNT, with YMM state enabled by the OS */
+    int avx512; /* AVX-512 F + BW + VPOPCNTDQ, with ZMM state enabled by the OS */
+    int neon;   /* Advanced SIMD (always on aarch64; HWCAP on armv7) */
+} bnn_cpu_features;
+
+bnn_cpu_features bnn_detect_cpu_features(void);
+
+#endif

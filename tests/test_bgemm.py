@@ -1,0 +1,71 @@
+"""bgemm on every kernel set against a pure-NumPy reference, exactly."""
+import numpy as np
+import pytest
+
+import pybnn
+
+KS = [1, 2, 63, 64, 65, 127, 128, 129, 255, 256, 257, 511, 512, 513, 1000, 4097]
+MNS = [1, 3, 17, 64, 100]
+
+
+def numpy_bgemm(a_pm1, b_pm1):
+    return a_pm1.astype(np.int32) @ b_pm1.astype(np.int32).T
+
+
+def random_pm1(rng, rows, k):
+    return np.where(rng.random((rows, k)) < 0.5, -1, 1).astype(np.int8)
+
+
+@pytest.mark.parametrize("k", KS)
+def test_bgemm_matches_numpy_all_shapes(isa, rng, k):
+    for m in MNS:
+        for n in MNS:
+            a, b = random_pm1(rng, m, k), random_pm1(rng, n, k)
+            got = pybnn.bgemm(pybnn.pack_bits(a), pybnn.pack_bits(b), k)
+            assert got.dtype == np.int32 and got.shape == (m, n)
+            np.testing.assert_array_equal(got, numpy_bgemm(a, b), err_msg=f"{isa} m={m} n={n} k={k}")
+
+
+@pytest.mark.parametrize("m,n,k", [(70, 300, 576), (130, 257, 1024), (1, 600, 4096), (65, 65, 8193)])
+def test_bgemm_larger_than_a_block(isa, rng, m, n, k):
+    a, b = random_pm1(rng, m, k), random_pm1(rng, n, k)
+    got = pybnn.bgemm(pybnn.pack_bits(a), pybnn.pack_bits(b), k)
+    np.testing.assert_array_equal(got, numpy_bgemm(a, b))
+
+
+@pytest.mark.parametrize("k", [1, 64, 65, 300])
+def test_one_hot_rows_pin_the_bit_order(isa, k):
+    """Row i of A is -1 only at position i: C[i, j] = k - 2 * (i != j) for one-hot B."""
+    eye = np.where(np.eye(k, dtype=bool), -1, 1).astype(np.int8)
+    got = pybnn.bgemm(pybnn.pack_bits(eye), pybnn.pack_bits(eye), k)
+    expected = np.full((k, k), k - 4, dtype=np.int32)
+    np.fill_diagonal(expected, k)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_threads_do_not_change_the_result(rng):
+    k = 1000
+    a, b = random_pm1(rng, 300, k), random_pm1(rng, 700, k)
+    pa, pb = pybnn.pack_bits(a), pybnn.pack_bits(b)
+    one = pybnn.bgemm(pa, pb, k, threads=1)
+    for t in (2, 3, pybnn.kernel_info()["threads"], 16):
+        np.testing.assert_array_equal(pybnn.bgemm(pa, pb, k, threads=t), one)
+    np.testing.assert_array_equal(one, numpy_bgemm(a, b))
+
+
+def test_bad_inputs_raise_clear_errors(rng):
+    pa = pybnn.pack_bits(random_pm1(rng, 4, 100))
+    with pytest.raises(ValueError, match="expected dtype uint64, got int64"):
+        pybnn.bgemm(pa.astype(np.int64), pa, 100)
+    with pytest.raises(ValueError, match="expected 4 words per row for k=200"):
+        pybnn.bgemm(pa, pa, 200)
+    with pytest.raises(ValueError, match="C-contiguous"):
+        pybnn.bgemm(np.asfortranarray(np.ones((4, 2), np.uint64)), pa, 100)
+    with pytest.raises(ValueError, match="2-D"):
+        pybnn.bgemm(pa[0], pa, 100)
+    with pytest.raises(ValueError, match="positive int"):
+        pybnn.bgemm(pa, pa, 0)
+    with pytest.raises(ValueError, match="threads"):
+        pybnn.bgemm(pa, pa, 100, threads=0)
+    with pytest.raises(ValueError, match="numpy.ndarray"):
+        pybnn.bgemm([[1, 2]], pa, 100)
