@@ -57,6 +57,33 @@ bnn_status bnn_select_isa(const char *name);
 /* Threads used when a call asks for threads <= 0: the CPUs this process may use. */
 int bnn_default_threads(void);
 
+/* ---- models (.bnn, docs/FORMAT.md) ------------------------------------ */
+
+typedef struct bnn_model bnn_model;
+
+/* Load and fully validate a model. From a file: the file is memory-mapped
+ * (tensors are used in place). From memory: the bytes are copied, so the
+ * caller may free `data` afterwards. On error *out is NULL and
+ * bnn_last_error() names the offending field. */
+bnn_status bnn_model_load_file(const char *path, bnn_model **out);
+bnn_status bnn_model_load_memory(const void *data, size_t size, bnn_model **out);
+void bnn_model_free(bnn_model *model);
+
+/* Input: uint8, rank 1 (features,) or 3 (H, W, C); dims[] gets `rank` values. */
+size_t bnn_model_input_rank(const bnn_model *model);
+void bnn_model_input_dims(const bnn_model *model, size_t dims[3]);
+size_t bnn_model_input_size(const bnn_model *model); /* values per sample */
+size_t bnn_model_num_classes(const bnn_model *model);
+
+/* Default thread count for runs that pass threads <= 0 (0 = all CPUs). */
+void bnn_model_set_threads(bnn_model *model, int threads);
+
+/* scores[batch][num_classes] = model(input[batch][input_size]).
+ * Thread-safe: each call allocates its own workspace, so one model can be
+ * run from several threads at once. threads <= 0: the model's default. */
+bnn_status bnn_model_run(const bnn_model *model, const uint8_t *input, size_t batch,
+                         float *scores, int threads);
+
 #ifdef __cplusplus
 }
 #endif
