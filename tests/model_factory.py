@@ -155,3 +155,17 @@ CONFIGS = {
 def named_model(name, seed=0):
     """The ModelSpec of CONFIGS[name], reproducible for a given seed."""
     return random_model(np.random.default_rng(seed), **CONFIGS[name])
+
+
+def assert_specs_equal(a, b):
+    """Same input shape, same layer types, same field values (arrays compared exactly)."""
+    assert tuple(a.input_shape) == tuple(b.input_shape)
+    assert [type(x) for x in a.layers] == [type(y) for y in b.layers]
+    for i, (x, y) in enumerate(zip(a.layers, b.layers)):
+        for name, value in vars(x).items():
+            other = getattr(y, name)
+            if isinstance(value, np.ndarray) or isinstance(other, np.ndarray):
+                assert np.array_equal(np.asarray(value), np.asarray(other)), f"layer {i} {name}"
+            else:
+                assert tuple(value) == tuple(other) if isinstance(value, (tuple, list)) \
+                    else value == other, f"layer {i} {name}: {value!r} != {other!r}"
