@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Cross-compiled C tests: builds libbnn.a and every tests/c/*.c program
+# (each a standalone main) for the host (x86-64), aarch64 and armv7, then runs
+# test_kernels natively and under qemu user-mode emulation.
+#
+#   bash scripts/cross_test.sh               # build and run
+#   bash scripts/cross_test.sh --build-only  # only build (for other tests)
+#
+# Binaries land in build-cross/<arch>/ (arch: x86_64, aarch64, armv7). To run
+# one yourself, as this script does:
+#   build-cross/x86_64/PROG
+#   qemu-aarch64 -cpu cortex-a72 -L /usr/aarch64-linux-gnu build-cross/aarch64/PROG
+#   qemu-arm -cpu cortex-a7 -L /usr/arm-linux-gnueabihf build-cross/armv7/PROG
+# (Cortex-A72: Raspberry Pi 4; Cortex-A7: Raspberry Pi 2, an armv7 core with
+# NEON. test_kernels --expect-isa neon fails unless NEON was really picked.)
+#
+# A missing compiler, C library or qemu is an error naming its Debian package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+BUILD_ONLY=0
+for arg in "$@"; do
+    case "$arg" in
+    --build-only) BUILD_ONLY=1 ;;
+    -h | --help)
+        sed -n '2,17p' "$0"
+        exit 0
+        ;;
+    *)
+        echo "cross_test.sh: unknown argument '$arg' (expected --build-only)" >&2
+        exit 2
+        ;;
+    esac
+done
+
+AARCH64_CC=${AARCH64_CC:-aarch64-linux-gnu-gcc}
+ARMV7_CC=${ARMV7_CC:-arm-linux-gnueabihf-gcc}
+# Every file targets armv7-a with VFP and the hard-float ABI; only *_neon.c
+# get -mfpu=neon (from src/Makefile), as on a real armv7 build where NEON is
+# optional and picked at run time from HWCAP.
+ARMV7_FLAGS="-march=armv7-a -mfpu=vfpv3-d16 -mfloat-abi=hard"
+QEMU_AARCH64=(qemu-aarch64 -cpu cortex-a72 -L /usr/aarch64-linux-gnu)
+QEMU_ARM=(qemu-arm -cpu cortex-a7 -L /usr/arm-linux-gnueabihf)
+HOST_ARCH=$(uname -m)
+
+# ---- what is needed, and which Debian package has it ---------------------
+missing=()
+need_cmd() { command -v "$1" >/dev/null 2>&1 || missing+=("$1 (apt package $2)"); }
+need_file() { [ -e "$1" ] || missing+=("$1 (apt package $2)"); }
+need_cmd make make
+need_cmd gcc gcc
+need_cmd "$AARCH64_CC" gcc-aarch64-linux-gnu
+need_cmd "$ARMV7_CC" gcc-arm-linux-gnueabihf
+need_file /usr/aarch64-linux-gnu/include/stdio.h libc6-dev-arm64-cross
+need_file /usr/arm-linux-gnueabihf/include/stdio.h libc6-dev-armhf-cross
+if [ "$BUILD_ONLY" = 0 ]; then
+    need_cmd qemu-aarch64 qemu-user
+    need_cmd qemu-arm qemu-user
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "cross_test.sh: missing tools; install them (as root) and run again:" >&2
+    for m in "${missing[@]}"; do echo "  - $m" >&2; done
+    echo "  e.g. apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross" \
+        "gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user" >&2
+    exit 1
+fi
+
+# ---- build ----------------------------------------------------------------
+JOBS=${JOBS:-2}
+build() { # arch, then make variables
+    local arch=$1
+    shift
+    echo "== build $arch"
+    mkdir -p "build-cross/$arch"
+    make -s -j"$JOBS" -C src BUILD="$ROOT/build-cross/$arch" "$@" lib tests
+}
+build "$HOST_ARCH" CC=gcc
+build aarch64 CC="$AARCH64_CC"
+build armv7 CC="$ARMV7_CC" CFLAGS_ARCH="$ARMV7_FLAGS"
+echo "== built: $(cd build-cross && ls -d "$HOST_ARCH" aarch64 armv7 | tr '\n' ' ')"
+[ "$BUILD_ONLY" = 1 ] && exit 0
+
+# ---- run --------------------------------------------------------------------
+results=()
+failures=0
+run() { # label, then the command
+    local label=$1
+    shift
+    echo "== $label: $*"
+    local out rc=0
+    out=$("$@" 2>&1) || rc=$?
+    echo "$out"
+    local last
+    last=$(printf '%s\n' "$out" | tail -n 1)
+    if [ "$rc" = 0 ]; then
+        results+=("PASS  $label: $last")
+    else
+        results+=("FAIL  $label (exit $rc): $last")
+        failures=$((failures + 1))
+    fi
+}
+
+run "$HOST_ARCH native" "build-cross/$HOST_ARCH/test_kernels"
+run "$HOST_ARCH native, SIMD disabled" env PYBNN_DISABLE_CPU_FEATURES=avx2,avx512,neon \
+    "build-cross/$HOST_ARCH/test_kernels" --expect-isa scalar
+run "aarch64 qemu" "${QEMU_AARCH64[@]}" build-cross/aarch64/test_kernels --expect-isa neon
+run "armv7 qemu" "${QEMU_ARM[@]}" build-cross/armv7/test_kernels --expect-isa neon
+
+echo "== summary"
+printf '%s\n' "${results[@]}"
+if [ "$failures" -gt 0 ]; then
+    echo "cross_test.sh: $failures run(s) failed" >&2
+    exit 1
+fi

@@ -1,0 +1,308 @@
+/* test_kernels.c - every kernel set this CPU can run, checked against the
+ * reference kernels, without Python (so it also runs under qemu).
+ *
+ *   test_kernels [--expect-isa NAME]
+ *
+ * For each set (and "ref" itself): bgemm called directly (odd ldc, nothing
+ * written outside C) and through bnn_bgemm on the edge shapes, the u16
+ * overflow path of wide rows, packing of f32 / i8 (with -0.0, NaN, +-inf,
+ * -128, unaligned rows), one-hot bit order, and 1 vs several threads.
+ * Prints one line per set and ends with "N passed, N failed"; exits 1 on any
+ * failure. --expect-isa fails unless the default set is NAME (CI uses it to
+ * prove the NEON path really ran under qemu). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bnn.h"
+#include "kernels.h"
+
+static const size_t KS[] = {1, 2, 63, 64, 65, 127, 128, 129, 255, 256, 257, 511, 512, 513,
+                            1000, 4097};
+static const size_t MNS[] = {1, 3, 17, 64, 100};
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_ISAS 8
+#define SENTINEL ((int32_t)0x5a5a5a5a)
+
+/* The kernel sets under test ("ref" last) and each one's tally. */
+static const char *isas[MAX_ISAS + 1];
+static int n_isas;
+static int isa_passed[MAX_ISAS + 1], isa_failed[MAX_ISAS + 1];
+static int total_failed;
+
+/* Deterministic data: splitmix64, so every platform sees the same bits. */
+static uint64_t rng_state;
+static uint64_t next_u64(void)
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void *xmalloc(size_t size)
+{
+    void *p = malloc(size ? size : 1);
+    if (!p) {
+        fprintf(stderr, "test_kernels: out of memory (%zu bytes)\n", size);
+        exit(2);
+    }
+    return p;
+}
+
+static void check(int ok, int t, const char *what)
+{
+    if (ok) {
+        isa_passed[t]++;
+        return;
+    }
+    isa_failed[t]++;
+    if (++total_failed <= 30) /* the first few say enough */
+        printf("  FAIL [%s] %s\n", isas[t], what);
+}
+
+static void must(bnn_status st, const char *what)
+{
+    if (st != BNN_OK) {
+        fprintf(stderr, "test_kernels: %s failed: %s\n", what, bnn_last_error());
+        exit(2);
+    }
+}
+
+/* Random packed rows with zero padding bits, as the convention requires.
+ * density: 0 random, 1 all ones (worst case for counters), -1 all zeros. */
+static bnn_word *random_bits(size_t rows, size_t k, int density)
+{
+    size_t words = bnn_words_for(k);
+    bnn_word *p = xmalloc(rows * words * sizeof(bnn_word));
+    for (size_t r = 0; r < rows; r++)
+        for (size_t w = 0; w < words; w++) {
+            bnn_word v = density == 0 ? next_u64() : density > 0 ? ~(bnn_word)0 : 0;
+            size_t used = k - w * BNN_WORD_BITS;
+            if (used < BNN_WORD_BITS)
+                v &= ((bnn_word)1 << used) - 1;
+            p[r * words + w] = v;
+        }
+    return p;
+}
+
+/* C = bgemm(a, b) with kernel set t, via the kernel itself with
+ * ldc = n + 3; fails the check if anything outside the m x n block changed. */
+static void kernel_bgemm(int t, const bnn_word *a, const bnn_word *b, size_t m,
+                         size_t n, size_t k, int32_t *c, const char *label)
+{
+    size_t ldc = n + 3, words = bnn_words_for(k);
+    int32_t *wide = xmalloc(m * ldc * sizeof(int32_t));
+    for (size_t i = 0; i < m * ldc; i++)
+        wide[i] = SENTINEL;
+    must(bnn_select_isa(isas[t]), "bnn_select_isa");
+    bnn_active_kernels()->bgemm(m, n, words, a, b, wide, ldc, (int32_t)k);
+    int outside_ok = 1;
+    for (size_t i = 0; i < m; i++) {
+        memcpy(c + i * n, wide + i * ldc, n * sizeof(int32_t));
+        for (size_t j = n; j < ldc; j++)
+            outside_ok &= wide[i * ldc + j] == SENTINEL;
+    }
+    check(outside_ok, t, label);
+    free(wide);
+}
+
+static void test_bgemm_shapes(void)
+{
+    char label[160];
+    size_t max_mn = MNS[COUNT(MNS) - 1];
+    int32_t *want = xmalloc(max_mn * max_mn * sizeof(int32_t));
+    int32_t *got = xmalloc(max_mn * max_mn * sizeof(int32_t));
+    for (size_t ki = 0; ki < COUNT(KS); ki++)
+        for (size_t mi = 0; mi < COUNT(MNS); mi++)
+            for (size_t ni = 0; ni < COUNT(MNS); ni++) {
+                size_t k = KS[ki], m = MNS[mi], n = MNS[ni];
+                bnn_word *a = random_bits(m, k, 0), *b = random_bits(n, k, 0);
+                bnn_bgemm_ref(m, n, bnn_words_for(k), a, b, want, n, (int32_t)k);
+                for (int t = 0; t < n_isas; t++) {
+                    snprintf(label, sizeof label, "bgemm kernel m=%zu n=%zu k=%zu (writes outside C)", m, n, k);
+                    kernel_bgemm(t, a, b, m, n, k, got, label);
+                    snprintf(label, sizeof label, "bgemm kernel m=%zu n=%zu k=%zu", m, n, k);
+                    check(memcmp(got, want, m * n * sizeof(int32_t)) == 0, t, label);
+                    must(bnn_bgemm(a, b, got, m, n, k, 1), "bnn_bgemm");
+                    snprintf(label, sizeof label, "bnn_bgemm m=%zu n=%zu k=%zu", m, n, k);
+                    check(memcmp(got, want, m * n * sizeof(int32_t)) == 0, t, label);
+                }
+                free(a);
+                free(b);
+            }
+    free(want);
+    free(got);
+}
+
+/* Rows long enough that a 16-bit per-lane counter must be widened more than
+ * once (> 2 * 4095 * 128 bits), with the all-ones worst case and random bits. */
+static void test_bgemm_wide(int t)
+{
+    const size_t m = 5, n = 6, k = 2 * 4095 * 128 + 1000 + 1;
+    char label[96];
+    int32_t want[5 * 6], got[5 * 6];
+    for (int density = 1; density >= 0; density--) {
+        bnn_word *a = random_bits(m, k, density), *b = random_bits(n, k, -density);
+        bnn_bgemm_ref(m, n, bnn_words_for(k), a, b, want, n, (int32_t)k);
+        snprintf(label, sizeof label, "bgemm wide k=%zu %s", k, density ? "all ones" : "random");
+        kernel_bgemm(t, a, b, m, n, k, got, label);
+        check(memcmp(got, want, sizeof want) == 0, t, label);
+        if (density)
+            check(got[0] == -(int32_t)k, t, "bgemm wide: all-ones vs zeros gives -k");
+        free(a);
+        free(b);
+    }
+}
+
+/* One -1 at position i (bit i of word i/64, nothing else), for pack and bgemm. */
+static void test_one_hot(int t)
+{
+    static const size_t ks[] = {1, 63, 64, 65, 130, 200};
+    char label[96];
+    for (size_t ki = 0; ki < COUNT(ks); ki++) {
+        size_t k = ks[ki], words = bnn_words_for(k);
+        float *xf = xmalloc(k * sizeof(float));
+        int8_t *xi = xmalloc(k);
+        bnn_word *pf = xmalloc(words * sizeof(bnn_word)), *pi = xmalloc(words * sizeof(bnn_word));
+        bnn_word *hots = xmalloc(k * words * sizeof(bnn_word));
+        must(bnn_select_isa(isas[t]), "bnn_select_isa");
+        int pack_ok = 1;
+        for (size_t i = 0; i < k; i++) {
+            for (size_t t = 0; t < k; t++) {
+                xf[t] = t == i ? -1.0f : 1.0f;
+                xi[t] = t == i ? -1 : 1;
+            }
+            must(bnn_pack_f32(xf, 1, k, pf), "bnn_pack_f32");
+            must(bnn_pack_i8(xi, 1, k, pi), "bnn_pack_i8");
+            for (size_t w = 0; w < words; w++) {
+                bnn_word expect = w == i / 64 ? (bnn_word)1 << (i % 64) : 0;
+                pack_ok &= pf[w] == expect && pi[w] == expect;
+            }
+            memcpy(hots + i * words, pf, words * sizeof(bnn_word));
+        }
+        snprintf(label, sizeof label, "one-hot pack bit order k=%zu", k);
+        check(pack_ok, t, label);
+        /* dot(e_i, e_j) = k when i == j, else k - 4 (two positions differ). */
+        int32_t *c = xmalloc(k * k * sizeof(int32_t));
+        must(bnn_bgemm(hots, hots, c, k, k, k, 1), "bnn_bgemm");
+        int dot_ok = 1;
+        for (size_t i = 0; i < k; i++)
+            for (size_t j = 0; j < k; j++)
+                dot_ok &= c[i * k + j] == (int32_t)(i == j ? k : k - 4);
+        snprintf(label, sizeof label, "one-hot bgemm k=%zu", k);
+        check(dot_ok, t, label);
+        free(xf), free(xi), free(pf), free(pi), free(hots), free(c);
+    }
+}
+
+/* A value for packing tests: mostly random, with the awkward ones mixed in. */
+static float awkward_f32(void)
+{
+    uint64_t r = next_u64();
+    switch (r % 16) {
+    case 0: return 0.0f;
+    case 1: return -0.0f;   /* sign bit set, yet not < 0: packs as 0 */
+    case 2: return NAN;     /* not < 0 */
+    case 3: return -NAN;    /* sign bit set, not < 0 */
+    case 4: return INFINITY;
+    case 5: return -INFINITY;
+    case 6: return -1e-40f; /* negative subnormal */
+    default: return (float)((int64_t)(r >> 11) - (1LL << 52)) / (float)(1LL << 52);
+    }
+}
+
+static void test_pack(int t)
+{
+    static const size_t rows_list[] = {1, 3, 17};
+    char label[96];
+    for (size_t ki = 0; ki < COUNT(KS); ki++)
+        for (size_t ri = 0; ri < COUNT(rows_list); ri++) {
+            size_t k = KS[ki], rows = rows_list[ri], words = bnn_words_for(k);
+            /* +1 element so the rows can start off their natural alignment */
+            float *xf = xmalloc((rows * k + 1) * sizeof(float));
+            int8_t *xi = xmalloc(rows * k + 1);
+            for (size_t i = 0; i < rows * k + 1; i++) {
+                xf[i] = awkward_f32();
+                xi[i] = (int8_t)(next_u64() & 0xff); /* covers -128 and 0 */
+            }
+            bnn_word *want = xmalloc(rows * words * sizeof(bnn_word));
+            bnn_word *got = xmalloc(rows * words * sizeof(bnn_word));
+            for (int shift = 0; shift < 2; shift++) {
+                const char *where = shift ? " (unaligned)" : "";
+                bnn_pack_f32_ref(xf + shift, rows, k, want);
+                memset(got, 0xa5, rows * words * sizeof(bnn_word)); /* padding must be cleared */
+                must(bnn_select_isa(isas[t]), "bnn_select_isa");
+                must(bnn_pack_f32(xf + shift, rows, k, got), "bnn_pack_f32");
+                snprintf(label, sizeof label, "pack f32 rows=%zu k=%zu%s", rows, k, where);
+                check(memcmp(got, want, rows * words * sizeof(bnn_word)) == 0, t, label);
+                bnn_pack_i8_ref(xi + shift, rows, k, want);
+                memset(got, 0xa5, rows * words * sizeof(bnn_word));
+                must(bnn_pack_i8(xi + shift, rows, k, got), "bnn_pack_i8");
+                snprintf(label, sizeof label, "pack i8 rows=%zu k=%zu%s", rows, k, where);
+                check(memcmp(got, want, rows * words * sizeof(bnn_word)) == 0, t, label);
+            }
+            free(xf), free(xi), free(want), free(got);
+        }
+}
+
+/* bnn_bgemm over several blocks of C: 1 thread and 4 threads, equal to ref. */
+static void test_threads(int t)
+{
+    const size_t m = 130, n = 300, k = 1000;
+    bnn_word *a = random_bits(m, k, 0), *b = random_bits(n, k, 0);
+    int32_t *want = xmalloc(m * n * sizeof(int32_t)), *one = xmalloc(m * n * sizeof(int32_t)),
+            *many = xmalloc(m * n * sizeof(int32_t));
+    bnn_bgemm_ref(m, n, bnn_words_for(k), a, b, want, n, (int32_t)k);
+    must(bnn_select_isa(isas[t]), "bnn_select_isa");
+    must(bnn_bgemm(a, b, one, m, n, k, 1), "bnn_bgemm threads=1");
+    must(bnn_bgemm(a, b, many, m, n, k, 4), "bnn_bgemm threads=4");
+    check(memcmp(one, want, m * n * sizeof(int32_t)) == 0, t, "bgemm threads=1 vs ref");
+    check(memcmp(many, one, m * n * sizeof(int32_t)) == 0, t, "bgemm threads=4 vs threads=1");
+    free(a), free(b), free(want), free(one), free(many);
+}
+
+int main(int argc, char **argv)
+{
+    const char *expect = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--expect-isa") == 0 && i + 1 < argc) {
+            expect = argv[++i];
+        } else {
+            fprintf(stderr, "usage: %s [--expect-isa NAME]\n", argv[0]);
+            return 2;
+        }
+    }
+    const char *default_isa = bnn_isa();
+    n_isas = bnn_available_isas(isas, MAX_ISAS);
+    if (n_isas > MAX_ISAS)
+        n_isas = MAX_ISAS;
+    isas[n_isas++] = "ref"; /* the oracle also meets the fixed answers (one-hot, wide) */
+    printf("default isa: %s; available:", default_isa);
+    for (int t = 0; t < n_isas - 1; t++)
+        printf(" %s", isas[t]);
+    printf(" (+ ref)\n");
+    int expect_failed = expect && strcmp(expect, default_isa) != 0;
+    if (expect_failed)
+        printf("FAIL: expected the default kernel set to be '%s', got '%s'\n", expect,
+               default_isa);
+
+    rng_state = 20240601; /* any data will do; keep it repeatable */
+    test_bgemm_shapes();
+    for (int t = 0; t < n_isas; t++) {
+        test_bgemm_wide(t);
+        test_one_hot(t);
+        test_pack(t);
+        test_threads(t);
+    }
+    must(bnn_select_isa(default_isa), "restore default isa");
+
+    int passed = 0, failed = expect_failed;
+    for (int t = 0; t < n_isas; t++) {
+        printf("isa %-7s: %d passed, %d failed\n", isas[t], isa_passed[t], isa_failed[t]);
+        passed += isa_passed[t], failed += isa_failed[t];
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
