@@ -5,6 +5,8 @@ import sys
 
 import pybnn
 
+from .cli_model import add_model_commands
+
 
 def cmd_info(args):
     """Print the version and kernel info (and a model summary when given one)."""
@@ -30,6 +32,7 @@ def build_parser():
     p = sub.add_parser("info", help="print version and kernel info, or a model's summary")
     p.add_argument("model", nargs="?", help="a .bnn file to summarise")
     p.set_defaults(func=cmd_info)
+    add_model_commands(sub)
     return parser
 
 
