@@ -13,9 +13,11 @@ import numpy as np
 
 from ._core import FormatError
 from .bits import pack_bits, unpack_bits
-from .layers import Affine, Conv, Dense, FirstConv, FirstDense, Flatten, MaxPool, ModelSpec, Threshold
-from .shapes import (KIND_OF_CLASS, MAX_DIM, MAX_LAYERS, MAX_TENSORS, TENSOR_NAMES,
-                     check_input_shape, expected_tensor_shapes, layer_shapes, next_shape)
+from .layers import (Affine, Conv, Dense, FirstConv, FirstDense, Flatten, MaxPool, ModelSpec,
+                     Threshold)
+from .shapes import (MAX_DIM, MAX_LAYERS, MAX_TENSORS, TENSOR_NAMES, check_input_shape,
+                     expected_tensor_shapes, next_shape)
+from .shapes import validate_spec as validate  # noqa: F401 (public here too: the writer's check)
 
 MAGIC = b"\x89BNN\r\n\x1a\n"
 VERSION = 1
@@ -103,69 +105,6 @@ def _layer_record(layer, ls, slots):
                              pad_value, *tensor, bytes(16))
 
 
-def validate(spec):
-    """Check a ModelSpec before writing; return its layer_shapes. ValueError names the layer."""
-    if not isinstance(spec, ModelSpec):
-        raise ValueError(f"expected a pybnn.layers.ModelSpec, got {type(spec).__name__}")
-    if not isinstance(spec.input_shape, (tuple, list)) or not all(
-            _is_int(d) for d in spec.input_shape):
-        raise ValueError(f"input_shape: expected a tuple of ints, got {spec.input_shape!r}")
-    for i, layer in enumerate(spec.layers):
-        _validate_fields(i, layer)
-    return layer_shapes(spec)
-
-
-def _validate_fields(i, layer):
-    kind = KIND_OF_CLASS.get(type(layer))
-    if kind is None:
-        raise ValueError(f"layer {i}: unknown layer type {type(layer).__name__}")
-    where = f"layer {i} ({kind})"
-    if kind in ("first_dense", "first_conv", "conv", "dense"):
-        w = layer.weights
-        rank = 2 if kind.endswith("dense") else 4
-        if not isinstance(w, np.ndarray) or w.ndim != rank or w.size == 0:
-            raise ValueError(f"{where}: weights must be a non-empty numpy array of rank {rank}, "
-                             f"got {getattr(w, 'shape', type(w).__name__)}")
-        if not np.all((w == 1) | (w == -1)):
-            raise ValueError(f"{where}: weights must all be +1 or -1, found {_bad_values(w)}")
-    if kind in ("first_conv", "conv"):
-        _check_pair(where, "stride", layer.stride)
-        if layer.padding not in PADDING_CODES:
-            raise ValueError(f"{where}: padding must be 'valid' or 'same', got {layer.padding!r}")
-    if kind == "conv" and layer.pad_value not in PAD_VALUE_CODES:
-        raise ValueError(f"{where}: pad_value must be 'one' or 'zero', got {layer.pad_value!r}")
-    if kind == "maxpool":
-        _check_pair(where, "size", layer.size)
-        _check_pair(where, "stride", layer.stride)
-    if kind == "threshold":
-        t, f = np.asarray(layer.thresholds), np.asarray(layer.flip)
-        if t.ndim != 1 or t.dtype.kind not in "iu":
-            raise ValueError(f"{where}: thresholds must be a 1-D integer array, got {t.dtype} {t.shape}")
-        if t.size and (t.min() < -2**31 or t.max() >= 2**31):
-            raise ValueError(f"{where}: thresholds must fit int32, got range [{t.min()}, {t.max()}]")
-        if f.ndim != 1 or f.dtype.kind not in "biu" or not np.all((f == 0) | (f == 1)):
-            raise ValueError(f"{where}: flip must be a 1-D bool (or 0/1) array, got {f.dtype} {f.shape}")
-    if kind == "affine":
-        for name in ("scale", "bias"):
-            a = np.asarray(getattr(layer, name))
-            if a.ndim != 1 or a.dtype.kind not in "fiu":
-                raise ValueError(f"{where}: {name} must be a 1-D float array, got {a.dtype} {a.shape}")
-
-
-def _check_pair(where, name, pair):
-    if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not all(_is_int(v) for v in pair):
-        raise ValueError(f"{where}: {name} must be a pair of ints (h, w), got {pair!r}")
-
-
-def _is_int(v):
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-
-def _bad_values(w):
-    bad = np.unique(w[(w != 1) & (w != -1)])
-    return ", ".join(map(str, bad[:5])) + (" ..." if bad.size > 5 else "")
-
-
 # ---------------------------------------------------------------- reading
 
 def read(source):
@@ -184,8 +123,10 @@ def parse(data):
     records = [LAYER_RECORD.unpack_from(data, HEADER_SIZE + i * LAYER_RECORD_SIZE)
                for i in range(h["n_layers"])]
     base = HEADER_SIZE + h["n_layers"] * LAYER_RECORD_SIZE
-    tensors = [_read_tensor_record(i, TENSOR_RECORD.unpack_from(data, base + i * TENSOR_RECORD_SIZE),
-                                   h["payload_size"]) for i in range(h["n_tensors"])]
+    tensors = []
+    for i in range(h["n_tensors"]):
+        record = TENSOR_RECORD.unpack_from(data, base + TENSOR_RECORD_SIZE * i)
+        tensors.append(_read_tensor_record(i, record, h["payload_size"]))
     _check_no_overlap(tensors)
     shape, domain, layers, used = h["input_shape"], "u8", [], {}
     for i, rec in enumerate(records):
@@ -217,7 +158,8 @@ def _read_header(data):
     if magic != MAGIC:
         raise FormatError(f"magic: expected {MAGIC!r}, got {magic!r}: not a .bnn file")
     if version != VERSION:
-        raise FormatError(f"version: unknown version {version}; this reader knows version {VERSION}")
+        raise FormatError(f"version: unknown version {version}; "
+                          f"this reader knows version {VERSION}")
     if header_size != HEADER_SIZE:
         raise FormatError(f"header_size: expected {HEADER_SIZE}, got {header_size}")
     if not 1 <= n_layers <= MAX_LAYERS:
@@ -293,7 +235,8 @@ def _check_layer_record(i, rec, shape, domain, last, n_tensors):
     type_code, units, kh, kw, sh, sw, padding, pad_value, *slots, reserved = rec
     kind = KIND_OF_CODE.get(type_code)
     if kind is None:
-        raise FormatError(f"layer {i}: unknown type {type_code}; this reader knows 1..{len(TYPE_CODES)}")
+        raise FormatError(f"layer {i}: unknown type {type_code}; "
+                          f"this reader knows 1..{len(TYPE_CODES)}")
     where = f"layer {i} ({kind})"
     if any(reserved):
         raise FormatError(f"{where}: reserved bytes must be zero")
@@ -313,7 +256,8 @@ def _check_layer_record(i, rec, shape, domain, last, n_tensors):
     n_used = len(TENSOR_NAMES[kind])
     for s, t in enumerate(slots):
         if s < n_used and t >= n_tensors:
-            raise FormatError(f"{where}: tensor[{s}] = {t} is out of range (n_tensors = {n_tensors})")
+            raise FormatError(f"{where}: tensor[{s}] = {t} is out of range "
+                              f"(n_tensors = {n_tensors})")
         if s >= n_used and t != UNUSED:
             raise FormatError(f"{where}: tensor[{s}] must be 0xFFFFFFFF (unused), got {t}")
     ls = next_shape(i, kind, shape, domain, last, units, (kh, kw), (sh, sw),
@@ -324,7 +268,8 @@ def _check_layer_record(i, rec, shape, domain, last, n_tensors):
 def _load_tensor(data, payload_offset, t, index, where, name, want):
     """The tensor's values as the layer object holds them, after checking dtype and dims."""
     packed = name == "weights"
-    dtype = {"weights": DTYPE_PACKED, "thresholds": DTYPE_I32, "flip": DTYPE_U8}.get(name, DTYPE_F32)
+    dtype = {"weights": DTYPE_PACKED, "thresholds": DTYPE_I32, "flip": DTYPE_U8,
+             "scale": DTYPE_F32, "bias": DTYPE_F32}[name]
     dims = want[:-1] + ((want[-1] + 63) // 64,) if packed else want
     if t["dtype"] != dtype or t["dims"] != dims:
         raise FormatError(f"{where} (tensor {index}): expected dtype {dtype} dims {list(dims)}, "

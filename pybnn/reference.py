@@ -9,7 +9,7 @@ integer below 2^53 and is represented exactly.
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .shapes import conv_geometry, layer_shapes
+from .shapes import conv_geometry, validate_spec
 
 
 def run_reference(spec, x):
@@ -20,7 +20,7 @@ def run_reference(spec, x):
 def run_reference_layers(spec, x):
     """Every layer's output for a batch: hidden bits as +-1 int8, sums as int32,
     u8 (a flattened input) as uint8, the scores as float32."""
-    shapes = layer_shapes(spec)
+    shapes = validate_spec(spec)
     x = np.asarray(x)
     want = (x.shape[0],) + tuple(spec.input_shape) if x.ndim else None
     if x.dtype != np.uint8 or x.shape != want:

@@ -1,4 +1,4 @@
-"""Shape and domain inference for .bnn models (docs/FORMAT.md, "Semantics").
+"""ModelSpec validation and shape/domain inference for .bnn models (docs/FORMAT.md).
 
 One walk over the layers, shared by the writer's validation, the reader, the
 NumPy reference executor and the model summary, so they cannot disagree on
@@ -7,7 +7,10 @@ input), "int" (exact integer sums), "bits" (+-1 values) and "float" (scores).
 """
 from collections import namedtuple
 
-from .layers import Affine, Conv, Dense, FirstConv, FirstDense, Flatten, MaxPool, Threshold
+import numpy as np
+
+from .layers import (Affine, Conv, Dense, FirstConv, FirstDense, Flatten, MaxPool, ModelSpec,
+                     Threshold)
 
 # The reader's limits (docs/FORMAT.md, "Limits a reader enforces").
 MAX_LAYERS = 1024
@@ -36,8 +39,14 @@ ACCEPTS = {
     "affine": (("int",), (1,)),
 }
 
+# The tensors of each kind, in slot order (docs/FORMAT.md, the layer type table).
+TENSOR_NAMES = {"first_dense": ("weights",), "first_conv": ("weights",), "conv": ("weights",),
+                "dense": ("weights",), "maxpool": (), "threshold": ("thresholds", "flip"),
+                "flatten": (), "affine": ("scale", "bias")}
+
 # Everything known about one layer once its input is known.
-LayerShape = namedtuple("LayerShape", "kind in_shape in_domain out_shape out_domain k kernel stride padding")
+LayerShape = namedtuple("LayerShape", "kind in_shape in_domain out_shape out_domain k "
+                                       "kernel stride padding")
 
 
 def conv_geometry(size, kernel, stride, padding):
@@ -129,7 +138,7 @@ def layer_shapes(spec, error=ValueError):
 
     Checks that each layer accepts what its predecessor produces and that its
     weights' input dimension (F or C) matches; value checks (+-1 and so on)
-    are the writer's (`pybnn.format.validate`).
+    are `validate_spec`'s.
     """
     check_input_shape(tuple(spec.input_shape), error)
     if not spec.layers:
@@ -150,10 +159,74 @@ def layer_shapes(spec, error=ValueError):
     return out
 
 
-# The tensors of each kind, in slot order (docs/FORMAT.md, the layer type table).
-TENSOR_NAMES = {"first_dense": ("weights",), "first_conv": ("weights",), "conv": ("weights",),
-                "dense": ("weights",), "maxpool": (), "threshold": ("thresholds", "flip"),
-                "flatten": (), "affine": ("scale", "bias")}
+def validate_spec(spec):
+    """Check every field of a ModelSpec, then its shapes; return its layer_shapes.
+
+    ValueError names the layer and the problem. The writer and the reference executor call it.
+    """
+    if not isinstance(spec, ModelSpec):
+        raise ValueError(f"expected a pybnn.layers.ModelSpec, got {type(spec).__name__}")
+    if not isinstance(spec.input_shape, (tuple, list)) or not all(
+            _is_int(d) for d in spec.input_shape):
+        raise ValueError(f"input_shape: expected a tuple of ints, got {spec.input_shape!r}")
+    for i, layer in enumerate(spec.layers):
+        _validate_fields(i, layer)
+    return layer_shapes(spec)
+
+
+def _validate_fields(i, layer):
+    kind = KIND_OF_CLASS.get(type(layer))
+    if kind is None:
+        raise ValueError(f"layer {i}: unknown layer type {type(layer).__name__}")
+    where = f"layer {i} ({kind})"
+    if kind in ("first_dense", "first_conv", "conv", "dense"):
+        w = layer.weights
+        rank = 2 if kind.endswith("dense") else 4
+        if not isinstance(w, np.ndarray) or w.ndim != rank or w.size == 0:
+            raise ValueError(f"{where}: weights must be a non-empty numpy array of rank {rank}, "
+                             f"got {getattr(w, 'shape', type(w).__name__)}")
+        if not np.all((w == 1) | (w == -1)):
+            raise ValueError(f"{where}: weights must all be +1 or -1, found {_bad_values(w)}")
+    if kind in ("first_conv", "conv"):
+        _check_pair(where, "stride", layer.stride)
+        if layer.padding not in ("valid", "same"):
+            raise ValueError(f"{where}: padding must be 'valid' or 'same', got {layer.padding!r}")
+    if kind == "conv" and layer.pad_value not in ("one", "zero"):
+        raise ValueError(f"{where}: pad_value must be 'one' or 'zero', got {layer.pad_value!r}")
+    if kind == "maxpool":
+        _check_pair(where, "size", layer.size)
+        _check_pair(where, "stride", layer.stride)
+    if kind == "threshold":
+        t, f = np.asarray(layer.thresholds), np.asarray(layer.flip)
+        if t.ndim != 1 or t.dtype.kind not in "iu":
+            raise ValueError(f"{where}: thresholds must be a 1-D integer array, "
+                             f"got {t.dtype} {t.shape}")
+        if t.size and (t.min() < -2**31 or t.max() >= 2**31):
+            raise ValueError(f"{where}: thresholds must fit int32, "
+                             f"got range [{t.min()}, {t.max()}]")
+        if f.ndim != 1 or f.dtype.kind not in "biu" or not np.all((f == 0) | (f == 1)):
+            raise ValueError(f"{where}: flip must be a 1-D bool (or 0/1) array, "
+                             f"got {f.dtype} {f.shape}")
+    if kind == "affine":
+        for name in ("scale", "bias"):
+            a = np.asarray(getattr(layer, name))
+            if a.ndim != 1 or a.dtype.kind not in "fiu":
+                raise ValueError(f"{where}: {name} must be a 1-D float array, "
+                                 f"got {a.dtype} {a.shape}")
+
+
+def _check_pair(where, name, pair):
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not all(_is_int(v) for v in pair):
+        raise ValueError(f"{where}: {name} must be a pair of ints (h, w), got {pair!r}")
+
+
+def _is_int(v):
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _bad_values(w):
+    bad = np.unique(w[(w != 1) & (w != -1)])
+    return ", ".join(map(str, bad[:5])) + (" ..." if bad.size > 5 else "")
 
 
 def expected_tensor_shapes(ls):
@@ -169,7 +242,7 @@ def expected_tensor_shapes(ls):
 def _tensor_shapes(kind, layer):
     if kind in ("first_conv", "conv"):
         return [layer.weights.shape]
-    return [getattr(layer, name).shape for name in TENSOR_NAMES[kind]]
+    return [np.shape(getattr(layer, name)) for name in TENSOR_NAMES[kind]]
 
 
 def _product(shape):

@@ -51,7 +51,9 @@ def summarize(spec, file_size=None):
         file_size = len(to_bytes(spec))
     table = [COLUMNS]
     for r in rows:
-        other = f"{r['other_ops']:,} {r['other_what']}".strip() if r["other_ops"] else r["other_what"]
+        other = r["other_what"]
+        if r["other_ops"]:
+            other = f"{r['other_ops']:,} {other}"
         table.append((str(r["index"]), r["kind"], str(r["shape"]), _n(r["bin_params"]),
                       _n(r["bytes"]), _n(r["binary_macs"]), _n(r["first_macs"]), other))
     total = {k: sum(r[k] for r in rows) for k in ("bin_params", "bytes", "binary_macs",

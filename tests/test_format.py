@@ -374,3 +374,25 @@ def test_reader_checks_k_limit_of_first_layer():
     p.tensors[2][6] = align64(8 * words) + 64
     p.payload = bytearray(align64(8 * words) + 64 + 4)
     raises(p.build(), "layer 0 (first_dense): K = 8388672 products per output exceeds")
+
+
+def test_random_field_corruption_only_raises_format_error(small):
+    """Random u32 fields overwritten with edge values, CRCs recomputed: the reader either
+    accepts the file or raises FormatError, never anything else."""
+    rng = np.random.default_rng(1)
+    edge = [0, 1, 2, 3, 63, 64, 65, 2**24, 2**31, 2**32 - 1]
+    for _ in range(400):
+        raw = bytearray(small)
+        for _ in range(int(rng.integers(1, 4))):
+            off = int(rng.integers(16, len(raw) - 4)) & ~3
+            value = edge[rng.integers(len(edge))] if rng.random() < 0.7 else int(rng.integers(2**32))
+            raw[off:off + 4] = struct.pack("<I", value)
+        h = HEADER.unpack_from(raw)
+        if h[9] <= len(raw):
+            raw[56:60] = struct.pack("<I", zlib.crc32(raw[h[9]:]))
+        tables_end = min(64 + 64 * h[3] + 48 * h[4], len(raw))
+        raw[60:64] = struct.pack("<I", zlib.crc32(raw[64:tables_end], zlib.crc32(raw[:60])))
+        try:
+            bnnformat.read(bytes(raw))
+        except FormatError:
+            pass
