@@ -39,16 +39,12 @@ def apply_layer(layer, ls, a):
     if ls.kind == "first_dense":
         return first_layer_sum(a, layer.weights)
     if ls.kind == "first_conv":
-        cols = patches(a, ls.kernel, ls.stride, ls.padding, pad=0)
-        return first_layer_sum(cols.reshape(-1, ls.k), layer.weights.reshape(-1, ls.k)).reshape(
-            (n,) + ls.out_shape)
+        return conv_sum(a, layer.weights, ls, pad=0, dot=first_layer_sum)
     if ls.kind == "dense":
         return exact_dot(a, layer.weights)
     if ls.kind == "conv":
-        pad = 1 if layer.pad_value == "one" else 0
-        cols = patches(a, ls.kernel, ls.stride, ls.padding, pad=pad)
-        return exact_dot(cols.reshape(-1, ls.k), layer.weights.reshape(-1, ls.k)).reshape(
-            (n,) + ls.out_shape)
+        return conv_sum(a, layer.weights, ls, pad=1 if layer.pad_value == "one" else 0,
+                        dot=exact_dot)
     if ls.kind == "maxpool":
         # On +-1 values the max is +1 unless all are -1: the AND of the bits (-1 is bit 1).
         return patches(a, ls.kernel, ls.stride, "valid", pad=0).max(axis=(3, 4))
@@ -83,6 +79,21 @@ def first_layer_sum(x, w):
 def exact_dot(a, w):
     """int32 (M, units) = a (M, K) . w (units, K)^T for small integers, exactly (see module doc)."""
     return np.rint(a.astype(np.float64) @ w.astype(np.float64).T).astype(np.int32)
+
+
+def conv_sum(a, w, ls, pad, dot):
+    """int32 (N, H', W', units): `dot` of every window of `a` with the weights (im2col).
+
+    Runs a few samples at a time so the float64 window matrix stays near 64 MiB.
+    """
+    n, rows = a.shape[0], ls.out_shape[0] * ls.out_shape[1]
+    step = max(1, (1 << 23) // max(rows * ls.k, 1))
+    w2 = w.reshape(w.shape[0], ls.k)
+    out = np.empty((n,) + ls.out_shape, dtype=np.int32)
+    for i in range(0, n, step):
+        cols = patches(a[i:i + step], ls.kernel, ls.stride, ls.padding, pad)
+        out[i:i + step] = dot(cols.reshape(-1, ls.k), w2).reshape((-1,) + ls.out_shape)
+    return out
 
 
 def patches(x, kernel, stride, padding, pad):
