@@ -43,14 +43,8 @@ def median_seconds(fn, runs, min_time=0.05):
 
 def binary_macs(spec):
     """MACs per sample of every weighted layer (the first layer's 8-bit x 1-bit included)."""
-    from pybnn.shapes import layer_shapes
-    total = 0
-    shapes = layer_shapes(spec)
-    for layer, (out_shape, _domain) in zip(spec.layers, shapes):
-        w = getattr(layer, "weights", None)
-        if w is not None:
-            total += int(np.prod(out_shape)) * int(np.prod(w.shape[1:]))
-    return total
+    from pybnn.summary import layer_stats
+    return sum(s["binary_macs"] + s["first_macs"] for s in layer_stats(spec))
 
 
 def bgemm_peak(threads, runs):
