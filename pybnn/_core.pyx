@@ -173,3 +173,110 @@ def select_isa(name):
 
 def default_threads():
     return bnn_default_threads()
+
+
+# ---- models (src/bnn.h, docs/FORMAT.md) -------------------------------------
+
+cdef extern from "bnn.h" nogil:
+    ctypedef struct bnn_model:
+        pass
+    bnn_status bnn_model_load_file(const char *path, bnn_model **out)
+    bnn_status bnn_model_load_memory(const void *data, size_t size, bnn_model **out)
+    void bnn_model_free(bnn_model *model)
+    size_t bnn_model_input_rank(const bnn_model *model)
+    void bnn_model_input_dims(const bnn_model *model, size_t dims[3])
+    size_t bnn_model_input_size(const bnn_model *model)
+    size_t bnn_model_num_classes(const bnn_model *model)
+    void bnn_model_set_threads(bnn_model *model, int threads)
+    bnn_status bnn_model_run(const bnn_model *model, const unsigned char *input, size_t batch,
+                             float *scores, int threads)
+
+
+cdef class CModel:
+    """A .bnn model loaded and validated by the C reader (thin: see pybnn.model).
+
+    CModel(source): source is a path (str or os.PathLike; the file is
+    memory-mapped) or bytes-like data (copied). Malformed data raises
+    FormatError naming the field; an unreadable file raises OSError.
+    """
+    cdef bnn_model *model
+    cdef int default_threads
+
+    def __cinit__(self, source):
+        cdef bnn_model *m = NULL
+        cdef bnn_status status
+        cdef const unsigned char[::1] view
+        cdef bytes path
+        cdef const char *cpath
+        cdef size_t size
+        self.model = NULL
+        self.default_threads = 0
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            view = memoryview(source).cast("B")
+            size = view.shape[0]
+            with nogil:
+                status = bnn_model_load_memory(&view[0] if size else NULL, size, &m)
+        else:
+            import os
+            try:
+                path = os.fsencode(source)
+            except TypeError:
+                raise TypeError(f"expected a path or bytes, got {type(source).__name__}") from None
+            cpath = path
+            with nogil:
+                status = bnn_model_load_file(cpath, &m)
+        _check(status)
+        self.model = m
+
+    def __dealloc__(self):
+        if self.model != NULL:
+            bnn_model_free(self.model)
+            self.model = NULL
+
+    @property
+    def input_rank(self):
+        return bnn_model_input_rank(self.model)
+
+    @property
+    def input_dims(self):
+        cdef size_t dims[3]
+        cdef size_t rank = bnn_model_input_rank(self.model)
+        bnn_model_input_dims(self.model, dims)
+        return tuple(int(dims[i]) for i in range(rank))
+
+    @property
+    def input_size(self):
+        return bnn_model_input_size(self.model)
+
+    @property
+    def num_classes(self):
+        return bnn_model_num_classes(self.model)
+
+    @property
+    def threads(self):
+        """Default thread count for run (None: every CPU this process may use)."""
+        return self.default_threads or None
+
+    def set_threads(self, threads):
+        cdef int n = _threads_arg(threads)
+        self.default_threads = n
+        bnn_model_set_threads(self.model, n)
+
+    def run(self, x, threads=None):
+        """float32 scores (N, num_classes) for uint8 x of shape (N, input_size), C-contiguous."""
+        _require(x, "x", np.uint8, 2)
+        cdef size_t size = bnn_model_input_size(self.model)
+        if <size_t>x.shape[1] != size:
+            raise ValueError(f"x: expected {size} uint8 values per sample (shape (N, {size})), "
+                             f"got shape {x.shape}")
+        cdef int nthreads = _threads_arg(threads)
+        cdef size_t batch = x.shape[0]
+        cdef cnp.ndarray scores = np.empty((batch, bnn_model_num_classes(self.model)),
+                                           dtype=np.float32)
+        cdef const unsigned char *src = <const unsigned char *>cnp.PyArray_DATA(x)
+        cdef float *dst = <float *>cnp.PyArray_DATA(scores)
+        cdef bnn_status status
+        with nogil:
+            status = bnn_model_run(self.model, src, batch, dst, nthreads)
+        _check(status)
+        return scores

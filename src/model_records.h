@@ -1,0 +1,38 @@
+/* model_records.h - internal: the layer and tensor records of a .bnn file as
+ * decoded by model_reader.c (structurally valid) and given meaning by
+ * model_layers.c. */
+#ifndef PYBNN_MODEL_RECORDS_H
+#define PYBNN_MODEL_RECORDS_H
+
+#include <stdint.h>
+
+#include "model.h"
+
+#define BNN_NO_TENSOR 0xFFFFFFFFu
+
+typedef struct bnn_tensor_rec {
+    uint32_t dtype, rank, dims[4];
+    uint64_t offset, size; /* offset from the start of the payload */
+    const unsigned char *data;
+    uint32_t used_by;      /* layer index + 1; 0 while unused */
+} bnn_tensor_rec;
+
+typedef struct bnn_layer_rec {
+    uint32_t type, units, kernel_h, kernel_w, stride_h, stride_w, padding, pad_value;
+    uint32_t tensor[4];
+} bnn_layer_rec;
+
+/* model_layers.c: check each layer against its input and bind it to its
+ * tensors (marking them used); fills m->layers, m->num_classes. */
+bnn_status bnn_model_bind_layers(struct bnn_model *m, const bnn_layer_rec *layers,
+                                 bnn_tensor_rec *tensors, uint32_t n_tensors);
+
+/* model_prepare.c: the tables derived at load (repacked first-conv weights,
+ * weight popcounts, zero-padding tap sums, threshold keys) and the
+ * per-sample workspace sizes. */
+bnn_status bnn_model_prepare(struct bnn_model *m);
+
+/* Printable name of a layer type (for messages), "unknown" otherwise. */
+const char *bnn_layer_type_name(uint32_t type);
+
+#endif
