@@ -5,8 +5,10 @@ XOR plus popcount. See README.md and docs/.
 """
 from ._core import FormatError
 from .bits import bgemm, kernel_info, pack_bits, unpack_bits, _warn_unknown_features
+from .model import Model, load
 
 __version__ = "0.1.0"
-__all__ = ["FormatError", "bgemm", "kernel_info", "pack_bits", "unpack_bits", "__version__"]
+__all__ = ["FormatError", "Model", "bgemm", "kernel_info", "load", "pack_bits", "unpack_bits",
+           "__version__"]
 
 _warn_unknown_features()

@@ -239,7 +239,8 @@ static bnn_status read_layer(const unsigned char *d, uint32_t index, bnn_layer_r
     for (int i = 0; i < 4; i++)
         l->tensor[i] = rd32(r + 32 + 4 * i);
     if (!all_zero(r + 48, 16))
-        return bnn_fail(BNN_ERR_FORMAT, "layer %u: reserved bytes 48..63 must be zero", index);
+        return bnn_fail(BNN_ERR_FORMAT, "layer %u (%s): reserved bytes 48..63 must be zero", index,
+                        bnn_layer_type_name(l->type));
     return BNN_OK;
 }
 

@@ -1,0 +1,97 @@
+"""Load a .bnn model and run it on the C engine (src/model_*.c).
+
+    model = pybnn.load("mnist.bnn")        # or bytes; threads=None: every CPU
+    scores = model.run(x)                   # x: uint8 (N, *model.input_shape)
+    labels = model.predict(x)
+
+The C reader validates the file completely (FormatError names the field).
+Input checks happen here, before any C call: dtype uint8, shape
+(N, *input_shape) (a single sample of shape input_shape is accepted too).
+"""
+import os
+
+import numpy as np
+
+from . import _core
+
+
+def load(source, threads=None):
+    """A Model from a .bnn path (memory-mapped) or bytes-like data (copied)."""
+    return Model(source, threads=threads)
+
+
+class Model:
+    """A loaded .bnn model. Thread-safe: one Model may run on several threads at once."""
+
+    def __init__(self, source, threads=None):
+        if isinstance(source, (str, os.PathLike)):
+            self._source = os.fspath(source)
+        elif isinstance(source, (bytes, bytearray, memoryview)):
+            self._source = bytes(source)
+        else:
+            raise TypeError(f"load: expected a path or bytes, got {type(source).__name__}")
+        self._c = _core.CModel(self._source)
+        if threads is not None:
+            self._c.set_threads(threads)
+
+    @property
+    def input_shape(self):
+        """Shape of one sample: (features,) or (H, W, C); dtype uint8."""
+        return self._c.input_dims
+
+    @property
+    def num_classes(self):
+        return self._c.num_classes
+
+    @property
+    def threads(self):
+        """Default threads of run(); None means every CPU this process may use."""
+        return self._c.threads
+
+    @threads.setter
+    def threads(self, value):
+        self._c.set_threads(value)
+
+    def _batch(self, x):
+        """x as a C-contiguous (N, input_size) uint8 view; whether it was one sample."""
+        if not isinstance(x, np.ndarray):
+            raise ValueError(f"input: expected a numpy.ndarray of uint8, got {type(x).__name__}")
+        if x.dtype != np.uint8:
+            raise ValueError(f"input: expected dtype uint8 (8-bit fixed point), got {x.dtype}")
+        shape = tuple(self.input_shape)
+        if x.shape == shape:
+            single = True
+        elif x.ndim == len(shape) + 1 and x.shape[1:] == shape:
+            single = False
+        else:
+            raise ValueError(f"input: expected shape (N, {', '.join(map(str, shape))}) or "
+                             f"{shape} for one sample, got {x.shape}")
+        return np.ascontiguousarray(x).reshape(-1, self._c.input_size), single
+
+    def run(self, x, threads=None):
+        """float32 scores (N, num_classes) for uint8 x of shape (N, *input_shape)."""
+        batch, single = self._batch(x)
+        scores = self._c.run(batch, threads=threads)
+        return scores[0] if single else scores
+
+    __call__ = run
+
+    def predict(self, x, threads=None):
+        """The class with the highest score per sample (int64)."""
+        return np.argmax(self.run(x, threads=threads), axis=-1)
+
+    def spec(self):
+        """The model as a pybnn.layers.ModelSpec (read again by pybnn.format)."""
+        from .format import read
+        return read(self._source)
+
+    def summary(self):
+        """A table of the layers: shapes, parameters, bytes, MACs."""
+        from .summary import summarize
+        size = (os.path.getsize(self._source) if isinstance(self._source, str)
+                else len(self._source))
+        return summarize(self.spec(), file_size=size)
+
+    def __repr__(self):
+        return (f"<pybnn.Model input {tuple(self.input_shape)} uint8 -> "
+                f"{self.num_classes} scores>")

@@ -1,0 +1,229 @@
+"""The C engine (src/model_*.c, src/op_*.c) against the NumPy reference, on every kernel set.
+
+Scores: float32(s) * scale + bias computed the same way on both sides, compared with
+SCORE_RTOL / SCORE_ATOL. Hidden layers: exactly, bit for bit, read out through probe models
+(the model cut after the layer, plus a readout whose scores are the layer's values).
+"""
+import threading
+
+import numpy as np
+import pytest
+
+import pybnn
+from model_factory import CONFIGS, KINDS, named_model, random_input, random_model
+from pybnn import format as bnnformat
+from pybnn.layers import Affine, Dense, Flatten, ModelSpec
+from pybnn.reference import run_reference, run_reference_layers
+from pybnn.shapes import validate_spec
+
+# The scores are exact integers times a float32 scale plus a float32 bias, rounded the same
+# way by the engine and NumPy (no FMA); the tolerance only allows for a compiler that fuses.
+SCORE_RTOL = 1e-6
+SCORE_ATOL = 1e-5
+
+
+def engine(spec, **kwargs):
+    return pybnn.load(bnnformat.to_bytes(spec), **kwargs)
+
+
+def assert_scores_match(spec, x, **run_kwargs):
+    got = engine(spec).run(x, **run_kwargs)
+    want = run_reference(spec, x)
+    assert got.dtype == np.float32 and got.shape == want.shape
+    np.testing.assert_allclose(got, want, rtol=SCORE_RTOL, atol=SCORE_ATOL)
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_named_models_match_reference(isa, name):
+    spec = named_model(name)
+    assert_scores_match(spec, random_input(np.random.default_rng(1), spec, n=5))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("seed", range(6))
+def test_random_models_match_reference(isa, kind, seed):
+    """Random geometry: odd sizes, C below/at/above a word, strides, both paddings and
+    pad values, pooling before/after the threshold, flatten on ints or bits."""
+    rng = np.random.default_rng(100 + seed)
+    shape = (int(rng.integers(1, 200)),) if kind == "dense" else \
+        (int(rng.integers(4, 11)), int(rng.integers(4, 11)), int(rng.choice([1, 3, 17, 64, 65])))
+    spec = random_model(rng, kind=kind, input_shape=shape,
+                        channels=tuple(int(c) for c in rng.choice([3, 17, 64, 65, 130], size=2)),
+                        hidden=tuple(int(h) for h in rng.choice([3, 64, 65], size=int(rng.integers(0, 3)))),
+                        classes=int(rng.integers(1, 12)),
+                        flatten_on=str(rng.choice(["bits", "int"])))
+    assert_scores_match(spec, random_input(rng, spec, n=int(rng.integers(1, 6))))
+
+
+# ------------------------------------------------------------------ hidden layers, exactly
+
+def _ones_affine(c):
+    return Affine(scale=np.ones(c, np.float32), bias=np.zeros(c, np.float32))
+
+
+def probe(spec, index, shapes):
+    """A model whose scores expose layer `index`'s output exactly, and a decoder
+    scores -> that output (int sums, or +-1 for bits)."""
+    ls = shapes[index]
+    layers = list(spec.layers[:index + 1])
+    if len(ls.out_shape) == 3:
+        layers.append(Flatten())
+    f = int(np.prod(ls.out_shape))
+    if ls.out_domain == "int":
+        layers.append(_ones_affine(f))
+        return ModelSpec(spec.input_shape, layers), lambda s: s.astype(np.int64)
+    # bits: unit 0 sums every value; unit 1 + i has -1 at i, so a_i = (s_0 - s_{1+i}) / 2.
+    w = np.ones((f + 1, f), np.int8)
+    w[1 + np.arange(f), np.arange(f)] = -1
+    layers += [Dense(weights=w), _ones_affine(f + 1)]
+    return ModelSpec(spec.input_shape, layers), \
+        lambda s: ((s[:, :1] - s[:, 1:]) / 2).astype(np.int64)
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_every_hidden_layer_bit_for_bit(isa, name):
+    spec = named_model(name)
+    x = random_input(np.random.default_rng(2), spec, n=3)
+    shapes = validate_spec(spec)
+    outputs = run_reference_layers(spec, x)
+    for i, ls in enumerate(shapes[:-1]):
+        if ls.out_domain not in ("int", "bits"):
+            continue
+        pspec, decode = probe(spec, i, shapes)
+        got = decode(engine(pspec).run(x))
+        want = outputs[i].reshape(len(x), -1).astype(np.int64)
+        np.testing.assert_array_equal(got, want, err_msg=f"{name}: layer {i} ({ls.kind})")
+
+
+# ------------------------------------------------------------------ batches, threads, API
+
+def test_batch_sizes_and_chunks(isa):
+    """Batches of 0, 1 and many; a conv model large enough that one run is cut into several
+    workspace chunks (about 3.5 MB per sample against a 32 MB budget)."""
+    spec = random_model(np.random.default_rng(3), kind="conv", input_shape=(64, 64, 3),
+                        channels=(64,), kernel=3, stride=1, padding="same", pool="after",
+                        classes=5)
+    model = engine(spec)
+    x = random_input(np.random.default_rng(4), spec, n=21)
+    want = run_reference(spec, x)
+    np.testing.assert_allclose(model.run(x), want, rtol=SCORE_RTOL, atol=SCORE_ATOL)
+    np.testing.assert_allclose(model.run(x[:1]), want[:1], rtol=SCORE_RTOL, atol=SCORE_ATOL)
+    assert model.run(x[:0]).shape == (0, 5)
+
+
+def test_results_do_not_depend_on_threads():
+    spec = named_model("conv_random")
+    x = random_input(np.random.default_rng(5), spec, n=7)
+    model = engine(spec)
+    first = model.run(x, threads=1)
+    for threads in (2, 3, None):
+        np.testing.assert_array_equal(model.run(x, threads=threads), first)
+    model.threads = 2
+    assert model.threads == 2
+    np.testing.assert_array_equal(model.run(x), first)
+
+
+def test_four_python_threads_share_one_model():
+    spec = named_model("conv_pool_after")
+    model = engine(spec)
+    rng = np.random.default_rng(6)
+    inputs = [random_input(rng, spec, n=4) for _ in range(4)]
+    want = [model.run(x, threads=1) for x in inputs]
+    results, errors = [None] * 4, []
+
+    def worker(i):
+        try:
+            for _ in range(20):
+                got = model.run(inputs[i], threads=1)
+                if not np.array_equal(got, want[i]):
+                    raise AssertionError(f"thread {i}: result changed")
+            results[i] = got
+        except Exception as e:  # reported below, in the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    for i in range(4):
+        np.testing.assert_array_equal(results[i], want[i])
+
+
+def test_file_is_mapped_and_matches_bytes(tmp_path):
+    spec = named_model("conv_same_zero_s2")
+    path = tmp_path / "m.bnn"
+    bnnformat.write(path, spec)
+    x = random_input(np.random.default_rng(7), spec, n=3)
+    from_file, from_bytes = pybnn.load(path), pybnn.load(path.read_bytes())
+    np.testing.assert_array_equal(from_file.run(x), from_bytes.run(x))
+    assert pybnn.load(str(path)).input_shape == tuple(spec.input_shape)
+
+
+def test_model_api():
+    spec = named_model("flatten_first")
+    model = engine(spec, threads=1)
+    x = random_input(np.random.default_rng(8), spec, n=6)
+    assert model.input_shape == (4, 5, 3) and model.num_classes == 4 and model.threads == 1
+    scores = model(x)
+    np.testing.assert_array_equal(model.predict(x), scores.argmax(axis=1))
+    np.testing.assert_array_equal(model.run(x[0]), scores[0])  # one sample, no batch axis
+    np.testing.assert_array_equal(model.run(x[:, ::-1][:, ::-1]), scores)  # non-contiguous
+    assert "first_dense" in model.summary()
+    assert "Model" in repr(model)
+
+
+@pytest.mark.parametrize("bad, fragment", [
+    (lambda x: x.astype(np.int8), "dtype uint8"),
+    (lambda x: x.astype(np.float32), "dtype uint8"),
+    (lambda x: x.reshape(len(x), -1), "expected shape"),
+    (lambda x: x[:, :, :4], "expected shape"),
+    (lambda x: x[None], "expected shape"),
+    (lambda x: x.tolist(), "numpy.ndarray"),
+])
+def test_wrong_input_raises_value_error(bad, fragment):
+    spec = named_model("flatten_first")
+    model = engine(spec)
+    x = random_input(np.random.default_rng(9), spec, n=2)
+    with pytest.raises(ValueError, match=fragment):
+        model.run(bad(x))
+
+
+def test_core_run_checks_its_arguments():
+    model = pybnn._core.CModel(bnnformat.to_bytes(named_model("dense_tiny")))
+    with pytest.raises(ValueError, match="expected 5 uint8 values per sample"):
+        model.run(np.zeros((2, 6), np.uint8))
+    with pytest.raises(ValueError, match="C-contiguous"):
+        model.run(np.zeros((2, 10), np.uint8)[:, ::2])
+    with pytest.raises(ValueError, match="threads"):
+        model.run(np.zeros((2, 5), np.uint8), threads=0)
+
+
+# ------------------------------------------------------------------ the C program
+
+def test_bnn_classify_program(tmp_path):
+    """tests/c/bnn_classify.c (public C API only) gives the reference's classes and scores."""
+    import os
+    import shutil
+    import subprocess
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if not shutil.which("make") or not shutil.which("cc"):
+        pytest.skip("needs make and cc to build the C program")
+    build = os.path.join(root, "build-c", "test-engine")
+    subprocess.run(["make", "-s", "-j2", "-C", os.path.join(root, "src"), f"BUILD={build}",
+                    "lib", os.path.join(build, "bnn_classify")], check=True)
+    spec = named_model("conv_pool_after")
+    bnnformat.write(tmp_path / "m.bnn", spec)
+    x = random_input(np.random.default_rng(10), spec, n=7)
+    x.tofile(tmp_path / "x.u8")
+    out = subprocess.run([os.path.join(build, "bnn_classify"), str(tmp_path / "m.bnn"),
+                          str(tmp_path / "x.u8"), "7", "--scores", str(tmp_path / "s.f32")],
+                         check=True, capture_output=True, text=True).stdout
+    want = run_reference(spec, x)
+    assert [int(v) for v in out.split()] == list(want.argmax(axis=1))
+    got = np.fromfile(tmp_path / "s.f32", dtype=np.float32).reshape(want.shape)
+    np.testing.assert_allclose(got, want, rtol=SCORE_RTOL, atol=SCORE_ATOL)
+    bad = subprocess.run([os.path.join(build, "bnn_classify"), str(tmp_path / "x.u8"),
+                          str(tmp_path / "x.u8"), "1"], capture_output=True, text=True)
+    assert bad.returncode == 1 and "magic" in bad.stderr
