@@ -18,8 +18,10 @@ def numpy_pack(x):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("k", [1, 31, 32, 63, 64, 65, 128, 200, 1000])
+@pytest.mark.parametrize("k", [1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 95, 96, 97,
+                               127, 128, 129, 191, 200, 255, 257, 1000])
 def test_pack_matches_numpy(isa, rng, dtype, k):
+    """Every tail length a kernel may split a row's last word into (8, 16, 32 lanes)."""
     x = (rng.standard_normal((7, k)) * 50).astype(dtype)
     np.testing.assert_array_equal(pybnn.pack_bits(x), numpy_pack(x))
 
