@@ -69,3 +69,30 @@ def test_bad_inputs_raise_clear_errors(rng):
         pybnn.bgemm(pa, pa, 100, threads=0)
     with pytest.raises(ValueError, match="numpy.ndarray"):
         pybnn.bgemm([[1, 2]], pa, 100)
+
+
+# Kernel edges: the x86 kernels use 1 x 8 tiles (1 x 4 for a thin last strip),
+# whole 256/512-bit vectors plus a 1-3 / 1-7 word tail, K chunks of 4096 (AVX2)
+# or 8192 (AVX-512) bits, and a separate path for 1-2 rows of A.
+TILE_MS = [1, 2, 3, 4, 9]
+TILE_NS = [1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17]
+TILE_KS = [192, 256, 448, 576, 640, 704, 960, 1024, 1088, 4096, 4160, 8192, 8256, 8640, 12345,
+           16832]
+
+
+@pytest.mark.parametrize("k", TILE_KS)
+def test_bgemm_tile_edges(isa, rng, k):
+    for m in TILE_MS:
+        for n in TILE_NS:
+            a, b = random_pm1(rng, m, k), random_pm1(rng, n, k)
+            got = pybnn.bgemm(pybnn.pack_bits(a), pybnn.pack_bits(b), k)
+            np.testing.assert_array_equal(got, numpy_bgemm(a, b), err_msg=f"{isa} m={m} n={n} k={k}")
+
+
+@pytest.mark.parametrize("k", [64, 576, 1024, 4097])
+def test_bgemm_extreme_counts(isa, k):
+    """All-equal and all-different rows: popcount 0 and k, no counter may wrap."""
+    ones = np.ones((11, k), dtype=np.int8)
+    got = pybnn.bgemm(pybnn.pack_bits(ones), pybnn.pack_bits(np.concatenate([ones, -ones])), k)
+    expected = np.concatenate([np.full((11, 11), k), np.full((11, 11), -k)], axis=1)
+    np.testing.assert_array_equal(got, expected.astype(np.int32))
