@@ -7,12 +7,8 @@
 
 /* Block of C handed to one task. Sized so the B block stays in L2 for
  * K up to a few thousand bits and there are enough tasks to balance. */
-#ifndef BLOCK_M
 #define BLOCK_M 64
-#endif
-#ifndef BLOCK_N
 #define BLOCK_N 256
-#endif
 /* Below this many word operations a second thread costs more than it saves. */
 #define MIN_WORK_PER_THREAD (1u << 16)
 
