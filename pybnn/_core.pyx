@@ -175,6 +175,40 @@ def default_threads():
     return bnn_default_threads()
 
 
+
+# ---- benchmark only (scripts/bench_bgemm.py) ---------------------------------
+
+cdef extern from "kernels.h" nogil:
+    int BNN_ROOFLINE_WORDS_MULTIPLE
+    bnn_status bnn_roofline_xor_popcount(const char *isa, const uint64_t *a, const uint64_t *b,
+                                         size_t words, size_t reps, uint64_t *count)
+
+ROOFLINE_WORDS_MULTIPLE = BNN_ROOFLINE_WORDS_MULTIPLE
+
+
+def roofline_xor_popcount(isa_name, a, b, reps):
+    """Benchmark only: XOR + popcount + accumulate of two equal 1-D uint64
+    arrays (length a multiple of ROOFLINE_WORDS_MULTIPLE), `reps` times, with
+    kernel set `isa_name`'s roofline kernel; returns the total popcount. The
+    caller times it; the GIL is released, so threads can run it side by side."""
+    _require(a, "a", np.uint64, 1)
+    _require(b, "b", np.uint64, 1)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b: expected the same shape, got {a.shape} and {b.shape}")
+    if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 1:
+        raise ValueError(f"reps: expected a positive int, got {reps!r}")
+    name = isa_name.encode()
+    cdef const char *cname = name
+    cdef const uint64_t *pa = <const uint64_t *>cnp.PyArray_DATA(a)
+    cdef const uint64_t *pb = <const uint64_t *>cnp.PyArray_DATA(b)
+    cdef size_t words = a.shape[0], nreps = reps
+    cdef uint64_t count = 0
+    cdef bnn_status status
+    with nogil:
+        status = bnn_roofline_xor_popcount(cname, pa, pb, words, nreps, &count)
+    _check(status)
+    return count
+
 # ---- models (src/bnn.h, docs/FORMAT.md) -------------------------------------
 
 cdef extern from "bnn.h" nogil:

@@ -65,6 +65,24 @@ void bnn_pack_f32_avx512(const float *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_i8_avx512(const int8_t *x, size_t rows, size_t k, bnn_word *out);
 #endif
 
+/* Benchmark only (scripts/bench_bgemm.py): XOR + popcount + accumulate over
+ * two arrays of `words` words (a multiple of BNN_ROOFLINE_WORDS_MULTIPLE),
+ * `reps` times. Sized to sit in L1, they measure the XOR + popcount ceiling a
+ * bgemm kernel of the same ISA works under. The dispatcher takes a usable
+ * kernel set's name ("ref" runs the scalar one) and stores the total popcount
+ * in *count (returned, so the work cannot be optimised away). */
+#define BNN_ROOFLINE_WORDS_MULTIPLE 64
+bnn_status bnn_roofline_xor_popcount(const char *isa, const bnn_word *a, const bnn_word *b,
+                                     size_t words, size_t reps, uint64_t *count);
+uint64_t bnn_roofline_xor_popcount_scalar(const bnn_word *a, const bnn_word *b, size_t words,
+                                          size_t reps);
+#ifdef BNN_ARCH_X86
+uint64_t bnn_roofline_xor_popcount_avx2(const bnn_word *a, const bnn_word *b, size_t words,
+                                        size_t reps);
+uint64_t bnn_roofline_xor_popcount_avx512(const bnn_word *a, const bnn_word *b, size_t words,
+                                          size_t reps);
+#endif
+
 /* NEON files are built for aarch64 always, for 32-bit ARM when the build adds
  * them with -mfpu=neon and defines BNN_WITH_NEON (this file may not see
  * __ARM_NEON itself: only the NEON files get the flag). */

@@ -96,3 +96,15 @@ def test_bgemm_extreme_counts(isa, k):
     got = pybnn.bgemm(pybnn.pack_bits(ones), pybnn.pack_bits(np.concatenate([ones, -ones])), k)
     expected = np.concatenate([np.full((11, 11), k), np.full((11, 11), -k)], axis=1)
     np.testing.assert_array_equal(got, expected.astype(np.int32))
+
+
+def test_roofline_kernels_count_exactly(isa, rng):
+    """The benchmark's XOR + popcount ceiling (pybnn._core.roofline_xor_popcount)."""
+    from pybnn import _core
+
+    a = rng.integers(0, 2**63, 256, dtype=np.uint64) * np.uint64(3)
+    b = rng.integers(0, 2**63, 256, dtype=np.uint64)
+    expected = int(np.unpackbits((a ^ b).view(np.uint8)).sum())
+    assert _core.roofline_xor_popcount(isa, a, b, 3) == 3 * expected
+    with pytest.raises(ValueError, match="multiple of 64"):
+        _core.roofline_xor_popcount(isa, a[:100], b[:100], 1)
