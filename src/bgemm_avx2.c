@@ -30,6 +30,7 @@
 #define KC 16          /* vectors per K chunk: byte counters stay <= 16 * 8 = 128 */
 #define DIRECT_MAX_M 2 /* up to this many A rows, skip the panel copy */
 #define WORDS_PER_VEC 4
+#define PREFETCH_AHEAD 4096 /* bytes of B the direct path fetches ahead */
 
 static inline __m256i nibble_lut(void)
 {
@@ -148,9 +149,11 @@ static inline __attribute__((always_inline)) void tile_packed(
 }
 
 /* One A row against NR B rows read in place over whole vectors [v0, v1);
- * bp[r] points at B row r. */
+ * bp[r] points at B row r. Step v also prefetches lines 4v..4v+3 of `next`
+ * (NULL: none), 4 lines per step being words / (words / 4). */
 static inline __attribute__((always_inline)) void tile_direct(
-    const bnn_word *a, const bnn_word *const *bp, size_t v0, size_t v1, __m256i *acc)
+    const bnn_word *a, const bnn_word *const *bp, size_t v0, size_t v1, const char *next,
+    __m256i *acc)
 {
     const __m256i lut = nibble_lut(), low = _mm256_set1_epi8(0x0f);
 #pragma GCC unroll 8
@@ -158,6 +161,9 @@ static inline __attribute__((always_inline)) void tile_direct(
         acc[r] = _mm256_setzero_si256();
     for (size_t v = v0; v < v1; v++) {
         __m256i x = _mm256_loadu_si256((const __m256i *)(a + v * WORDS_PER_VEC));
+        if (next)
+            for (int q = 0; q < 4; q++)
+                _mm_prefetch(next + (4 * v + q) * 64, _MM_HINT_T0);
 #pragma GCC unroll 8
         for (int r = 0; r < NR; r++) {
             __m256i y = _mm256_xor_si256(
@@ -241,20 +247,28 @@ static void bgemm_direct(size_t m, size_t n, size_t words, const bnn_word *a, co
                          int32_t *c, size_t ldc, int32_t k)
 {
     size_t full = words / WORDS_PER_VEC, rem = words % WORDS_PER_VEC, tail = full * WORDS_PER_VEC;
-    for (size_t i = 0; i < m; i++) {
-        const bnn_word *ai = a + i * words;
-        for (size_t j = 0; j < n; j += NR) {
-            size_t nr = n - j < NR ? n - j : NR;
-            const bnn_word *bp[NR], *bt[NR];
-            __m256i tail_planes[4 * (WORDS_PER_VEC - 1)];
-            row_pointers(b + j * words, words, nr, 0, bp);
-            row_pointers(b + j * words, words, nr, tail, bt);
-            pack_tail(bt, rem, tail_planes);
+    for (size_t j = 0; j < n; j += NR) {
+        size_t nr = n - j < NR ? n - j : NR;
+        const bnn_word *bp[NR], *bt[NR];
+        __m256i tail_planes[4 * (WORDS_PER_VEC - 1)];
+        row_pointers(b + j * words, words, nr, 0, bp);
+        row_pointers(b + j * words, words, nr, tail, bt);
+        pack_tail(bt, rem, tail_planes);
+        /* B is read once here: fetch ahead, PREFETCH_AHEAD bytes past this
+         * group, as many lines (`words`: NR * words * 8 bytes) as the group
+         * holds, so the stream crosses 4 KiB pages without waiting (hardware
+         * prefetchers stop at page ends; a group is 4 KiB at K = 4096). */
+        size_t ahead = j * words * sizeof(bnn_word) + PREFETCH_AHEAD;
+        const char *next = ahead + NR * words * sizeof(bnn_word) <= n * words * sizeof(bnn_word)
+                               ? (const char *)b + ahead
+                               : NULL;
+        for (size_t i = 0; i < m; i++) {
+            const bnn_word *ai = a + i * words;
             __m256i pc = _mm256_setzero_si256();
             for (size_t v0 = 0; v0 < full; v0 += KC) {
                 size_t v1 = full - v0 < KC ? full : v0 + KC;
                 __m256i acc[NR];
-                tile_direct(ai, bp, v0, v1, acc);
+                tile_direct(ai, bp, v0, v1, next, acc);
                 pc = _mm256_add_epi32(pc, reduce8(acc));
             }
             if (rem)

@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Benchmark pybnn.bgemm against numpy float32 matmul and an XOR+popcount roofline.
+
+For each shape [M, N, K] and thread count it measures, in the same run:
+  - binary MAC/s of pybnn.bgemm (M*N*K / s, K bits per dot product),
+  - float32 MAC/s of numpy.matmul on the same shape (OpenBLAS; its kernel is
+    printed via threadpoolctl), and the ratio of the two,
+  - the fraction of the roofline: bit-ops/s of a streaming XOR + popcount +
+    accumulate over two L1-resident arrays with the same kernel set
+    (pybnn._core.roofline_xor_popcount; with T threads, T copies side by side).
+Every figure is the median of --repeats runs (each run long enough to time).
+
+OpenBLAS reads OPENBLAS_CORETYPE once, at load, so numpy under another core
+type is measured in a child process (this script with --numpy-child):
+  - if OPENBLAS_CORETYPE is set here, numpy is also measured with it unset;
+  - --coretype Haswell measures numpy with OPENBLAS_CORETYPE=Haswell (float32
+    held to AVX2 width, the comparison for the AVX2 bar).
+
+Bars (from the issue): AVX2 >= 4x numpy float32 at OPENBLAS_CORETYPE=Haswell,
+1 thread, [1024,1024,1024] and [256,4096,4096]; AVX-512 >= 10x numpy and >= 50%
+of the roofline.
+
+    python scripts/bench_bgemm.py                      # best kernel set
+    python scripts/bench_bgemm.py --isa avx2 --coretype Haswell
+    python scripts/bench_bgemm.py --isa scalar --repeats 5
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+
+SHAPES = [(1, 4096, 4096), (64, 2048, 2048), (256, 4096, 4096), (1024, 1024, 1024)]
+BAR_SHAPES = [(1024, 1024, 1024), (256, 4096, 4096)]
+MIN_RUN_SECONDS = 0.05   # one timed run repeats the call until it lasts this long
+ROOFLINE_WORDS = 1024    # 2 x 8 KiB: both arrays sit in L1 (32 KiB and up)
+
+
+def all_threads():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def median_rate(fn, work, repeats):
+    """Median of `repeats` runs of work/s; fn() is one call. A run repeats
+    fn until MIN_RUN_SECONDS, so short calls are timed over many."""
+    fn()  # warm up: page in buffers, start threads, settle the clock
+    t = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - t, 1e-7)
+    calls = max(1, int(MIN_RUN_SECONDS / once))
+    rates = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        rates.append(work * calls / (time.perf_counter() - t))
+    return statistics.median(rates)
+
+
+# ---- numpy (float32 matmul) -------------------------------------------------
+
+def openblas_info():
+    """(architecture, version) of the BLAS numpy uses, via threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (pip install threadpoolctl)", ""
+    for lib in threadpool_info():
+        if lib.get("user_api") == "blas":
+            return lib.get("architecture") or lib.get("internal_api", "?"), lib.get("version", "")
+    return "no BLAS found", ""
+
+
+def numpy_rates(shapes, thread_counts, repeats):
+    """{(M, N, K, threads): float32 MAC/s of numpy.matmul}."""
+    from threadpoolctl import threadpool_limits
+    rng = np.random.default_rng(0)
+    out = {}
+    for m, n, k in shapes:
+        a = rng.standard_normal((m, k), dtype=np.float32)
+        b = rng.standard_normal((k, n), dtype=np.float32)
+        for t in thread_counts:
+            with threadpool_limits(limits=t, user_api="blas"):
+                out[(m, n, k, t)] = median_rate(lambda: np.matmul(a, b), m * n * k, repeats)
+    return out
+
+
+def numpy_rates_in_child(shapes, thread_counts, repeats, coretype):
+    """numpy_rates in a fresh process with OPENBLAS_CORETYPE=coretype (None: unset)."""
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)
+    if coretype is not None:
+        env["OPENBLAS_CORETYPE"] = coretype
+    spec = json.dumps({"shapes": shapes, "threads": thread_counts, "repeats": repeats})
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--numpy-child", spec],
+                          env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"numpy child (OPENBLAS_CORETYPE={coretype}) failed:\n{proc.stderr}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    rates = {tuple(key): rate for key, rate in result["rates"]}
+    return result["architecture"], rates
+
+
+def numpy_child_main(spec_json):
+    spec = json.loads(spec_json)
+    shapes = [tuple(s) for s in spec["shapes"]]
+    rates = numpy_rates(shapes, spec["threads"], spec["repeats"])
+    print(json.dumps({"architecture": openblas_info()[0],
+                      "rates": [[list(key), rate] for key, rate in rates.items()]}))
+
+
+# ---- pybnn ------------------------------------------------------------------
+
+def bgemm_rates(shapes, thread_counts, repeats):
+    import pybnn
+    rng = np.random.default_rng(1)
+    out = {}
+    for m, n, k in shapes:
+        words = (k + 63) // 64
+        a = rng.integers(0, 2**63, (m, words), dtype=np.uint64)
+        b = rng.integers(0, 2**63, (n, words), dtype=np.uint64)
+        if k % 64:  # keep the padding bits 0, as packed rows have them
+            keep = np.uint64((1 << (k % 64)) - 1)
+            a[:, -1] &= keep
+            b[:, -1] &= keep
+        for t in thread_counts:
+            out[(m, n, k, t)] = median_rate(lambda: pybnn.bgemm(a, b, k, threads=t), m * n * k, repeats)
+    return out
+
+
+def roofline_rate(isa, threads, repeats):
+    """Bit-ops/s of `threads` roofline kernels running side by side."""
+    from pybnn import _core
+    rng = np.random.default_rng(2)
+    arrays = [(rng.integers(0, 2**63, ROOFLINE_WORDS, dtype=np.uint64),
+               rng.integers(0, 2**63, ROOFLINE_WORDS, dtype=np.uint64)) for _ in range(threads)]
+    bits = ROOFLINE_WORDS * 64
+    # size one call at about MIN_RUN_SECONDS
+    t = time.perf_counter()
+    _core.roofline_xor_popcount(isa, *arrays[0], 1000)
+    reps = max(1, int(1000 * MIN_RUN_SECONDS / max(time.perf_counter() - t, 1e-7)))
+
+    def run_all():
+        workers = [threading.Thread(target=_core.roofline_xor_popcount, args=(isa, a, b, reps))
+                   for a, b in arrays]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+
+    return median_rate(run_all, bits * reps * threads, repeats)
+
+
+# ---- report -----------------------------------------------------------------
+
+def cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--isa", help="kernel set to use (pybnn._core.select_isa); default: the best")
+    parser.add_argument("--coretype", help="also measure numpy with OPENBLAS_CORETYPE=this (child process)")
+    parser.add_argument("--repeats", type=int, default=7, help="timed runs per figure (median; >= 5)")
+    parser.add_argument("--threads", default="1,all", help="comma list of thread counts; 'all' = every core")
+    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--numpy-child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.numpy_child:
+        numpy_child_main(args.numpy_child)
+        return 0
+    if args.repeats < 5:
+        parser.error(f"--repeats: expected at least 5 (figures are medians), got {args.repeats}")
+
+    import pybnn
+    from pybnn import _core
+    if args.isa:
+        _core.select_isa(args.isa)
+    isa = _core.isa()
+    n_all = all_threads()
+    thread_counts = sorted({n_all if t.strip() == "all" else int(t) for t in args.threads.split(",")})
+
+    arch, blas_version = openblas_info()
+    env_coretype = os.environ.get("OPENBLAS_CORETYPE")
+    print(f"pybnn {pybnn.__version__} bgemm: kernel set '{isa}' (available: "
+          f"{', '.join(_core.available_isas())}); CPU: {cpu_name()}, {n_all} threads usable")
+    print(f"numpy {np.__version__}: OpenBLAS {blas_version} kernel '{arch}' "
+          f"(OPENBLAS_CORETYPE={env_coretype if env_coretype is not None else 'unset'})")
+    print(f"medians of {args.repeats} runs, each >= {MIN_RUN_SECONDS * 1000:.0f} ms")
+
+    # numpy columns: (label, {key: rate})
+    columns = [(f"numpy[{arch}]", numpy_rates(SHAPES, thread_counts, args.repeats))]
+    if env_coretype is not None:
+        child_arch, rates = numpy_rates_in_child(SHAPES, thread_counts, args.repeats, None)
+        columns.append((f"numpy[{child_arch}, CORETYPE unset]", rates))
+    if args.coretype:
+        child_arch, rates = numpy_rates_in_child(SHAPES, thread_counts, args.repeats, args.coretype)
+        columns.append((f"numpy[{child_arch}, CORETYPE={args.coretype}]", rates))
+    bgemm = bgemm_rates(SHAPES, thread_counts, args.repeats)
+    roof = {t: roofline_rate(isa, t, args.repeats) for t in thread_counts}
+    for t in thread_counts:
+        print(f"roofline ({isa} XOR+popcount+accumulate, 2 x {ROOFLINE_WORDS * 8 // 1024} KiB in L1), "
+              f"{t} thread(s): {roof[t] / 1e9:.1f} Gbit-op/s")
+
+    print()
+    head = f"{'M':>5} {'N':>5} {'K':>5} {'thr':>3} | {'bgemm GMAC/s':>12} {'% roof':>6}"
+    for label, _ in columns:
+        head += f" | {label + ' GMAC/s':>34} {'ratio':>6}"
+    print(head)
+    print("-" * len(head))
+    for (m, n, k) in SHAPES:
+        for t in thread_counts:
+            key = (m, n, k, t)
+            line = f"{m:5d} {n:5d} {k:5d} {t:3d} | {bgemm[key] / 1e9:12.1f} {100 * bgemm[key] / roof[t]:5.0f}%"
+            for _, rates in columns:
+                line += f" | {rates[key] / 1e9:34.1f} {bgemm[key] / rates[key]:5.1f}x"
+            print(line)
+
+    print()
+    bar_lines(isa, thread_counts, bgemm, roof, columns)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"isa": isa, "cpu": cpu_name(), "openblas": arch, "repeats": args.repeats,
+                       "roofline": {str(t): r for t, r in roof.items()},
+                       "bgemm": [[list(key), r] for key, r in bgemm.items()],
+                       "numpy": {label: [[list(key), r] for key, r in rates.items()]
+                                 for label, rates in columns}}, f, indent=1)
+    return 0
+
+
+def bar_lines(isa, thread_counts, bgemm, roof, columns):
+    """The issue's bars, where this run measured what they need."""
+    if isa == "avx2":
+        haswell = [(label, rates) for label, rates in columns if "Haswell" in label]
+        if 1 not in thread_counts or not haswell:
+            print("AVX2 bar: needs 1 thread and numpy at OpenBLAS 'Haswell' (use --coretype Haswell)")
+            return
+        label, rates = haswell[-1]
+        for m, n, k in BAR_SHAPES:
+            ratio = bgemm[(m, n, k, 1)] / rates[(m, n, k, 1)]
+            print(f"AVX2 bar [{m},{n},{k}], 1 thread: {ratio:.1f}x {label} "
+                  f"(need >= 4x): {'PASS' if ratio >= 4 else 'FAIL'}")
+    elif isa == "avx512":
+        label, rates = columns[0]
+        for m, n, k in BAR_SHAPES:
+            for t in thread_counts:
+                ratio = bgemm[(m, n, k, t)] / rates[(m, n, k, t)]
+                frac = bgemm[(m, n, k, t)] / roof[t]
+                ok = ratio >= 10 and frac >= 0.5
+                print(f"AVX-512 bar [{m},{n},{k}], {t} thread(s): {ratio:.1f}x {label}, "
+                      f"{100 * frac:.0f}% of roofline (need >= 10x and >= 50%): {'PASS' if ok else 'FAIL'}")
+    else:
+        print(f"no bar is set for kernel set '{isa}'")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
