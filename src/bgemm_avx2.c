@@ -31,6 +31,7 @@
 #define DIRECT_MAX_M 2 /* up to this many A rows, skip the panel copy */
 #define WORDS_PER_VEC 4
 #define PREFETCH_AHEAD 4096 /* bytes of B the direct path fetches ahead */
+#define C_PREFETCH_ROWS 8   /* rows of C fetched ahead of the tile that writes them */
 
 static inline __m256i nibble_lut(void)
 {
@@ -195,6 +196,17 @@ static inline void write_row(int32_t *c, size_t nr, __m256i pc, int first, int l
     }
 }
 
+/* A tile writes 8 outputs of one C row, and the next tile the next row, so
+ * C is written down a column strip, one line per row: with C larger than the
+ * caches each store would wait on its own miss (in-order store commit), which
+ * costs up to half the speed at K = 1024. Fetching the lines a few rows ahead
+ * overlaps those misses with the counting. */
+static inline void prefetch_c(const int32_t *c, size_t nr)
+{
+    _mm_prefetch((const char *)c, _MM_HINT_T0);
+    _mm_prefetch((const char *)(c + nr - 1), _MM_HINT_T0); /* the strip may cross a line */
+}
+
 /* Pointers to B rows j..j+NR-1 at word offset `off`; rows past nr repeat row
  * j (real memory; their results are dropped). */
 static inline void row_pointers(const bnn_word *b, size_t words, size_t nr, size_t off,
@@ -221,8 +233,12 @@ static void bgemm_packed(size_t m, size_t n, size_t words, const bnn_word *a, co
             size_t v1 = full - v0 < KC ? full : v0 + KC;
             int first = v0 == 0, last = v1 == full;
             pack_panel(b + j * words, words, nr, v0, v1, panel);
+            for (size_t i = 0; i < m && i < C_PREFETCH_ROWS; i++)
+                prefetch_c(c + i * ldc + j, nr);
             for (size_t i = 0; i < m; i++) {
                 const bnn_word *ai = a + i * words;
+                if (i + C_PREFETCH_ROWS < m)
+                    prefetch_c(c + (i + C_PREFETCH_ROWS) * ldc + j, nr);
                 __m256i acc[NR], pc = _mm256_setzero_si256();
                 if (v1 > v0) {
                     if (nr_tile == NR) {

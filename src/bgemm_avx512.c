@@ -23,6 +23,7 @@
 #define NR_SMALL 4     /* tile for the last 1-4 rows of B, so a thin edge wastes less */
 #define KC 16          /* 512-bit vectors per K chunk */
 #define WORDS_PER_VEC 8
+#define C_PREFETCH_ROWS 8 /* rows of C fetched ahead of the tile that writes them */
 
 /* Totals of 8 accumulators of 8 qwords: qword r of the result = sum of acc[r].
  * Adjacent pairs are folded with unpack (per 128-bit lane), then lanes with
@@ -104,6 +105,14 @@ static inline void write_row(int32_t *c, size_t nr, __m512i pc, int first, int l
     }
 }
 
+/* C is written down a column strip, one line per row: fetching the lines a
+ * few rows ahead overlaps their misses with the counting (see bgemm_avx2.c). */
+static inline void prefetch_c(const int32_t *c, size_t nr)
+{
+    _mm_prefetch((const char *)c, _MM_HINT_T0);
+    _mm_prefetch((const char *)(c + nr - 1), _MM_HINT_T0); /* the strip may cross a line */
+}
+
 /* Pointers to B rows 0..NR-1 at word offset `off`; rows past nr repeat row 0
  * (real memory; their results are dropped). */
 static inline void row_pointers(const bnn_word *b, size_t words, size_t nr, size_t off,
@@ -129,9 +138,13 @@ void bnn_bgemm_avx512(size_t m, size_t n, size_t words, const bnn_word *a, const
         for (size_t v0 = 0;; v0 += KC) {
             size_t v1 = full - v0 < KC ? full : v0 + KC;
             int first = v0 == 0, last = v1 == full;
+            for (size_t i = 0; i < m && i < C_PREFETCH_ROWS; i++)
+                prefetch_c(c + i * ldc + j, nr);
             for (size_t i = 0; i < m; i++) {
                 const bnn_word *ai = a + i * words;
                 __m512i acc[NR], pc = _mm512_setzero_si512();
+                if (i + C_PREFETCH_ROWS < m)
+                    prefetch_c(c + (i + C_PREFETCH_ROWS) * ldc + j, nr);
                 if (v1 > v0) {
                     if (nr > NR_SMALL)
                         tile(ai, bp, v0, v1, NR, acc);
