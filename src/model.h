@@ -10,6 +10,7 @@
 #ifndef PYBNN_MODEL_H
 #define PYBNN_MODEL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,10 +66,13 @@ typedef struct bnn_layer {
     const float *scale, *bias;
     /* Derived at load (owned, freed with the model). */
     bnn_word *owned_weights; /* first_conv: each unit's kh*kw*C bits made contiguous */
-    int32_t *weight_pc;      /* first layers: popcount of each weight row (units) */
+    int32_t *weight_pc255;   /* first layers: 255 x popcount of each weight row */
     int32_t *tap_sums;       /* conv with pad zero: sum of +-1 weights per (unit, i, j) */
     int32_t *thr_mask;       /* threshold: 0 or -1 (flip), per channel */
     int32_t *thr_key;        /* threshold: t XOR mask, per channel */
+    int fuses_threshold;     /* weighted layer or int maxpool whose next layer, a
+                                threshold, runs inside it: its int32 output is
+                                never stored */
 } bnn_layer;
 
 struct bnn_model {
@@ -85,6 +89,14 @@ struct bnn_model {
     size_t input_size, num_classes;
     int threads;
     size_t max_act_bytes; /* largest activation of one sample, in bytes */
+
+    /* One workspace kept between runs (model_run.c), so repeated calls do
+     * not pay for fresh pages each time. A run that finds it busy (another
+     * thread) or too small allocates its own. Guarded by cache_lock. */
+    pthread_mutex_t cache_lock;
+    void *cache;
+    size_t cache_bytes;
+    int cache_busy;
 };
 
 /* Per-sample byte size of an activation shape. */

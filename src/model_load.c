@@ -32,8 +32,11 @@ static int host_is_little_endian(void)
 static struct bnn_model *new_model(void)
 {
     struct bnn_model *m = calloc(1, sizeof *m);
-    if (!m)
+    if (!m) {
         bnn_fail(BNN_ERR_NOMEM, "out of memory for the model");
+        return NULL;
+    }
+    pthread_mutex_init(&m->cache_lock, NULL);
     return m;
 }
 
@@ -43,7 +46,7 @@ void bnn_model_release_layers(struct bnn_model *m)
         return;
     for (uint32_t i = 0; i < m->n_layers; i++) {
         free(m->layers[i].owned_weights);
-        free(m->layers[i].weight_pc);
+        free(m->layers[i].weight_pc255);
         free(m->layers[i].tap_sums);
         free(m->layers[i].thr_mask);
         free(m->layers[i].thr_key);
@@ -62,6 +65,8 @@ void bnn_model_free(bnn_model *m)
         munmap(m->mapping, m->mapping_size);
 #endif
     free(m->owned_raw);
+    free(m->cache);
+    pthread_mutex_destroy(&m->cache_lock);
     free(m);
 }
 

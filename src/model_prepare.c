@@ -50,11 +50,11 @@ static bnn_status prepare_first(bnn_layer *l, uint32_t index)
         l->weights = l->owned_weights;
         l->row_words = dense;
     }
-    l->weight_pc = alloc_array(l->units, sizeof(int32_t), &st, index);
-    if (!l->weight_pc)
+    l->weight_pc255 = alloc_array(l->units, sizeof(int32_t), &st, index);
+    if (!l->weight_pc255)
         return st;
     for (size_t u = 0; u < l->units; u++)
-        l->weight_pc[u] = popcount_row(l->weights + u * l->row_words, l->row_words);
+        l->weight_pc255[u] = 255 * popcount_row(l->weights + u * l->row_words, l->row_words);
     return BNN_OK;
 }
 
@@ -122,6 +122,12 @@ bnn_status bnn_model_prepare(struct bnn_model *m)
             st = prepare_threshold(l, i);
         if (st != BNN_OK)
             return st;
+        int weighted = l->type >= BNN_LAYER_FIRST_DENSE && l->type <= BNN_LAYER_DENSE;
+        int int_pool = l->type == BNN_LAYER_MAXPOOL && l->in.domain == BNN_DOMAIN_INT;
+        l->fuses_threshold = (weighted || int_pool) && i + 1 < m->n_layers &&
+                             m->layers[i + 1].type == BNN_LAYER_THRESHOLD;
+        if (l->fuses_threshold)
+            continue; /* its output is never stored */
         if (l->out.domain != BNN_DOMAIN_SCORES && bnn_act_bytes(&l->out) > m->max_act_bytes)
             m->max_act_bytes = bnn_act_bytes(&l->out);
     }

@@ -1,10 +1,10 @@
 /* model_run.c - the executor: runs a batch through the layers in chunks of
- * samples. Each call allocates its own workspace (two ping-pong activation
- * buffers sized for the largest layer output, and the largest scratch any
- * op needs), so one model can run on several threads at once; the model
- * itself is only read. A chunk is as many samples as fit a memory budget,
- * so any batch size runs in bounded memory while large batches still give
- * the bgemm tall matrices. */
+ * samples. Each call has its own workspace (two ping-pong activation buffers
+ * sized for the largest layer output, and the largest scratch any op needs),
+ * so one model can run on several threads at once; the model itself is only
+ * read, but for one cached workspace taken under a lock. A chunk is as many
+ * samples as fit a memory budget, so any batch size runs in bounded memory
+ * while large batches still give the bgemm tall matrices. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,14 +59,23 @@ static bnn_status run_chunk(const bnn_model *m, const uint8_t *input, size_t n, 
     for (uint32_t i = 0; i < m->n_layers; i++) {
         const bnn_layer *l = &m->layers[i];
         void *dst = cur == act[0] ? act[1] : act[0];
+        /* A threshold right after a weighted layer or an int maxpool runs
+         * inside it (model_prepare.c decides). */
+        const bnn_layer *thr = l->fuses_threshold ? &m->layers[++i] : NULL;
         bnn_status st = BNN_OK;
         switch (l->type) {
-        case BNN_LAYER_FIRST_DENSE: st = bnn_op_first_dense(l, cur, dst, n, scratch, threads); break;
-        case BNN_LAYER_FIRST_CONV: st = bnn_op_first_conv(l, cur, dst, n, scratch, threads); break;
-        case BNN_LAYER_CONV: st = bnn_op_conv(l, cur, dst, n, scratch, threads); break;
-        case BNN_LAYER_DENSE: st = bnn_op_dense(l, cur, dst, n, threads); break;
+        case BNN_LAYER_FIRST_DENSE:
+            st = bnn_op_first_dense(l, thr, cur, dst, n, scratch, threads);
+            break;
+        case BNN_LAYER_FIRST_CONV:
+            st = bnn_op_first_conv(l, thr, cur, dst, n, scratch, threads);
+            break;
+        case BNN_LAYER_CONV: st = bnn_op_conv(l, thr, cur, dst, n, scratch, threads); break;
+        case BNN_LAYER_DENSE: st = bnn_op_dense(l, thr, cur, dst, n, threads); break;
         case BNN_LAYER_MAXPOOL:
-            if (l->in.domain == BNN_DOMAIN_BITS)
+            if (thr) /* cur is an int workspace buffer: the op may overwrite it */
+                bnn_op_maxpool_int_threshold(l, thr, (int32_t *)cur, dst, n);
+            else if (l->in.domain == BNN_DOMAIN_BITS)
                 bnn_op_maxpool_bits(l, cur, dst, n);
             else
                 bnn_op_maxpool_int(l, cur, dst, n);
@@ -86,11 +95,39 @@ static bnn_status run_chunk(const bnn_model *m, const uint8_t *input, size_t n, 
     return BNN_OK;
 }
 
-static void *alloc_aligned(uint64_t bytes, void **raw)
+/* A workspace of `bytes`: the model's cached one if it is free and large
+ * enough, else a new allocation. *cached says which. The model is shared
+ * read-only between threads except for this cache, which the lock guards. */
+static void *take_workspace(const bnn_model *cm, size_t bytes, int *cached)
 {
-    if (bytes > SIZE_MAX - 64 || !(*raw = malloc((size_t)bytes + 64)))
-        return NULL;
-    return (void *)(((uintptr_t)*raw + 63) & ~(uintptr_t)63);
+    bnn_model *m = (bnn_model *)cm;
+    void *ws = NULL;
+    pthread_mutex_lock(&m->cache_lock);
+    if (!m->cache_busy && m->cache && m->cache_bytes >= bytes) {
+        m->cache_busy = 1;
+        ws = m->cache;
+    }
+    pthread_mutex_unlock(&m->cache_lock);
+    *cached = ws != NULL;
+    return ws ? ws : malloc(bytes);
+}
+
+/* Give a workspace back: it becomes the cache if that is free and smaller. */
+static void give_workspace(const bnn_model *cm, void *ws, size_t bytes, int cached)
+{
+    bnn_model *m = (bnn_model *)cm;
+    void *drop = ws;
+    pthread_mutex_lock(&m->cache_lock);
+    if (cached) {
+        m->cache_busy = 0;
+        drop = NULL;
+    } else if (!m->cache_busy && bytes > m->cache_bytes) {
+        drop = m->cache;
+        m->cache = ws;
+        m->cache_bytes = bytes;
+    }
+    pthread_mutex_unlock(&m->cache_lock);
+    free(drop);
 }
 
 bnn_status bnn_model_run(const bnn_model *m, const uint8_t *input, size_t batch, float *scores,
@@ -105,23 +142,27 @@ bnn_status bnn_model_run(const bnn_model *m, const uint8_t *input, size_t batch,
     if (threads <= 0)
         threads = m->threads > 0 ? m->threads : bnn_default_threads();
     size_t chunk = choose_chunk(m, batch);
-    uint64_t act_bytes = (uint64_t)bnn_align64(m->max_act_bytes) * chunk;
+    /* One block: two activation buffers and the scratch, each 64-byte aligned. */
+    uint64_t act_bytes = bnn_align64((uint64_t)bnn_align64(m->max_act_bytes) * chunk);
     uint64_t scratch = bnn_align64(scratch_bytes(m, chunk));
-    void *raw[3] = {NULL, NULL, NULL}, *act[2], *work;
-    act[0] = alloc_aligned(act_bytes, &raw[0]);
-    act[1] = act[0] ? alloc_aligned(act_bytes, &raw[1]) : NULL;
-    work = act[1] ? alloc_aligned(scratch, &raw[2]) : NULL;
+    uint64_t total = 2 * act_bytes + scratch + 64;
+    if (total > SIZE_MAX)
+        return bnn_fail(BNN_ERR_NOMEM, "model_run: a workspace of %llu bytes is not addressable",
+                        (unsigned long long)total);
+    int cached;
+    void *raw = take_workspace(m, (size_t)total, &cached);
+    if (!raw)
+        return bnn_fail(BNN_ERR_NOMEM, "model_run: out of memory for a workspace of %llu bytes "
+                        "(%zu samples per chunk)", (unsigned long long)total, chunk);
+    char *base = (char *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+    void *act[2] = {base, base + act_bytes};
+    void *work = base + 2 * act_bytes;
     bnn_status st = BNN_OK;
-    if (!work)
-        st = bnn_fail(BNN_ERR_NOMEM, "model_run: out of memory for a workspace of 2 x %llu + "
-                      "%llu bytes (%zu samples per chunk)", (unsigned long long)act_bytes,
-                      (unsigned long long)scratch, chunk);
     for (size_t start = 0; start < batch && st == BNN_OK; start += chunk) {
         size_t n = batch - start < chunk ? batch - start : chunk;
         st = run_chunk(m, input + start * m->input_size, n, scores + start * m->num_classes,
                        act, work, threads);
     }
-    for (int i = 0; i < 3; i++)
-        free(raw[i]);
+    give_workspace(m, raw, (size_t)total, cached);
     return st;
 }

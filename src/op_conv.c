@@ -7,10 +7,10 @@
  * the pixels inside the image. Taps outside the image are words of 0 bits,
  * i.e. +1: exactly pad_value `one`. For pad_value `zero` those taps must
  * contribute nothing, so their contribution sum_c w (precomputed per
- * (tap, unit) at load) is subtracted afterwards on the border pixels. */
+ * (tap, unit) at load) is subtracted from the border pixels' sums, tile by
+ * tile in op_gemm.c. */
 #include <string.h>
 
-#include "errors.h"
 #include "ops.h"
 
 bnn_scratch_need bnn_op_conv_scratch(const bnn_layer *l)
@@ -45,44 +45,37 @@ static void im2col_words(const bnn_layer *l, const bnn_word *x, bnn_word *cols)
     }
 }
 
-/* pad_value zero: remove the +1 contributions of the padded taps. */
-static void correct_zero_padding(const bnn_layer *l, int32_t *out)
+void bnn_conv_zero_padding_fix(const bnn_layer *l, int32_t *t, size_t ld, size_t row0,
+                               size_t rows, size_t u0, size_t nb)
 {
-    size_t units = l->units;
-    for (size_t oy = 0; oy < l->out.h; oy++) {
-        size_t i0, i1;
+    size_t pixels = l->out.h * l->out.w;
+    for (size_t r = 0; r < rows; r++) {
+        size_t q = (row0 + r) % pixels, oy = q / l->out.w, ox = q % l->out.w;
+        size_t i0, i1, j0, j1;
         bnn_window_clip((ptrdiff_t)(oy * l->sh) - (ptrdiff_t)l->pad_top, l->kh, l->in.h, &i0, &i1);
-        for (size_t ox = 0; ox < l->out.w; ox++) {
-            size_t j0, j1;
-            bnn_window_clip((ptrdiff_t)(ox * l->sw) - (ptrdiff_t)l->pad_left, l->kw, l->in.w,
-                            &j0, &j1);
-            if (i0 == 0 && i1 == l->kh && j0 == 0 && j1 == l->kw)
-                continue; /* an interior pixel: no padded taps */
-            int32_t *o = out + (oy * l->out.w + ox) * units;
-            for (size_t i = 0; i < l->kh; i++)
-                for (size_t j = 0; j < l->kw; j++) {
-                    if (i >= i0 && i < i1 && j >= j0 && j < j1)
-                        continue;
-                    const int32_t *tap = l->tap_sums + (i * l->kw + j) * units;
-                    for (size_t u = 0; u < units; u++)
-                        o[u] -= tap[u];
-                }
-        }
+        bnn_window_clip((ptrdiff_t)(ox * l->sw) - (ptrdiff_t)l->pad_left, l->kw, l->in.w, &j0, &j1);
+        if (i0 == 0 && i1 == l->kh && j0 == 0 && j1 == l->kw)
+            continue; /* an interior pixel: no padded taps */
+        int32_t *o = t + r * ld;
+        for (size_t i = 0; i < l->kh; i++)
+            for (size_t j = 0; j < l->kw; j++) {
+                if (i >= i0 && i < i1 && j >= j0 && j < j1)
+                    continue;
+                const int32_t *tap = l->tap_sums + (i * l->kw + j) * l->units + u0;
+                for (size_t u = 0; u < nb; u++)
+                    o[u] -= tap[u];
+            }
     }
 }
 
-bnn_status bnn_op_conv(const bnn_layer *l, const bnn_word *in, int32_t *out, size_t n,
-                       void *scratch, int threads)
+bnn_status bnn_op_conv(const bnn_layer *l, const bnn_layer *thr, const bnn_word *in, void *out,
+                       size_t n, void *scratch, int threads)
 {
     size_t pixels = l->out.h * l->out.w;
     size_t in_words = l->in.h * l->in.w * bnn_words_for(l->in.c);
     bnn_word *cols = scratch;
     for (size_t s = 0; s < n; s++)
         im2col_words(l, in + s * in_words, cols + s * pixels * l->row_words);
-    bnn_status st = bnn_bgemm_rows(cols, l->weights, out, n * pixels, l->units,
-                                    l->row_words, l->k, threads);
-    if (st == BNN_OK && l->tap_sums)
-        for (size_t s = 0; s < n; s++)
-            correct_zero_padding(l, out + s * pixels * l->units);
-    return st;
+    bnn_gemm g = {l, cols, n * pixels, 1, out, thr, out};
+    return bnn_gemm_run(&g, threads);
 }

@@ -5,7 +5,8 @@
  * copied into the patch at its place; out-of-image taps stay 0 (pixel value
  * 0 in every plane, contributing nothing, as `same` padding requires).
  * Patches are dense: K = kh*kw*C bits, matching the weights that
- * model_prepare.c repacked the same way. Then one bgemm per plane. */
+ * model_prepare.c repacked the same way. Then the planes' product with the
+ * weights (op_first_layer.c, op_gemm.c). */
 #include <string.h>
 
 #include "bitcopy.h"
@@ -18,8 +19,7 @@ bnn_scratch_need bnn_op_first_conv_scratch(const bnn_layer *l)
     uint64_t pixels = (uint64_t)l->out.h * l->out.w;
     bnn_scratch_need need;
     need.fixed = bnn_align64(8 * 8 * (uint64_t)l->in.h * row_words); /* one sample's planes */
-    need.per_sample = bnn_align64(8 * 8 * pixels * l->row_words) +  /* patches, all planes */
-                      bnn_align64(4 * pixels * l->units);           /* partial sums */
+    need.per_sample = 8 * 8 * pixels * l->row_words; /* patches, all planes */
     return need;
 }
 
@@ -55,29 +55,20 @@ static void im2col_planes(const bnn_layer *l, const bnn_word *img, size_t row_wo
     }
 }
 
-bnn_status bnn_op_first_conv(const bnn_layer *l, const uint8_t *in, int32_t *out, size_t n,
-                             void *scratch, int threads)
+bnn_status bnn_op_first_conv(const bnn_layer *l, const bnn_layer *thr, const uint8_t *in,
+                             void *out, size_t n, void *scratch, int threads)
 {
-    size_t h = l->in.h, w = l->in.w, c = l->in.c, words = l->row_words, units = l->units;
+    size_t h = l->in.h, w = l->in.w, c = l->in.c, words = l->row_words;
     size_t row_words = bnn_words_for(w * c), pixels = l->out.h * l->out.w;
-    size_t rows = n * pixels; /* bgemm rows per plane */
+    size_t rows = n * pixels; /* rows per plane */
     bnn_word *img = scratch;
     bnn_word *cols = (bnn_word *)((char *)img + bnn_align64(8 * 8 * (uint64_t)h * row_words));
-    int32_t *partial = (int32_t *)((char *)cols + bnn_align64(8 * 8 * (uint64_t)rows * words));
     for (size_t s = 0; s < n; s++) {
         const uint8_t *x = in + s * h * w * c;
         for (size_t y = 0; y < h; y++)
             bnn_bitplanes_u8(x + y * w * c, w * c, img + y * row_words, h * row_words);
         im2col_planes(l, img, row_words, cols + s * pixels * words, rows);
     }
-    bnn_status st = bnn_bgemm_rows(cols, l->weights, out, rows, units, words, l->k, threads);
-    for (int p = 1; p < 8 && st == BNN_OK; p++) {
-        st = bnn_bgemm_rows(cols + (size_t)p * rows * words, l->weights, partial, rows, units,
-                            words, l->k, threads);
-        for (size_t i = 0; i < rows * units; i++)
-            out[i] += partial[i] * (1 << p);
-    }
-    if (st == BNN_OK)
-        bnn_first_layer_finish(out, rows, units, l->k, l->weight_pc);
-    return st;
+    bnn_gemm g = {l, cols, rows, 8, out, thr, out};
+    return bnn_gemm_run(&g, threads);
 }

@@ -33,28 +33,51 @@ static inline void bnn_window_clip(ptrdiff_t start, size_t k, size_t n, size_t *
  * bit p of x[i]. Padding bits are 0. */
 void bnn_bitplanes_u8(const uint8_t *x, size_t len, bnn_word *out, size_t plane_stride);
 
-/* First layers (uint8 input, by bit-planes). */
-bnn_scratch_need bnn_op_first_dense_scratch(const bnn_layer *l);
-bnn_status bnn_op_first_dense(const bnn_layer *l, const uint8_t *in, int32_t *out, size_t n,
-                              void *scratch, int threads);
-bnn_scratch_need bnn_op_first_conv_scratch(const bnn_layer *l);
-bnn_status bnn_op_first_conv(const bnn_layer *l, const uint8_t *in, int32_t *out, size_t n,
-                             void *scratch, int threads);
-/* Combine per-plane bgemm results: acc holds sum_p 2^p c_p, c_p = K - 2 popcount(x^p ^ w);
- * becomes s = sum_p 2^p (x^p . w). weight_pc: popcount of each weight row. */
-void bnn_first_layer_finish(int32_t *acc, size_t rows, size_t units, size_t k,
-                            const int32_t *weight_pc);
+/* The product a weighted layer ends in (op_gemm.c): rows of `a` (planes of
+ * them, a[p][rows][layer->row_words]) against the layer's packed weights,
+ * then the first-layer combination (planes == 8), the conv zero-padding
+ * correction (layer->tap_sums), and either int32 sums to out_int
+ * (rows x units) or, with `threshold`, packed bits to out_bits
+ * (rows x words_for(units)). */
+typedef struct bnn_gemm {
+    const bnn_layer *layer;
+    const bnn_word *a;
+    size_t rows;
+    int planes;                  /* 1, or 8 for the first layers */
+    int32_t *out_int;
+    const bnn_layer *threshold;  /* NULL, or the threshold layer fused in */
+    bnn_word *out_bits;
+} bnn_gemm;
+bnn_status bnn_gemm_run(const bnn_gemm *g, int threads);
 
-/* Binary layers (packed input). */
+/* The weighted ops write int32 sums to `out`, or packed bits when a
+ * following threshold layer `thr` is fused in (thr may be NULL). */
+bnn_scratch_need bnn_op_first_dense_scratch(const bnn_layer *l);
+bnn_status bnn_op_first_dense(const bnn_layer *l, const bnn_layer *thr, const uint8_t *in,
+                              void *out, size_t n, void *scratch, int threads);
+bnn_scratch_need bnn_op_first_conv_scratch(const bnn_layer *l);
+bnn_status bnn_op_first_conv(const bnn_layer *l, const bnn_layer *thr, const uint8_t *in,
+                             void *out, size_t n, void *scratch, int threads);
 bnn_scratch_need bnn_op_conv_scratch(const bnn_layer *l);
-bnn_status bnn_op_conv(const bnn_layer *l, const bnn_word *in, int32_t *out, size_t n,
-                       void *scratch, int threads);
-bnn_status bnn_op_dense(const bnn_layer *l, const bnn_word *in, int32_t *out, size_t n,
-                        int threads);
+bnn_status bnn_op_conv(const bnn_layer *l, const bnn_layer *thr, const bnn_word *in, void *out,
+                       size_t n, void *scratch, int threads);
+bnn_status bnn_op_dense(const bnn_layer *l, const bnn_layer *thr, const bnn_word *in, void *out,
+                        size_t n, int threads);
+/* pad_value zero: subtract the padded taps' contributions from sums t of
+ * rows row0.. (rows of n * H' * W' output pixels) and units u0..u0+nb-1. */
+void bnn_conv_zero_padding_fix(const bnn_layer *l, int32_t *t, size_t ld, size_t row0,
+                               size_t rows, size_t u0, size_t nb);
 
 void bnn_op_maxpool_int(const bnn_layer *l, const int32_t *in, int32_t *out, size_t n);
+/* maxpool on int then threshold `thr`, in one pass; overwrites `in`. */
+void bnn_op_maxpool_int_threshold(const bnn_layer *l, const bnn_layer *thr, int32_t *in,
+                                  bnn_word *out, size_t n);
 void bnn_op_maxpool_bits(const bnn_layer *l, const bnn_word *in, bnn_word *out, size_t n);
 void bnn_op_threshold(const bnn_layer *l, const int32_t *in, bnn_word *out, size_t n);
+/* Channels c0..c0+count-1 (c0 a multiple of 64) of `rows` rows of sums s
+ * (rows ld_s apart) into packed words at out (rows ld_out words apart). */
+void bnn_threshold_rows(const bnn_layer *l, const int32_t *s, size_t ld_s, size_t rows,
+                        size_t c0, size_t count, bnn_word *out, size_t ld_out);
 /* Flatten is a plain reshape unless the input is bits with C % 64 != 0 on
  * more than one pixel: then each pixel's C bits are repacked contiguously. */
 int bnn_op_flatten_is_noop(const bnn_layer *l);

@@ -1,11 +1,12 @@
-/* op_bitplanes.c - the 8 bit-planes of uint8 data, and the step that turns
- * per-plane binary products back into the first layer's exact integer.
+/* op_first_layer.c - what first_dense and first_conv share: the 8 bit-planes
+ * of uint8 data.
  *
  * The paper's first layer: s = sum_p 2^p (x^p . w) with x^p in {0, 1} the
  * bit-planes of x and w = +-1 (bit 1 for -1). Since
  *   x^p . w = popcount(x^p) - 2 popcount(x^p AND w) = popcount(x^p XOR w) - popcount(w),
- * each plane is one ordinary bgemm (which returns c_p = K - 2 popcount(x^p XOR w)),
- * and s = (255 K - sum_p 2^p c_p) / 2 - 255 popcount(w), exactly. */
+ * each plane is an ordinary bgemm (the kernel returns c_p = K - 2 popcount(x^p XOR w)),
+ * and s = (255 K - sum_p 2^p c_p) / 2 - 255 popcount(w), exactly; op_gemm.c
+ * does that per tile. */
 #include <string.h>
 
 #include "ops.h"
@@ -31,17 +32,5 @@ void bnn_bitplanes_u8(const uint8_t *x, size_t len, bnn_word *out, size_t plane_
         }
         for (int p = 0; p < 8; p++)
             out[p * plane_stride + w] = acc[p];
-    }
-}
-
-void bnn_first_layer_finish(int32_t *acc, size_t rows, size_t units, size_t k,
-                            const int32_t *weight_pc)
-{
-    /* |acc| <= 255 K <= 255 * 2^23 fits int32, but 255 K - acc needs 33 bits. */
-    const int64_t total = 255 * (int64_t)k;
-    for (size_t r = 0; r < rows; r++) {
-        int32_t *row = acc + r * units;
-        for (size_t u = 0; u < units; u++)
-            row[u] = (int32_t)((total - row[u]) / 2 - 255 * (int64_t)weight_pc[u]);
     }
 }
