@@ -161,14 +161,16 @@ static bnn_status read_tensor(const unsigned char *d, uint32_t index, uint64_t p
         if (i >= t->rank && t->dims[i] != 0)
             return bnn_fail(BNN_ERR_FORMAT, "tensor %u: dims[%u]: unused for rank %u, must be "
                             "0, got %u", index, i, t->rank, t->dims[i]);
-        if (i < t->rank) {
+        /* count stays <= payload_size, so neither product below overflows
+         * unless the payload is over 2^61 bytes, which the last check
+         * refuses as well. */
+        if (i < t->rank && count > payload_size / t->dims[i])
+            return bnn_fail(BNN_ERR_FORMAT, "tensor %u: dims describe more data than the "
+                            "%llu-byte payload", index, (unsigned long long)payload_size);
+        if (i < t->rank)
             count *= t->dims[i];
-            if (count > payload_size) /* also keeps the product far from overflow */
-                return bnn_fail(BNN_ERR_FORMAT, "tensor %u: dims describe more data than the "
-                                "%llu-byte payload", index, (unsigned long long)payload_size);
-        }
     }
-    if (t->size != count * item)
+    if (count > UINT64_MAX / item || t->size != count * item)
         return bnn_fail(BNN_ERR_FORMAT, "tensor %u: size: expected %llu (product of dims x "
                         "itemsize %llu), got %llu", index, (unsigned long long)(count * item),
                         (unsigned long long)item, (unsigned long long)t->size);

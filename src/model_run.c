@@ -139,6 +139,9 @@ bnn_status bnn_model_run(const bnn_model *m, const uint8_t *input, size_t batch,
         return BNN_OK;
     if (!input || !scores)
         return bnn_fail(BNN_ERR_ARGUMENT, "model_run: input and scores must not be NULL");
+    if (batch > SIZE_MAX / m->input_size || batch > SIZE_MAX / sizeof(float) / m->num_classes)
+        return bnn_fail(BNN_ERR_ARGUMENT, "model_run: batch %zu is too large for this platform",
+                        batch);
     if (threads <= 0)
         threads = m->threads > 0 ? m->threads : bnn_default_threads();
     size_t chunk = choose_chunk(m, batch);

@@ -227,3 +227,32 @@ def test_bnn_classify_program(tmp_path):
     bad = subprocess.run([os.path.join(build, "bnn_classify"), str(tmp_path / "x.u8"),
                           str(tmp_path / "x.u8"), "1"], capture_output=True, text=True)
     assert bad.returncode == 1 and "magic" in bad.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", ["aarch64", "armv7"])
+def test_bnn_classify_under_qemu_matches_reference(tmp_path, arch):
+    """The engine cross-compiled for ARM (scripts/cross_test.sh --build-only), run under qemu:
+    the same scores as the reference, bit for bit, on every named model."""
+    import os
+    import shutil
+    import subprocess
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    qemu = {"aarch64": ["qemu-aarch64", "-cpu", "cortex-a72", "-L", "/usr/aarch64-linux-gnu"],
+            "armv7": ["qemu-arm", "-cpu", "cortex-a7", "-L", "/usr/arm-linux-gnueabihf"]}[arch]
+    if not shutil.which(qemu[0]):
+        pytest.skip(f"needs {qemu[0]} (apt package qemu-user)")
+    subprocess.run(["bash", os.path.join(root, "scripts", "cross_test.sh"), "--build-only"],
+                   check=True, capture_output=True)
+    program = os.path.join(root, "build-cross", arch, "bnn_classify")
+    for name in sorted(CONFIGS):
+        spec = named_model(name)
+        bnnformat.write(tmp_path / "m.bnn", spec)
+        x = random_input(np.random.default_rng(11), spec, n=3)
+        x.tofile(tmp_path / "x.u8")
+        subprocess.run(qemu + [program, str(tmp_path / "m.bnn"), str(tmp_path / "x.u8"), "3",
+                               "--scores", str(tmp_path / "s.f32")], check=True,
+                       capture_output=True)
+        want = run_reference(spec, x)
+        got = np.fromfile(tmp_path / "s.f32", dtype=np.float32).reshape(want.shape)
+        np.testing.assert_array_equal(got, want, err_msg=f"{arch} {name}")
