@@ -17,9 +17,10 @@
  * The 1-3 words past the last whole vector of a row (K = 576 is 2 vectors and
  * 1 word) are counted 4 outputs per vector step, from transposed tail planes.
  *
- * With one or two rows of A the panel copy would cost more than it saves, so
- * those rows run a direct 1 x NR tile that reads B rows in place and splits
- * every XOR result (the textbook 8-op form). */
+ * With up to DIRECT_MAX_M rows of A the panel copy (about 7 ops per B
+ * vector) would cost more than it saves (2 ops per output and vector, per
+ * row of A), so those rows run a direct 1 x NR tile that reads B rows in place
+ * and splits every XOR result (the textbook 8-op form). */
 #include <immintrin.h>
 #include <string.h>
 
@@ -28,7 +29,7 @@
 #define NR 8           /* B rows per micro-tile (and per panel) */
 #define NR_SMALL 4     /* tile for the last 1-4 rows of B, so a thin edge wastes less */
 #define KC 16          /* vectors per K chunk: byte counters stay <= 16 * 8 = 128 */
-#define DIRECT_MAX_M 2 /* up to this many A rows, skip the panel copy */
+#define DIRECT_MAX_M 4 /* up to this many A rows, skip the panel copy */
 #define WORDS_PER_VEC 4
 #define PREFETCH_AHEAD 4096 /* bytes of B the direct path fetches ahead */
 #define C_PREFETCH_ROWS 8   /* rows of C fetched ahead of the tile that writes them */
