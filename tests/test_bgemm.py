@@ -73,7 +73,7 @@ def test_bad_inputs_raise_clear_errors(rng):
 
 # Kernel edges: the x86 kernels use 1 x 8 tiles (1 x 4 for a thin last strip),
 # whole 256/512-bit vectors plus a 1-3 / 1-7 word tail, K chunks of 4096 (AVX2)
-# or 8192 (AVX-512) bits, and a separate path for 1-2 rows of A.
+# or 8192 (AVX-512) bits, and a separate AVX2 path for 1-4 rows of A.
 TILE_MS = [1, 2, 3, 4, 5, 9]
 TILE_NS = [1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17]
 TILE_KS = [192, 256, 448, 576, 640, 704, 960, 1024, 1088, 4096, 4160, 8192, 8256, 8640, 12345,
