@@ -271,8 +271,8 @@ static void bgemm_direct(size_t m, size_t n, size_t words, const bnn_word *a, co
         row_pointers(b + j * words, words, nr, 0, bp);
         row_pointers(b + j * words, words, nr, tail, bt);
         pack_tail(bt, rem, tail_planes);
-        /* B is read once here: fetch ahead, PREFETCH_AHEAD bytes past this
-         * group, as many lines (`words`: NR * words * 8 bytes) as the group
+        /* The first A row reads these NR rows of B from memory: it also
+         * fetches ahead, PREFETCH_AHEAD bytes past them, as many lines (`words`: NR * words * 8 bytes) as the group
          * holds, so the stream crosses 4 KiB pages without waiting (hardware
          * prefetchers stop at page ends; a group is 4 KiB at K = 4096). */
         size_t ahead = j * words * sizeof(bnn_word) + PREFETCH_AHEAD;
@@ -285,7 +285,7 @@ static void bgemm_direct(size_t m, size_t n, size_t words, const bnn_word *a, co
             for (size_t v0 = 0; v0 < full; v0 += KC) {
                 size_t v1 = full - v0 < KC ? full : v0 + KC;
                 __m256i acc[NR];
-                tile_direct(ai, bp, v0, v1, next, acc);
+                tile_direct(ai, bp, v0, v1, i == 0 ? next : NULL, acc);
                 pc = _mm256_add_epi32(pc, reduce8(acc));
             }
             if (rem)

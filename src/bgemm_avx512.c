@@ -23,7 +23,8 @@
 #define NR_SMALL 4     /* tile for the last 1-4 rows of B, so a thin edge wastes less */
 #define KC 16          /* 512-bit vectors per K chunk */
 #define WORDS_PER_VEC 8
-#define C_PREFETCH_ROWS 8 /* rows of C fetched ahead of the tile that writes them */
+#define C_PREFETCH_ROWS 8   /* rows of C fetched ahead of the tile that writes them */
+#define PREFETCH_AHEAD 4096 /* bytes of B the first A row fetches ahead */
 
 /* Totals of 8 accumulators of 8 qwords: qword r of the result = sum of acc[r].
  * Adjacent pairs are folded with unpack (per 128-bit lane), then lanes with
@@ -68,15 +69,21 @@ static inline __m512i tail_counts(const bnn_word *at, const __m512i *tp, size_t 
 
 /* One A row against nr_tile (NR or NR_SMALL) B rows over whole vectors
  * [v0, v1); bp[r] points at B row r. Inlined with a constant nr_tile so the
- * accumulators stay in registers; those past nr_tile are 0. */
+ * accumulators stay in registers; those past nr_tile are 0. Step v also
+ * prefetches lines 8v..8v+7 of `next` (NULL: none), 8 lines per step being
+ * words / (words / 8). */
 static inline __attribute__((always_inline)) void tile(
-    const bnn_word *a, const bnn_word *const *bp, size_t v0, size_t v1, int nr_tile, __m512i *acc)
+    const bnn_word *a, const bnn_word *const *bp, size_t v0, size_t v1, const char *next,
+    int nr_tile, __m512i *acc)
 {
 #pragma GCC unroll 8
     for (int r = 0; r < NR; r++)
         acc[r] = _mm512_setzero_si512();
     for (size_t v = v0; v < v1; v++) {
         __m512i x = _mm512_loadu_si512(a + v * WORDS_PER_VEC);
+        if (next)
+            for (int q = 0; q < 8; q++)
+                _mm_prefetch(next + (8 * v + q) * 64, _MM_HINT_T0);
 #pragma GCC unroll 8
         for (int r = 0; r < nr_tile; r++)
             acc[r] = _mm512_add_epi64(acc[r], _mm512_popcnt_epi64(_mm512_xor_si512(
@@ -133,6 +140,14 @@ void bnn_bgemm_avx512(size_t m, size_t n, size_t words, const bnn_word *a, const
         row_pointers(b + j * words, words, nr, 0, bp);
         row_pointers(b + j * words, words, nr, tail, bt);
         pack_tail(bt, rem, tail_vecs);
+        /* The first A row reads these NR rows of B from memory: it also fetches
+         * ahead, PREFETCH_AHEAD bytes past them, as many lines (`words`: NR *
+         * words * 8 bytes) as they hold, so the stream crosses 4 KiB pages
+         * without waiting (hardware prefetchers stop at page ends). */
+        size_t ahead = j * words * sizeof(bnn_word) + PREFETCH_AHEAD;
+        const char *next = ahead + NR * words * sizeof(bnn_word) <= n * words * sizeof(bnn_word)
+                               ? (const char *)b + ahead
+                               : NULL;
         /* K chunks over the whole vectors; the last one (possibly empty, when
          * words < 8) also counts the tail words */
         for (size_t v0 = 0;; v0 += KC) {
@@ -146,10 +161,11 @@ void bnn_bgemm_avx512(size_t m, size_t n, size_t words, const bnn_word *a, const
                 if (i + C_PREFETCH_ROWS < m)
                     prefetch_c(c + (i + C_PREFETCH_ROWS) * ldc + j, nr);
                 if (v1 > v0) {
+                    const char *pf = i == 0 ? next : NULL;
                     if (nr > NR_SMALL)
-                        tile(ai, bp, v0, v1, NR, acc);
+                        tile(ai, bp, v0, v1, pf, NR, acc);
                     else
-                        tile(ai, bp, v0, v1, NR_SMALL, acc);
+                        tile(ai, bp, v0, v1, pf, NR_SMALL, acc);
                     pc = reduce8(acc);
                 }
                 if (last && rem)
