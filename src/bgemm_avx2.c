@@ -272,9 +272,10 @@ static void bgemm_direct(size_t m, size_t n, size_t words, const bnn_word *a, co
         row_pointers(b + j * words, words, nr, tail, bt);
         pack_tail(bt, rem, tail_planes);
         /* The first A row reads these NR rows of B from memory: it also
-         * fetches ahead, PREFETCH_AHEAD bytes past them, as many lines (`words`: NR * words * 8 bytes) as the group
-         * holds, so the stream crosses 4 KiB pages without waiting (hardware
-         * prefetchers stop at page ends; a group is 4 KiB at K = 4096). */
+         * fetches ahead, PREFETCH_AHEAD bytes past them, as many lines
+         * (`words`: NR * words * 8 bytes) as they hold, so the stream crosses
+         * 4 KiB pages without waiting (hardware prefetchers stop at page
+         * ends; NR rows are 4 KiB at K = 4096). */
         size_t ahead = j * words * sizeof(bnn_word) + PREFETCH_AHEAD;
         const char *next = ahead + NR * words * sizeof(bnn_word) <= n * words * sizeof(bnn_word)
                                ? (const char *)b + ahead
