@@ -8,10 +8,13 @@ For each shape [M, N, K] and thread count it measures, in the same run:
   - the fraction of the roofline: bit-ops/s of a streaming XOR + popcount +
     accumulate over two L1-resident arrays with the same kernel set
     (pybnn._core.roofline_xor_popcount; with T threads, T copies side by side).
-Every figure is the median of --repeats runs (each run long enough to time).
+Every figure is the median of --repeats runs, each run long enough to time.
+The three are measured round-robin, run by run, so that load from elsewhere
+on a shared machine shifts them alike instead of skewing their ratios.
 
 OpenBLAS reads OPENBLAS_CORETYPE once, at load, so numpy under another core
-type is measured in a child process (this script with --numpy-child):
+type is measured in a child process (this script with --numpy-child), right
+after the in-process figures of the same shape:
   - if OPENBLAS_CORETYPE is set here, numpy is also measured with it unset;
   - --coretype Haswell measures numpy with OPENBLAS_CORETYPE=Haswell (float32
     held to AVX2 width, the comparison for the AVX2 bar).
@@ -49,21 +52,27 @@ def all_threads():
         return os.cpu_count() or 1
 
 
-def median_rate(fn, work, repeats):
-    """Median of `repeats` runs of work/s; fn() is one call. A run repeats
-    fn until MIN_RUN_SECONDS, so short calls are timed over many."""
-    fn()  # warm up: page in buffers, start threads, settle the clock
+def calls_per_run(fn):
+    """Warm fn up (page in buffers, settle the clock) and return how many
+    calls make one run of at least MIN_RUN_SECONDS."""
+    fn()
     t = time.perf_counter()
     fn()
-    once = max(time.perf_counter() - t, 1e-7)
-    calls = max(1, int(MIN_RUN_SECONDS / once))
-    rates = []
+    return max(1, int(MIN_RUN_SECONDS / max(time.perf_counter() - t, 1e-7)))
+
+
+def median_rates(benches, repeats):
+    """benches: {name: (fn, work per call)}. Runs them round-robin, `repeats`
+    rounds; returns {name: median work/s}."""
+    calls = {name: calls_per_run(fn) for name, (fn, _) in benches.items()}
+    rates = {name: [] for name in benches}
     for _ in range(repeats):
-        t = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        rates.append(work * calls / (time.perf_counter() - t))
-    return statistics.median(rates)
+        for name, (fn, work) in benches.items():
+            t = time.perf_counter()
+            for _ in range(calls[name]):
+                fn()
+            rates[name].append(work * calls[name] / (time.perf_counter() - t))
+    return {name: statistics.median(r) for name, r in rates.items()}
 
 
 # ---- numpy (float32 matmul) -------------------------------------------------
@@ -80,84 +89,78 @@ def openblas_info():
     return "no BLAS found", ""
 
 
-def numpy_rates(shapes, thread_counts, repeats):
-    """{(M, N, K, threads): float32 MAC/s of numpy.matmul}."""
-    from threadpoolctl import threadpool_limits
+def numpy_bench(m, n, k):
+    """(fn, work) for numpy.matmul of float32 (m, k) @ (k, n); run it inside
+    blas_threads(t)."""
     rng = np.random.default_rng(0)
-    out = {}
-    for m, n, k in shapes:
-        a = rng.standard_normal((m, k), dtype=np.float32)
-        b = rng.standard_normal((k, n), dtype=np.float32)
-        for t in thread_counts:
-            with threadpool_limits(limits=t, user_api="blas"):
-                out[(m, n, k, t)] = median_rate(lambda: np.matmul(a, b), m * n * k, repeats)
-    return out
+    a = rng.standard_normal((m, k), dtype=np.float32)
+    b = rng.standard_normal((k, n), dtype=np.float32)
+    return (lambda: np.matmul(a, b)), m * n * k
 
 
-def numpy_rates_in_child(shapes, thread_counts, repeats, coretype):
-    """numpy_rates in a fresh process with OPENBLAS_CORETYPE=coretype (None: unset)."""
+def blas_threads(threads):
+    """Context: numpy's BLAS limited to `threads` threads (pybnn takes its own)."""
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(limits=threads, user_api="blas")
+
+
+def numpy_rate_in_child(m, n, k, threads, repeats, coretype):
+    """(OpenBLAS kernel, float32 MAC/s) in a fresh process with
+    OPENBLAS_CORETYPE=coretype (None: unset)."""
     env = dict(os.environ)
     env.pop("OPENBLAS_CORETYPE", None)
     if coretype is not None:
         env["OPENBLAS_CORETYPE"] = coretype
-    spec = json.dumps({"shapes": shapes, "threads": thread_counts, "repeats": repeats})
+    spec = json.dumps({"shape": [m, n, k], "threads": threads, "repeats": repeats})
     proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--numpy-child", spec],
                           env=env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"numpy child (OPENBLAS_CORETYPE={coretype}) failed:\n{proc.stderr}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    rates = {tuple(key): rate for key, rate in result["rates"]}
-    return result["architecture"], rates
+    return result["architecture"], result["rate"]
 
 
 def numpy_child_main(spec_json):
     spec = json.loads(spec_json)
-    shapes = [tuple(s) for s in spec["shapes"]]
-    rates = numpy_rates(shapes, spec["threads"], spec["repeats"])
-    print(json.dumps({"architecture": openblas_info()[0],
-                      "rates": [[list(key), rate] for key, rate in rates.items()]}))
+    with blas_threads(spec["threads"]):
+        rate = median_rates({"numpy": numpy_bench(*spec["shape"])}, spec["repeats"])
+    print(json.dumps({"architecture": openblas_info()[0], "rate": rate["numpy"]}))
 
 
 # ---- pybnn ------------------------------------------------------------------
 
-def bgemm_rates(shapes, thread_counts, repeats):
+def bgemm_bench(m, n, k, threads):
+    """(fn, work) for pybnn.bgemm of random packed rows."""
     import pybnn
     rng = np.random.default_rng(1)
-    out = {}
-    for m, n, k in shapes:
-        words = (k + 63) // 64
-        a = rng.integers(0, 2**63, (m, words), dtype=np.uint64)
-        b = rng.integers(0, 2**63, (n, words), dtype=np.uint64)
-        if k % 64:  # keep the padding bits 0, as packed rows have them
-            keep = np.uint64((1 << (k % 64)) - 1)
-            a[:, -1] &= keep
-            b[:, -1] &= keep
-        for t in thread_counts:
-            out[(m, n, k, t)] = median_rate(lambda: pybnn.bgemm(a, b, k, threads=t), m * n * k, repeats)
-    return out
+    words = (k + 63) // 64
+    a = rng.integers(0, 2**63, (m, words), dtype=np.uint64)
+    b = rng.integers(0, 2**63, (n, words), dtype=np.uint64)
+    if k % 64:  # keep the padding bits 0, as packed rows have them
+        keep = np.uint64((1 << (k % 64)) - 1)
+        a[:, -1] &= keep
+        b[:, -1] &= keep
+    return (lambda: pybnn.bgemm(a, b, k, threads=threads)), m * n * k
 
 
-def roofline_rate(isa, threads, repeats):
-    """Bit-ops/s of `threads` roofline kernels running side by side."""
+def roofline_bench(isa, threads):
+    """(fn, bit-ops) for `threads` roofline kernels running side by side."""
     from pybnn import _core
     rng = np.random.default_rng(2)
     arrays = [(rng.integers(0, 2**63, ROOFLINE_WORDS, dtype=np.uint64),
                rng.integers(0, 2**63, ROOFLINE_WORDS, dtype=np.uint64)) for _ in range(threads)]
-    bits = ROOFLINE_WORDS * 64
-    # size one call at about MIN_RUN_SECONDS
     t = time.perf_counter()
     _core.roofline_xor_popcount(isa, *arrays[0], 1000)
-    reps = max(1, int(1000 * MIN_RUN_SECONDS / max(time.perf_counter() - t, 1e-7)))
+    reps = max(1, int(1000 * MIN_RUN_SECONDS / 4 / max(time.perf_counter() - t, 1e-7)))
 
-    def run_all():
+    def run():
         workers = [threading.Thread(target=_core.roofline_xor_popcount, args=(isa, a, b, reps))
                    for a, b in arrays]
         for w in workers:
             w.start()
         for w in workers:
             w.join()
-
-    return median_rate(run_all, bits * reps * threads, repeats)
+    return run, ROOFLINE_WORDS * 64 * reps * threads
 
 
 # ---- report -----------------------------------------------------------------
@@ -202,68 +205,75 @@ def main():
           f"{', '.join(_core.available_isas())}); CPU: {cpu_name()}, {n_all} threads usable")
     print(f"numpy {np.__version__}: OpenBLAS {blas_version} kernel '{arch}' "
           f"(OPENBLAS_CORETYPE={env_coretype if env_coretype is not None else 'unset'})")
-    print(f"medians of {args.repeats} runs, each >= {MIN_RUN_SECONDS * 1000:.0f} ms")
+    print(f"medians of {args.repeats} runs, each >= {MIN_RUN_SECONDS * 1000:.0f} ms; bgemm, numpy "
+          f"and roofline round-robin per shape")
 
-    # numpy columns: (label, {key: rate})
-    columns = [(f"numpy[{arch}]", numpy_rates(SHAPES, thread_counts, args.repeats))]
+    # numpy columns besides the in-process one, measured in child processes
+    children = []  # (coretype or None, label)
     if env_coretype is not None:
-        child_arch, rates = numpy_rates_in_child(SHAPES, thread_counts, args.repeats, None)
-        columns.append((f"numpy[{child_arch}, CORETYPE unset]", rates))
+        children.append((None, "CORETYPE unset"))
     if args.coretype:
-        child_arch, rates = numpy_rates_in_child(SHAPES, thread_counts, args.repeats, args.coretype)
-        columns.append((f"numpy[{child_arch}, CORETYPE={args.coretype}]", rates))
-    bgemm = bgemm_rates(SHAPES, thread_counts, args.repeats)
-    roof = {t: roofline_rate(isa, t, args.repeats) for t in thread_counts}
-    for t in thread_counts:
-        print(f"roofline ({isa} XOR+popcount+accumulate, 2 x {ROOFLINE_WORDS * 8 // 1024} KiB in L1), "
-              f"{t} thread(s): {roof[t] / 1e9:.1f} Gbit-op/s")
+        children.append((args.coretype, f"CORETYPE={args.coretype}"))
 
+    results = {}  # (m, n, k, t) -> {"bgemm", "roofline", "numpy[...]"...}
+    labels = [f"numpy[{arch}]"]
+    for m, n, k in SHAPES:
+        for t in thread_counts:
+            with blas_threads(t):
+                r = median_rates({"bgemm": bgemm_bench(m, n, k, t), labels[0]: numpy_bench(m, n, k),
+                                  "roofline": roofline_bench(isa, t)}, args.repeats)
+            for coretype, note in children:
+                child_arch, rate = numpy_rate_in_child(m, n, k, t, args.repeats, coretype)
+                label = f"numpy[{child_arch}, {note}]"
+                if label not in labels:
+                    labels.append(label)
+                r[label] = rate
+            results[(m, n, k, t)] = r
+
+    for t in thread_counts:
+        roof = statistics.median(r["roofline"] for key, r in results.items() if key[3] == t)
+        print(f"roofline ({isa} XOR+popcount+accumulate, 2 x {ROOFLINE_WORDS * 8 // 1024} KiB in L1), "
+              f"{t} thread(s): {roof / 1e9:.1f} Gbit-op/s (median over the shapes' runs)")
     print()
     head = f"{'M':>5} {'N':>5} {'K':>5} {'thr':>3} | {'bgemm GMAC/s':>12} {'% roof':>6}"
-    for label, _ in columns:
+    for label in labels:
         head += f" | {label + ' GMAC/s':>34} {'ratio':>6}"
     print(head)
     print("-" * len(head))
-    for (m, n, k) in SHAPES:
-        for t in thread_counts:
-            key = (m, n, k, t)
-            line = f"{m:5d} {n:5d} {k:5d} {t:3d} | {bgemm[key] / 1e9:12.1f} {100 * bgemm[key] / roof[t]:5.0f}%"
-            for _, rates in columns:
-                line += f" | {rates[key] / 1e9:34.1f} {bgemm[key] / rates[key]:5.1f}x"
-            print(line)
-
+    for (m, n, k, t), r in results.items():
+        line = f"{m:5d} {n:5d} {k:5d} {t:3d} | {r['bgemm'] / 1e9:12.1f} {100 * r['bgemm'] / r['roofline']:5.0f}%"
+        for label in labels:
+            line += f" | {r[label] / 1e9:34.1f} {r['bgemm'] / r[label]:5.1f}x"
+        print(line)
     print()
-    bar_lines(isa, thread_counts, bgemm, roof, columns)
+    bar_lines(isa, thread_counts, results, labels)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"isa": isa, "cpu": cpu_name(), "openblas": arch, "repeats": args.repeats,
-                       "roofline": {str(t): r for t, r in roof.items()},
-                       "bgemm": [[list(key), r] for key, r in bgemm.items()],
-                       "numpy": {label: [[list(key), r] for key, r in rates.items()]
-                                 for label, rates in columns}}, f, indent=1)
+                       "results": [[list(key), r] for key, r in results.items()]}, f, indent=1)
     return 0
 
 
-def bar_lines(isa, thread_counts, bgemm, roof, columns):
+def bar_lines(isa, thread_counts, results, labels):
     """The issue's bars, where this run measured what they need."""
     if isa == "avx2":
-        haswell = [(label, rates) for label, rates in columns if "Haswell" in label]
+        haswell = [label for label in labels if "Haswell" in label]
         if 1 not in thread_counts or not haswell:
             print("AVX2 bar: needs 1 thread and numpy at OpenBLAS 'Haswell' (use --coretype Haswell)")
             return
-        label, rates = haswell[-1]
+        label = haswell[-1]
         for m, n, k in BAR_SHAPES:
-            ratio = bgemm[(m, n, k, 1)] / rates[(m, n, k, 1)]
+            r = results[(m, n, k, 1)]
+            ratio = r["bgemm"] / r[label]
             print(f"AVX2 bar [{m},{n},{k}], 1 thread: {ratio:.1f}x {label} "
                   f"(need >= 4x): {'PASS' if ratio >= 4 else 'FAIL'}")
     elif isa == "avx512":
-        label, rates = columns[0]
         for m, n, k in BAR_SHAPES:
             for t in thread_counts:
-                ratio = bgemm[(m, n, k, t)] / rates[(m, n, k, t)]
-                frac = bgemm[(m, n, k, t)] / roof[t]
+                r = results[(m, n, k, t)]
+                ratio, frac = r["bgemm"] / r[labels[0]], r["bgemm"] / r["roofline"]
                 ok = ratio >= 10 and frac >= 0.5
-                print(f"AVX-512 bar [{m},{n},{k}], {t} thread(s): {ratio:.1f}x {label}, "
+                print(f"AVX-512 bar [{m},{n},{k}], {t} thread(s): {ratio:.1f}x {labels[0]}, "
                       f"{100 * frac:.0f}% of roofline (need >= 10x and >= 50%): {'PASS' if ok else 'FAIL'}")
     else:
         print(f"no bar is set for kernel set '{isa}'")
