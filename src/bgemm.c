@@ -9,8 +9,10 @@
  * K up to a few thousand bits and there are enough tasks to balance. */
 #define BLOCK_M 64
 #define BLOCK_N 256
-/* Below this many word operations a second thread costs more than it saves. */
-#define MIN_WORK_PER_THREAD (1u << 16)
+/* Below this many word operations (64 bit-MACs each) a second thread costs
+ * more than it saves: threads start per call, 30 us each at best (more on a
+ * loaded machine), and 2^20 words take about 0.2 ms with AVX2. */
+#define MIN_WORK_PER_THREAD (1u << 20)
 
 typedef struct bgemm_job {
     const bnn_kernels *kernels;
