@@ -26,6 +26,7 @@ of the roofline.
     python scripts/bench_bgemm.py                      # best kernel set
     python scripts/bench_bgemm.py --isa avx2 --coretype Haswell
     python scripts/bench_bgemm.py --isa scalar --repeats 5
+    python scripts/bench_bgemm.py --shape 256,1024,576 --shape 1024,1024,1024 --threads 1
 """
 import argparse
 import json
@@ -182,6 +183,8 @@ def main():
     parser.add_argument("--coretype", help="also measure numpy with OPENBLAS_CORETYPE=this (child process)")
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per figure (median; >= 5)")
     parser.add_argument("--threads", default="1,all", help="comma list of thread counts; 'all' = every core")
+    parser.add_argument("--shape", action="append", metavar="M,N,K",
+                        help="measure this shape instead of the default list (repeatable)")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--numpy-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -190,6 +193,14 @@ def main():
         return 0
     if args.repeats < 5:
         parser.error(f"--repeats: expected at least 5 (figures are medians), got {args.repeats}")
+    shapes = SHAPES
+    if args.shape:
+        try:
+            shapes = [tuple(int(v) for v in spec.split(",")) for spec in args.shape]
+        except ValueError:
+            shapes = []
+        if not shapes or any(len(s) != 3 or min(s) < 1 for s in shapes):
+            parser.error(f"--shape: expected M,N,K of positive ints, got {args.shape}")
 
     import pybnn
     from pybnn import _core
@@ -217,7 +228,7 @@ def main():
 
     results = {}  # (m, n, k, t) -> {"bgemm", "roofline", "numpy[...]"...}
     labels = [f"numpy[{arch}]"]
-    for m, n, k in SHAPES:
+    for m, n, k in shapes:
         for t in thread_counts:
             with blas_threads(t):
                 r = median_rates({"bgemm": bgemm_bench(m, n, k, t), labels[0]: numpy_bench(m, n, k),
@@ -263,6 +274,8 @@ def bar_lines(isa, thread_counts, results, labels):
             return
         label = haswell[-1]
         for m, n, k in BAR_SHAPES:
+            if (m, n, k, 1) not in results:
+                continue
             r = results[(m, n, k, 1)]
             ratio = r["bgemm"] / r[label]
             print(f"AVX2 bar [{m},{n},{k}], 1 thread: {ratio:.1f}x {label} "
@@ -270,6 +283,8 @@ def bar_lines(isa, thread_counts, results, labels):
     elif isa == "avx512":
         for m, n, k in BAR_SHAPES:
             for t in thread_counts:
+                if (m, n, k, t) not in results:
+                    continue
                 r = results[(m, n, k, t)]
                 ratio, frac = r["bgemm"] / r[labels[0]], r["bgemm"] / r["roofline"]
                 ok = ratio >= 10 and frac >= 0.5
