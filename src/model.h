@@ -42,7 +42,12 @@ enum { BNN_DTYPE_BITS = 1, BNN_DTYPE_I32 = 2, BNN_DTYPE_F32 = 3, BNN_DTYPE_U8 = 
 #define BNN_MAX_K_BINARY ((uint64_t)1 << 30)
 #define BNN_MAX_K_FIRST ((uint64_t)1 << 23)
 
-typedef enum bnn_domain { BNN_DOMAIN_U8, BNN_DOMAIN_INT, BNN_DOMAIN_BITS, BNN_DOMAIN_SCORES } bnn_domain;
+typedef enum bnn_domain {
+    BNN_DOMAIN_U8,
+    BNN_DOMAIN_INT,
+    BNN_DOMAIN_BITS,
+    BNN_DOMAIN_SCORES
+} bnn_domain;
 
 /* One sample's activation shape. Rank 1 is stored as h = w = 1, c = F. */
 typedef struct bnn_act_shape {

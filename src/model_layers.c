@@ -1,78 +1,16 @@
 /* model_layers.c - the semantic half of the .bnn reader (docs/FORMAT.md):
- * walks the layers from the input, checks that each accepts the domain and
- * rank its predecessor produces, checks its fields and limits, computes its
- * output shape, and binds its tensor slots (dtype, exact dims, padding bits
- * of packed weights, flip values; each tensor used once). */
-#include <stdio.h>
+ * walks the layers from the input, checks each record (model_checks.c) and
+ * that the layer accepts the domain and rank its predecessor produces,
+ * computes its output shape and limits, and binds its tensor slots (dtype,
+ * exact dims, padding bits of packed weights, flip values; each tensor used
+ * once). */
 #include <stdlib.h>
 
 #include "errors.h"
 #include "model_records.h"
 
-const char *bnn_layer_type_name(uint32_t type)
-{
-    static const char *names[] = {"unknown", "first_dense", "first_conv", "conv", "dense",
-                                  "maxpool", "threshold",   "flatten",    "affine"};
-    return type <= BNN_LAYER_AFFINE ? names[type] : names[0];
-}
-
-static const char *domain_name(bnn_domain d)
-{
-    switch (d) {
-    case BNN_DOMAIN_U8: return "u8";
-    case BNN_DOMAIN_INT: return "int";
-    case BNN_DOMAIN_BITS: return "bits";
-    case BNN_DOMAIN_SCORES: return "scores";
-    }
-    return "?";
-}
-
-static const char *dtype_name(uint32_t dtype)
-{
-    static const char *names[] = {"?", "bits", "i32", "f32", "u8"};
-    return dtype <= BNN_DTYPE_U8 ? names[dtype] : names[0];
-}
-
-/* "(a, b, c)" for messages. */
-static void format_dims(char *buf, size_t len, const uint64_t *dims, uint32_t rank)
-{
-    int n = snprintf(buf, len, "(");
-    for (uint32_t i = 0; i < rank && n > 0 && (size_t)n < len; i++)
-        n += snprintf(buf + n, len - n, i ? ", %llu" : "%llu", (unsigned long long)dims[i]);
-    if (n > 0 && (size_t)n < len)
-        snprintf(buf + n, len - n, rank == 1 ? ",)" : ")");
-}
-
-static void format_shape(char *buf, size_t len, const bnn_act_shape *s)
-{
-    uint64_t dims[3] = {s->h, s->w, s->c};
-    int n = snprintf(buf, len, "%s ", domain_name(s->domain));
-    if (s->rank == 1)
-        format_dims(buf + n, len - n, &dims[2], 1);
-    else
-        format_dims(buf + n, len - n, dims, 3);
-}
-
-/* How many tensor slots each type uses (docs/FORMAT.md, table of types). */
-static uint32_t slots_of(uint32_t type)
-{
-    switch (type) {
-    case BNN_LAYER_FIRST_DENSE: case BNN_LAYER_FIRST_CONV: case BNN_LAYER_CONV:
-    case BNN_LAYER_DENSE: return 1;
-    case BNN_LAYER_THRESHOLD: case BNN_LAYER_AFFINE: return 2;
-    }
-    return 0;
-}
-
-typedef struct ctx {
-    uint32_t index;
-    const char *name;
-    bnn_tensor_rec *tensors;
-    uint32_t n_tensors;
-} ctx;
-
 /* Bind slot `slot` to a tensor of `dtype` with exactly `dims`; returns its data. */
-static bnn_status bind_tensor(const ctx *c, const bnn_layer_rec *r, uint32_t slot,
+static bnn_status bind_tensor(const bnn_layer_ctx *c, const bnn_layer_rec *r, uint32_t slot,
                               const char *what, uint32_t dtype, uint32_t rank,
                               const uint64_t *dims, const void **out)
 {
@@ -93,11 +31,11 @@ static bnn_status bind_tensor(const ctx *c, const bnn_layer_rec *r, uint32_t slo
     for (uint32_t i = 0; same && i < rank; i++)
         same = got_dims[i] == dims[i];
     if (!same) {
-        format_dims(want, sizeof want, dims, rank);
-        format_dims(got, sizeof got, got_dims, t->rank);
+        bnn_format_dims(want, sizeof want, dims, rank);
+        bnn_format_dims(got, sizeof got, got_dims, t->rank);
         return bnn_fail(BNN_ERR_FORMAT, "layer %u (%s): tensor %u (%s) is %s %s, expected %s %s",
-                        c->index, c->name, ti, what, dtype_name(t->dtype), got,
-                        dtype_name(dtype), want);
+                        c->index, c->name, ti, what, bnn_dtype_name(t->dtype), got,
+                        bnn_dtype_name(dtype), want);
     }
     t->used_by = c->index + 1;
     *out = t->data;
@@ -105,8 +43,8 @@ static bnn_status bind_tensor(const ctx *c, const bnn_layer_rec *r, uint32_t slo
 }
 
 /* Packed rows of `bits` valid bits in `words` words: padding bits must be 0. */
-static bnn_status check_padding_bits(const ctx *c, uint32_t ti, const bnn_word *w, size_t rows,
-                                     size_t words, size_t bits)
+static bnn_status check_padding_bits(const bnn_layer_ctx *c, uint32_t ti, const bnn_word *w,
+                                     size_t rows, size_t words, size_t bits)
 {
     if (bits % BNN_WORD_BITS == 0)
         return BNN_OK;
@@ -120,88 +58,9 @@ static bnn_status check_padding_bits(const ctx *c, uint32_t ti, const bnn_word *
     return BNN_OK;
 }
 
-static bnn_status field_zero(const ctx *c, const char *field, uint32_t value)
-{
-    if (value != 0)
-        return bnn_fail(BNN_ERR_FORMAT, "layer %u (%s): %s: unused by this type, must be 0, "
-                        "got %u", c->index, c->name, field, value);
-    return BNN_OK;
-}
-
-static bnn_status field_range(const ctx *c, const char *field, uint32_t value, uint32_t lo,
-                              uint32_t hi)
-{
-    if (value < lo || value > hi)
-        return bnn_fail(BNN_ERR_FORMAT, "layer %u (%s): %s: expected %u..%u, got %u", c->index,
-                        c->name, field, lo, hi, value);
-    return BNN_OK;
-}
-
-/* The fields each type uses are in range; the others are 0; unused tensor
- * slots hold BNN_NO_TENSOR. */
-static bnn_status check_fields(const ctx *c, const bnn_layer_rec *r)
-{
-    uint32_t t = r->type;
-    int has_units = t >= BNN_LAYER_FIRST_DENSE && t <= BNN_LAYER_DENSE;
-    int has_window = t == BNN_LAYER_FIRST_CONV || t == BNN_LAYER_CONV || t == BNN_LAYER_MAXPOOL;
-    int has_padding = t == BNN_LAYER_FIRST_CONV || t == BNN_LAYER_CONV;
-    bnn_status st = has_units ? field_range(c, "units", r->units, 1, BNN_MAX_UNITS)
-                              : field_zero(c, "units", r->units);
-    const char *names[4] = {"kernel_h", "kernel_w", "stride_h", "stride_w"};
-    uint32_t values[4] = {r->kernel_h, r->kernel_w, r->stride_h, r->stride_w};
-    for (int i = 0; i < 4 && st == BNN_OK; i++)
-        st = has_window ? field_range(c, names[i], values[i], 1, BNN_MAX_KERNEL)
-                        : field_zero(c, names[i], values[i]);
-    if (st == BNN_OK)
-        st = has_padding ? field_range(c, "padding (0 valid, 1 same)", r->padding, 0, 1)
-                         : field_zero(c, "padding", r->padding);
-    if (st == BNN_OK)
-        st = t == BNN_LAYER_CONV ? field_range(c, "pad_value (0 one, 1 zero)", r->pad_value, 0, 1)
-                                 : field_zero(c, "pad_value", r->pad_value);
-    for (uint32_t s = slots_of(t); s < 4 && st == BNN_OK; s++)
-        if (r->tensor[s] != BNN_NO_TENSOR)
-            st = bnn_fail(BNN_ERR_FORMAT, "layer %u (%s): tensor[%u]: this type uses %u "
-                          "slot(s), unused slots must be 0xFFFFFFFF, got %u", c->index, c->name,
-                          s, slots_of(t), r->tensor[s]);
-    return st;
-}
-
-/* Does the layer accept its input's domain and rank? */
-static bnn_status check_input_kind(const ctx *c, const bnn_layer_rec *r, const bnn_act_shape *in)
-{
-    int ok;
-    const char *want;
-    switch (r->type) {
-    case BNN_LAYER_FIRST_DENSE: ok = in->domain == BNN_DOMAIN_U8 && in->rank == 1;
-        want = "u8 of rank 1"; break;
-    case BNN_LAYER_FIRST_CONV: ok = in->domain == BNN_DOMAIN_U8 && in->rank == 3;
-        want = "u8 of rank 3"; break;
-    case BNN_LAYER_CONV: ok = in->domain == BNN_DOMAIN_BITS && in->rank == 3;
-        want = "bits of rank 3"; break;
-    case BNN_LAYER_DENSE: ok = in->domain == BNN_DOMAIN_BITS && in->rank == 1;
-        want = "bits of rank 1"; break;
-    case BNN_LAYER_MAXPOOL:
-        ok = (in->domain == BNN_DOMAIN_INT || in->domain == BNN_DOMAIN_BITS) && in->rank == 3;
-        want = "int or bits of rank 3"; break;
-    case BNN_LAYER_THRESHOLD: ok = in->domain == BNN_DOMAIN_INT;
-        want = "int"; break;
-    case BNN_LAYER_FLATTEN: ok = in->domain != BNN_DOMAIN_SCORES && in->rank == 3;
-        want = "u8, int or bits of rank 3"; break;
-    default: ok = in->domain == BNN_DOMAIN_INT && in->rank == 1;
-        want = "int of rank 1"; break;
-    }
-    if (ok)
-        return BNN_OK;
-    char got[96];
-    format_shape(got, sizeof got, in);
-    return bnn_fail(BNN_ERR_FORMAT, "layer %u (%s): expects %s as input, but %s gives %s",
-                    c->index, c->name, want, c->index ? "the previous layer" : "the model input",
-                    got);
-}
-
 /* Output size of a window along one axis; pad_before for `same`. */
-static bnn_status window_axis(const ctx *c, const char *axis, size_t in, uint32_t k, uint32_t s,
-                              int same, size_t *out, size_t *pad_before)
+static bnn_status window_axis(const bnn_layer_ctx *c, const char *axis, size_t in, uint32_t k,
+                              uint32_t s, int same, size_t *out, size_t *pad_before)
 {
     if (same) {
         *out = (in + s - 1) / s;
@@ -218,7 +77,7 @@ static bnn_status window_axis(const ctx *c, const char *axis, size_t in, uint32_
     return BNN_OK;
 }
 
-static bnn_status bind_weights(const ctx *c, const bnn_layer_rec *r, bnn_layer *l)
+static bnn_status bind_weights(const bnn_layer_ctx *c, const bnn_layer_rec *r, bnn_layer *l)
 {
     int conv = r->type == BNN_LAYER_FIRST_CONV || r->type == BNN_LAYER_CONV;
     int first = r->type == BNN_LAYER_FIRST_CONV || r->type == BNN_LAYER_FIRST_DENSE;
@@ -244,7 +103,7 @@ static bnn_status bind_weights(const ctx *c, const bnn_layer_rec *r, bnn_layer *
     return check_padding_bits(c, r->tensor[0], l->weights, rows, (size_t)words, bits);
 }
 
-static bnn_status bind_per_channel(const ctx *c, const bnn_layer_rec *r, bnn_layer *l)
+static bnn_status bind_per_channel(const bnn_layer_ctx *c, const bnn_layer_rec *r, bnn_layer *l)
 {
     uint64_t dims[1] = {l->in.c};
     const void *a, *b;
@@ -272,11 +131,11 @@ static bnn_status bind_per_channel(const ctx *c, const bnn_layer_rec *r, bnn_lay
 }
 
 /* Fill l (fields, geometry, tensors) from r given its input shape. */
-static bnn_status bind_layer(const ctx *c, const bnn_layer_rec *r, bnn_layer *l)
+static bnn_status bind_layer(const bnn_layer_ctx *c, const bnn_layer_rec *r, bnn_layer *l)
 {
-    bnn_status st = check_fields(c, r);
+    bnn_status st = bnn_check_layer_fields(c, r);
     if (st == BNN_OK)
-        st = check_input_kind(c, r, &l->in);
+        st = bnn_check_layer_input(c, r, &l->in);
     if (st != BNN_OK)
         return st;
     l->type = r->type;
@@ -318,9 +177,9 @@ static bnn_status bind_layer(const ctx *c, const bnn_layer_rec *r, bnn_layer *l)
                       l->out.c);
     if (st != BNN_OK)
         return st;
-    if (slots_of(r->type) == 1)
+    if (bnn_layer_slots(r->type) == 1)
         return bind_weights(c, r, l);
-    if (slots_of(r->type) == 2)
+    if (bnn_layer_slots(r->type) == 2)
         return bind_per_channel(c, r, l);
     return BNN_OK;
 }
@@ -333,7 +192,7 @@ bnn_status bnn_model_bind_layers(struct bnn_model *m, const bnn_layer_rec *recs,
         return bnn_fail(BNN_ERR_NOMEM, "out of memory for %u layers", m->n_layers);
     bnn_act_shape cur = m->input;
     for (uint32_t i = 0; i < m->n_layers; i++) {
-        ctx c = {i, bnn_layer_type_name(recs[i].type), tensors, n_tensors};
+        bnn_layer_ctx c = {i, bnn_layer_type_name(recs[i].type), tensors, n_tensors};
         if (recs[i].type < BNN_LAYER_FIRST_DENSE || recs[i].type > BNN_LAYER_AFFINE)
             return bnn_fail(BNN_ERR_FORMAT, "layer %u: type: expected 1..8 (first_dense, "
                             "first_conv, conv, dense, maxpool, threshold, flatten, affine), "

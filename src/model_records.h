@@ -4,6 +4,7 @@
 #ifndef PYBNN_MODEL_RECORDS_H
 #define PYBNN_MODEL_RECORDS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model.h"
@@ -34,5 +35,24 @@ bnn_status bnn_model_prepare(struct bnn_model *m);
 
 /* Printable name of a layer type (for messages), "unknown" otherwise. */
 const char *bnn_layer_type_name(uint32_t type);
+const char *bnn_dtype_name(uint32_t dtype);
+/* "(a, b, c)" into buf, for messages. */
+void bnn_format_dims(char *buf, size_t len, const uint64_t *dims, uint32_t rank);
+/* How many tensor slots a layer type uses. */
+uint32_t bnn_layer_slots(uint32_t type);
+
+/* The layer being checked, for messages and tensor binding. */
+typedef struct bnn_layer_ctx {
+    uint32_t index;
+    const char *name;
+    bnn_tensor_rec *tensors;
+    uint32_t n_tensors;
+} bnn_layer_ctx;
+
+/* model_checks.c: fields in range for the type, unused ones zero, unused
+ * slots empty; and the input's domain and rank accepted. */
+bnn_status bnn_check_layer_fields(const bnn_layer_ctx *c, const bnn_layer_rec *r);
+bnn_status bnn_check_layer_input(const bnn_layer_ctx *c, const bnn_layer_rec *r,
+                                 const bnn_act_shape *in);
 
 #endif

@@ -49,7 +49,8 @@ def test_random_models_match_reference(isa, kind, seed):
         (int(rng.integers(4, 11)), int(rng.integers(4, 11)), int(rng.choice([1, 3, 17, 64, 65])))
     spec = random_model(rng, kind=kind, input_shape=shape,
                         channels=tuple(int(c) for c in rng.choice([3, 17, 64, 65, 130], size=2)),
-                        hidden=tuple(int(h) for h in rng.choice([3, 64, 65], size=int(rng.integers(0, 3)))),
+                        hidden=tuple(int(h) for h in
+                                     rng.choice([3, 64, 65], size=int(rng.integers(0, 3)))),
                         classes=int(rng.integers(1, 12)),
                         flatten_on=str(rng.choice(["bits", "int"])))
     assert_scores_match(spec, random_input(rng, spec, n=int(rng.integers(1, 6))))

@@ -227,7 +227,8 @@ def test_random_field_corruption_never_crashes(small):
         raw = bytearray(small)
         for _ in range(int(rng.integers(1, 4))):
             off = int(rng.integers(16, len(raw) - 4)) & ~3
-            value = edge[rng.integers(len(edge))] if rng.random() < 0.7 else int(rng.integers(2**32))
+            value = (edge[rng.integers(len(edge))] if rng.random() < 0.7
+                     else int(rng.integers(2**32)))
             raw[off:off + 4] = struct.pack("<I", value)
         h = HEADER.unpack_from(raw)
         if h[9] <= len(raw):
