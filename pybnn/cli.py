@@ -5,7 +5,9 @@ import sys
 
 import pybnn
 
+from . import demo
 from .cli_model import add_model_commands
+from .train import cli as train_cli
 
 
 def cmd_info(args):
@@ -33,6 +35,8 @@ def build_parser():
     p.add_argument("model", nargs="?", help="a .bnn file to summarise")
     p.set_defaults(func=cmd_info)
     add_model_commands(sub)
+    train_cli.add_parser(sub)
+    demo.add_parser(sub)
     return parser
 
 

@@ -1,0 +1,53 @@
+"""Model presets: the paper's MLP and a small BinaryNet-style ConvNet for 28x28 inputs.
+
+Each binary layer is followed by batch-norm (or shift-based BN) and, for the
+hidden ones, a binary activation; the last layer's batch-norm output is the
+score vector (folded into the engine's final affine).
+"""
+from .layers_basic import BinaryActivation, Dropout, Flatten, MaxPool2D
+from .layers_binary import BinaryConv2D, BinaryDense
+from .layers_norm import BatchNorm, ShiftBatchNorm
+from .model import Model
+
+# The defaults of `pybnn train --model mlp`, chosen to finish within 30 minutes
+# on 2 cores (docs/TRAINING.md has the measurements); the paper used 4096
+# units, dropout 0.2 / 0.5 and 1000 epochs.
+MLP_DEFAULTS = {"width": 1024, "hidden_layers": 3, "dropout_in": 0.0, "dropout_hidden": 0.0}
+CONV_DEFAULTS = {"width": 32}
+
+
+def mlp(n_features=784, n_classes=10, width=MLP_DEFAULTS["width"],
+        hidden_layers=MLP_DEFAULTS["hidden_layers"], dropout_in=MLP_DEFAULTS["dropout_in"],
+        dropout_hidden=MLP_DEFAULTS["dropout_hidden"], stochastic=False, shift_bn=False, seed=0):
+    """The paper's MLP: `hidden_layers` binary dense layers of `width` units, then the classes."""
+    bn = ShiftBatchNorm if shift_bn else BatchNorm
+    layers = [Dropout(dropout_in)] if dropout_in > 0 else []
+    for _ in range(hidden_layers):
+        layers += [BinaryDense(width, stochastic), bn(), BinaryActivation(stochastic)]
+        if dropout_hidden > 0:
+            layers.append(Dropout(dropout_hidden))
+    layers += [BinaryDense(n_classes, stochastic), bn()]
+    return Model((n_features,), layers, seed)
+
+
+def conv(input_shape=(28, 28, 1), n_classes=10, width=CONV_DEFAULTS["width"], stochastic=False,
+         shift_bn=False, seed=0, dense_units=None):
+    """A small BinaryNet-style ConvNet: 2x(conv-conv-pool) of width, 2*width channels, 2 dense.
+
+    Each block is conv -> BN -> sign -> conv -> pool -> BN -> sign (the paper's
+    order: pooling on the integer sums, before batch-norm).
+    """
+    bn = ShiftBatchNorm if shift_bn else BatchNorm
+    dense_units = dense_units or 16 * width
+    layers = []
+    for units in (width, 2 * width):
+        layers += [BinaryConv2D(units, 3, 1, "same", "zero", stochastic), bn(),
+                   BinaryActivation(stochastic),
+                   BinaryConv2D(units, 3, 1, "same", "zero", stochastic), MaxPool2D(2), bn(),
+                   BinaryActivation(stochastic)]
+    layers += [Flatten(), BinaryDense(dense_units, stochastic), bn(), BinaryActivation(stochastic),
+               BinaryDense(n_classes, stochastic), bn()]
+    return Model(tuple(input_shape), layers, seed)
+
+
+PRESETS = {"mlp": mlp, "conv": conv}
