@@ -49,13 +49,13 @@ def run(args):
     images, labels = load_digits()
     spec = bnn_format.read(args.model)
     x = np.ascontiguousarray(images.reshape((len(images),) + tuple(spec.input_shape)))
-    model = load(args.model)
-    scores = model.run(x, threads=args.threads)
+    model = load(args.model, threads=args.threads or None)
+    scores = model.run(x)
     pred = np.argmax(scores, axis=1)
     best = float("inf")
     for _ in range(args.repeat):
         t = time.perf_counter()
-        model.run(x, threads=args.threads)
+        model.run(x)
         best = min(best, time.perf_counter() - t)
     for i in range(min(args.show, len(images))):
         print(ascii_digit(images[i]))

@@ -46,7 +46,8 @@ def flat(x):
 def train_small(epochs, seed=0, checkpoint=None, optimizer="adam", **kw):
     x, y = synthetic(400, 0)
     model = mlp(n_features=64, n_classes=4, width=48, seed=seed, **kw)
-    trainer = Trainer(model, TrainConfig(epochs=epochs, batch=50, seed=seed, optimizer=optimizer),
+    config = TrainConfig(epochs=epochs, batch=50, seed=seed, optimizer=optimizer, lr_end=3e-4)
+    trainer = Trainer(model, config,
                       log=lambda s: None, checkpoint=checkpoint)
     trainer.fit(flat(x), y)
     return trainer

@@ -17,7 +17,8 @@ from .presets import CONV_DEFAULTS, MLP_DEFAULTS, PRESETS
 from .trainer import TrainConfig, Trainer
 
 # Defaults per preset: the MLP fits 30 minutes on 2 cores, the ConvNet 60 (docs/TRAINING.md).
-EPOCHS = {"mlp": 20, "conv": 12}
+EPOCHS = {"mlp": 30, "conv": 12}
+BATCH = {"mlp": 200, "conv": 100}
 LOSS_ALIASES = {"hinge": "squared_hinge", "squared_hinge": "squared_hinge",
                 "ce": "cross_entropy", "cross_entropy": "cross_entropy"}
 
@@ -31,7 +32,8 @@ def add_parser(sub):
     p.add_argument("--out", default=None, help="the .bnn file to write (default MODEL.bnn)")
     p.add_argument("--epochs", type=int, default=None,
                    help=f"epochs (default {EPOCHS['mlp']} for mlp, {EPOCHS['conv']} for conv)")
-    p.add_argument("--batch", type=int, default=100, help="mini-batch size (default 100)")
+    p.add_argument("--batch", type=int, default=None,
+                   help=f"mini-batch size (default {BATCH['mlp']} for mlp, {BATCH['conv']} for conv)")
     p.add_argument("--width", type=int, default=None,
                    help=f"hidden units (mlp, default {MLP_DEFAULTS['width']}) or first conv "
                         f"channels (conv, default {CONV_DEFAULTS['width']})")
@@ -44,7 +46,7 @@ def add_parser(sub):
     p.add_argument("--loss", choices=sorted(LOSS_ALIASES), default="squared_hinge",
                    help="squared_hinge (the paper's; alias hinge) or cross_entropy (alias ce)")
     p.add_argument("--lr-start", type=float, default=0.003)
-    p.add_argument("--lr-end", type=float, default=0.0003)
+    p.add_argument("--lr-end", type=float, default=3e-5)
     p.add_argument("--dropout-in", type=float, default=None, help="mlp input dropout")
     p.add_argument("--dropout-hidden", type=float, default=None, help="mlp hidden dropout")
     p.add_argument("--seed", type=int, default=0, help="seeds initialisation and batches")
@@ -88,8 +90,9 @@ def run(args):
     if args.shift_adamax:
         args.optimizer = "shift_adamax"
     epochs = args.epochs or EPOCHS[args.model]
-    if epochs < 1 or args.batch < 1:
-        raise ValueError(f"--epochs and --batch must be >= 1, got {epochs} and {args.batch}")
+    batch = args.batch or BATCH[args.model]
+    if epochs < 1 or batch < 1:
+        raise ValueError(f"--epochs and --batch must be >= 1, got {epochs} and {batch}")
     t0 = time.monotonic()
     xs = load_dataset(args.data, args.model, args.val, args.train_limit)
     x_train, y_train, x_val, y_val, x_test, y_test = xs
@@ -101,7 +104,7 @@ def run(args):
         print(f"resumed from {ckpt} after epoch {trainer.epoch}")
     else:
         model = build_model(args, x_train.shape[1:], classes)
-        config = TrainConfig(epochs=epochs, batch=args.batch, lr_start=args.lr_start,
+        config = TrainConfig(epochs=epochs, batch=batch, lr_start=args.lr_start,
                              lr_end=args.lr_end, optimizer=args.optimizer,
                              loss=LOSS_ALIASES[args.loss], seed=args.seed)
         trainer = Trainer(model, config, checkpoint=ckpt)

@@ -123,7 +123,7 @@ class Model:
         return model
 
     def summary(self):
-        lines, shape = [f"input {self.input_shape} uint8"], self.input_shape
+        lines = [f"input {self.input_shape} uint8"]
         for layer in self.layers:
             lines.append(f"  {layer!r}")
         n = sum(p.value.size for p in self.params())

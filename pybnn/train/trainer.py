@@ -23,7 +23,7 @@ class TrainConfig:
     epochs: int = 20
     batch: int = 100
     lr_start: float = 0.003
-    lr_end: float = 0.0003
+    lr_end: float = 3e-5
     optimizer: str = "adam"  # adam, adamax, shift_adamax
     loss: str = "squared_hinge"  # or cross_entropy
     seed: int = 0
