@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 
+import pybnn
 from pybnn import format as bnn_format
 from pybnn import layers as L
 from pybnn.reference import run_reference
@@ -18,6 +19,9 @@ from pybnn.train.export import fold_thresholds
 from pybnn.train.infer import run_spec
 
 from train_factory import conv_net, dense_net, random_input, randomize
+
+# The engine computes the same float32(s) * scale + bias; allow for a fused multiply-add.
+SCORE_RTOL, SCORE_ATOL = 1e-6, 1e-6
 
 
 def check_exact(model, n=64):
@@ -27,13 +31,17 @@ def check_exact(model, n=64):
     ref = run_reference(spec, x)
     np.testing.assert_array_equal(scores, ref)  # same integers, same float32 affine
     # the bytes of the file describe the same model
-    spec2 = bnn_format.parse(bnn_format.to_bytes(spec))
-    np.testing.assert_array_equal(run_spec(spec2, x), ref)
+    data = bnn_format.to_bytes(spec)
+    np.testing.assert_array_equal(run_spec(bnn_format.parse(data), x), ref)
+    # and the engine, on every kernel set, predicts what the trainer predicts
+    engine_scores = pybnn.load(data).run(x)
+    np.testing.assert_allclose(engine_scores, scores, rtol=SCORE_RTOL, atol=SCORE_ATOL)
+    np.testing.assert_array_equal(np.argmax(engine_scores, 1), np.argmax(scores, 1))
     return spec, x, scores
 
 
 @pytest.mark.parametrize("shift_bn", [False, True])
-def test_dense_export_is_exact(shift_bn):
+def test_dense_export_is_exact(shift_bn, isa):
     model = dense_net(shift_bn=shift_bn, seed=3)
     randomize(model, random_input(model, 50, seed=4), seed=5)
     spec, _, _ = check_exact(model)
@@ -45,7 +53,7 @@ def test_dense_export_is_exact(shift_bn):
 @pytest.mark.parametrize("padding", ["valid", "same"])
 @pytest.mark.parametrize("pad_value", ["zero", "one"])
 @pytest.mark.parametrize("stride", [(1, 1), (2, 1)])
-def test_conv_export_is_exact(padding, pad_value, stride):
+def test_conv_export_is_exact(padding, pad_value, stride, isa):
     shape = (13, 12, 2) if stride != (1, 1) else (9, 8, 2)
     model = conv_net(shape, padding, pad_value, stride, seed=7)
     randomize(model, random_input(model, 40, seed=8), seed=9)

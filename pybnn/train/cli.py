@@ -19,6 +19,10 @@ from .trainer import TrainConfig, Trainer
 # Defaults per preset: the MLP fits 30 minutes on 2 cores, the ConvNet 60 (docs/TRAINING.md).
 EPOCHS = {"mlp": 30, "conv": 12}
 BATCH = {"mlp": 200, "conv": 100}
+def say(*args):
+    print(*args, flush=True)  # flushed: long runs write to log files
+
+
 LOSS_ALIASES = {"hinge": "squared_hinge", "squared_hinge": "squared_hinge",
                 "ce": "cross_entropy", "cross_entropy": "cross_entropy"}
 
@@ -97,11 +101,11 @@ def run(args):
     xs = load_dataset(args.data, args.model, args.val, args.train_limit)
     x_train, y_train, x_val, y_val, x_test, y_test = xs
     classes = n_classes(y_train, y_test)
-    print(f"data: {len(x_train)} train, {len(x_val)} validation, {len(x_test)} test images "
+    say(f"data: {len(x_train)} train, {len(x_val)} validation, {len(x_test)} test images "
           f"{x_train.shape[1:]} from {args.data}; {classes} classes")
     if args.resume and os.path.exists(ckpt):
         trainer = Trainer.resume(ckpt, epochs=epochs)
-        print(f"resumed from {ckpt} after epoch {trainer.epoch}")
+        say(f"resumed from {ckpt} after epoch {trainer.epoch}")
     else:
         model = build_model(args, x_train.shape[1:], classes)
         config = TrainConfig(epochs=epochs, batch=batch, lr_start=args.lr_start,
@@ -109,21 +113,21 @@ def run(args):
                              loss=LOSS_ALIASES[args.loss], seed=args.seed)
         trainer = Trainer(model, config, checkpoint=ckpt)
     model = trainer.model
-    print(model.summary())
-    print(f"training: {trainer.config}")
+    say(model.summary())
+    say(f"training: {trainer.config}")
     trainer.fit(x_train, y_train, x_val, y_val)
     model.export(out)
     test_error = model.error(x_test, y_test)
-    print(f"wrote {out} ({os.path.getsize(out)} bytes)")
-    print(f"test error {100 * test_error:.2f}% on {len(x_test)} images "
+    say(f"wrote {out} ({os.path.getsize(out)} bytes)")
+    say(f"test error {100 * test_error:.2f}% on {len(x_test)} images "
           f"(the trainer's evaluation forward = the exported integer model)")
     status = check_with_engine(out, model, x_test, y_test)
     png = args.plot or f"{stem}.png"
     if plot_history(trainer.history, png, f"{args.model} on {args.data}"):
-        print(f"learning curves: {png}")
+        say(f"learning curves: {png}")
     else:
-        print("learning curves: matplotlib is not installed (pip install pybnn[plot])")
-    print(f"total time {time.monotonic() - t0:.0f}s")
+        say("learning curves: matplotlib is not installed (pip install pybnn[plot])")
+    say(f"total time {time.monotonic() - t0:.0f}s")
     return status
 
 
@@ -132,12 +136,12 @@ def check_with_engine(path, model, x, y):
     try:
         from .. import load
     except ImportError:
-        print("engine check skipped: this build of pybnn has no engine (pybnn.load)")
+        say("engine check skipped: this build of pybnn has no engine (pybnn.load)")
         return 0
     engine_pred = np.argmax(load(path).run(x), axis=1)
     trainer_pred = model.predict(x)
     same = int(np.sum(engine_pred == trainer_pred))
-    print(f"engine (pybnn.load): test error {100 * np.mean(engine_pred != y):.2f}%, "
+    say(f"engine (pybnn.load): test error {100 * np.mean(engine_pred != y):.2f}%, "
           f"{same}/{len(x)} predictions identical to the trainer's")
     return 0 if same == len(x) else 1
 

@@ -59,7 +59,7 @@ class BatchNorm(Layer):
         m = self.momentum
         self.running_mean = ((1 - m) * self.running_mean + m * mean).astype(np.float32)
         self.running_var = ((1 - m) * self.running_var + m * var).astype(np.float32)
-        self.inv = self._inv_std(var).astype(np.float32)
+        self.inv = self._inv_std(var).astype(x.dtype, copy=False)
         self.xhat = centred * self.inv
         return self.xhat * self._gamma() + self.beta.value
 
@@ -71,7 +71,7 @@ class BatchNorm(Layer):
         dxhat = dy * self._gamma()
         dx = self.inv * (dxhat - np.mean(dxhat, axis=axes) - xhat * np.mean(dxhat * xhat, axis=axes))
         self.xhat = None
-        return dx.astype(np.float32, copy=False)
+        return dx.astype(dy.dtype, copy=False)
 
     def eval_affine(self):
         """(a, b), float64 per channel, with eval-mode output = a * x + b."""

@@ -41,8 +41,9 @@ class History:
 class Trainer:
     """Train `model` on uint8 arrays; `log` receives one line per epoch."""
 
-    def __init__(self, model, config, log=print, checkpoint=None):
-        self.model, self.config, self.log = model, config, log
+    def __init__(self, model, config, log=None, checkpoint=None):
+        self.model, self.config = model, config
+        self.log = log or (lambda line: print(line, flush=True))  # flushed: logs go to files
         self.checkpoint = checkpoint
         get_loss(config.loss)  # fail early on a bad name
         self.optimizer = make_optimizer(config.optimizer, model.params())
@@ -107,7 +108,7 @@ class Trainer:
         os.replace(tmp, path)
 
     @classmethod
-    def resume(cls, path, log=print, epochs=None):
+    def resume(cls, path, log=None, epochs=None):
         """A Trainer restored from a checkpoint; `epochs` may extend the planned total."""
         with np.load(path) as z:
             meta = json.loads(str(z["__meta__"]))
