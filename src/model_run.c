@@ -72,19 +72,13 @@ static bnn_status run_chunk(const bnn_model *m, const uint8_t *input, size_t n, 
             break;
         case BNN_LAYER_CONV: st = bnn_op_conv(l, thr, cur, dst, n, scratch, threads); break;
         case BNN_LAYER_DENSE: st = bnn_op_dense(l, thr, cur, dst, n, threads); break;
-        case BNN_LAYER_MAXPOOL:
-            if (thr) /* cur is an int workspace buffer: the op may overwrite it */
-                bnn_op_maxpool_int_threshold(l, thr, (int32_t *)cur, dst, n);
-            else if (l->in.domain == BNN_DOMAIN_BITS)
-                bnn_op_maxpool_bits(l, cur, dst, n);
-            else
-                bnn_op_maxpool_int(l, cur, dst, n);
+        case BNN_LAYER_MAXPOOL: case BNN_LAYER_THRESHOLD:
+            st = bnn_op_unweighted(l, thr, cur, dst, n, threads);
             break;
-        case BNN_LAYER_THRESHOLD: bnn_op_threshold(l, cur, dst, n); break;
         case BNN_LAYER_FLATTEN:
             if (bnn_op_flatten_is_noop(l))
                 continue; /* same bytes, new shape: the next layer reads cur */
-            bnn_op_flatten_bits(l, cur, dst, n);
+            st = bnn_op_unweighted(l, NULL, cur, dst, n, threads);
             break;
         case BNN_LAYER_AFFINE: bnn_op_affine(l, cur, scores, n); break;
         }

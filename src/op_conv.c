@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ops.h"
+#include "parallel.h"
 
 bnn_scratch_need bnn_op_conv_scratch(const bnn_layer *l)
 {
@@ -68,14 +69,30 @@ void bnn_conv_zero_padding_fix(const bnn_layer *l, int32_t *t, size_t ld, size_t
     }
 }
 
+typedef struct im2col_job {
+    const bnn_layer *l;
+    const bnn_word *in;
+    bnn_word *cols;
+} im2col_job;
+
+static void im2col_task(void *ctx, size_t s)
+{
+    const im2col_job *j = ctx;
+    const bnn_layer *l = j->l;
+    size_t in_words = l->in.h * l->in.w * bnn_words_for(l->in.c);
+    im2col_words(l, j->in + s * in_words, j->cols + s * l->out.h * l->out.w * l->row_words);
+}
+
 bnn_status bnn_op_conv(const bnn_layer *l, const bnn_layer *thr, const bnn_word *in, void *out,
                        size_t n, void *scratch, int threads)
 {
     size_t pixels = l->out.h * l->out.w;
-    size_t in_words = l->in.h * l->in.w * bnn_words_for(l->in.c);
-    bnn_word *cols = scratch;
-    for (size_t s = 0; s < n; s++)
-        im2col_words(l, in + s * in_words, cols + s * pixels * l->row_words);
-    bnn_gemm g = {l, cols, n * pixels, 1, out, thr, out};
-    return bnn_gemm_run(&g, threads);
+    im2col_job j = {l, in, scratch};
+    /* Patches of several samples are built in parallel when each thread
+     * gets at least ~1 MiB of them to write. */
+    size_t bytes = n * pixels * l->row_words * sizeof(bnn_word);
+    int im2col_threads = bytes >> 20 < (size_t)threads ? (int)(bytes >> 20) + 1 : threads;
+    bnn_status st = bnn_parallel_for(n, im2col_threads, im2col_task, &j);
+    bnn_gemm g = {l, scratch, n * pixels, 1, out, thr, out};
+    return st == BNN_OK ? bnn_gemm_run(&g, threads) : st;
 }

@@ -19,10 +19,10 @@
  * int32 tiles live on a task's stack: 2 x 16 KiB. */
 #define TILE_M 64
 #define TILE_N 64
-/* Each thread gets at least this many word operations (some 50-100 us of
- * kernel time): a layer is one parallel region whose threads are started
- * and joined per call, which costs tens of microseconds. */
-#define MIN_WORK_PER_THREAD ((size_t)1 << 18)
+/* Each thread gets at least this many word operations (some 200 us of
+ * kernel time, as in bgemm.c): a layer is one parallel region whose threads
+ * are started and joined per call, which costs tens of microseconds. */
+#define MIN_WORK_PER_THREAD ((size_t)1 << 20)
 
 typedef struct tile_job {
     const bnn_gemm *g;

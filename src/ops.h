@@ -82,6 +82,10 @@ void bnn_threshold_rows(const bnn_layer *l, const int32_t *s, size_t ld_s, size_
  * more than one pixel: then each pixel's C bits are repacked contiguously. */
 int bnn_op_flatten_is_noop(const bnn_layer *l);
 void bnn_op_flatten_bits(const bnn_layer *l, const bnn_word *in, bnn_word *out, size_t n);
+/* maxpool (thr: fused with its threshold), threshold or flatten of bits on n
+ * samples, split across up to `threads` threads (op_unweighted.c). */
+bnn_status bnn_op_unweighted(const bnn_layer *l, const bnn_layer *thr, const void *in, void *out,
+                             size_t n, int threads);
 void bnn_op_affine(const bnn_layer *l, const int32_t *in, float *out, size_t n);
 
 #endif

@@ -124,6 +124,19 @@ def test_results_do_not_depend_on_threads():
     np.testing.assert_array_equal(model.run(x), first)
 
 
+def test_parallel_paths_match_reference():
+    """Big enough that the patches, the pool + threshold and the product are all split
+    across threads: every thread count gives the reference's scores."""
+    spec = random_model(np.random.default_rng(12), kind="conv", input_shape=(32, 32, 3),
+                        channels=(64, 64), kernel=3, stride=1, padding="same", pool="before",
+                        pad_value="zero")
+    x = random_input(np.random.default_rng(13), spec, n=16)
+    model, want = engine(spec), run_reference(spec, x)
+    for threads in (1, 2, 3):
+        np.testing.assert_allclose(model.run(x, threads=threads), want, rtol=SCORE_RTOL,
+                                   atol=SCORE_ATOL, err_msg=f"threads={threads}")
+
+
 def test_four_python_threads_share_one_model():
     spec = named_model("conv_pool_after")
     model = engine(spec)
