@@ -67,7 +67,7 @@ def cmd_run(args):
 
 def cmd_bench(args):
     """Latency and throughput of MODEL on random uint8 input, medians of --runs."""
-    from . import load
+    from . import kernel_info, load
     model = load(args.model, threads=args.threads)
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (args.batch,) + tuple(model.input_shape), dtype=np.uint8)
@@ -78,7 +78,8 @@ def cmd_bench(args):
         model.run(x)
         times.append(time.perf_counter() - start)
     t = statistics.median(times)
-    print(f"model {os.path.basename(args.model)}: batch {args.batch}, threads {model.threads}, "
+    threads = model.threads or kernel_info()["threads"]
+    print(f"model {os.path.basename(args.model)}: batch {args.batch}, threads {threads}, "
           f"median of {args.runs} runs")
     print(f"latency    {t * 1e3:.3f} ms per batch ({t * 1e3 / args.batch:.4f} ms per sample)")
     print(f"throughput {args.batch / t:.1f} samples/s")
