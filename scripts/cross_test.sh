@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Cross-compiled C tests: builds libbnn.a and every tests/c/*.c program
 # (each a standalone main) for the host (x86-64), aarch64 and armv7, then runs
-# test_kernels natively and under qemu user-mode emulation.
+# test_kernels natively and under qemu user-mode emulation, then bnn_classify
+# (the C runtime, public API only) on a model of every layer combination,
+# comparing the ARM scores with the x86 build's byte for byte. The models
+# come from scripts/make_classify_fixtures.py, run with $PYTHON (default
+# python3), which must import pybnn.
 #
 #   bash scripts/cross_test.sh               # build and run
 #   bash scripts/cross_test.sh --build-only  # only build (for other tests)
@@ -106,6 +110,38 @@ run "$HOST_ARCH native, SIMD disabled" env PYBNN_DISABLE_CPU_FEATURES=avx2,avx51
     "build-cross/$HOST_ARCH/test_kernels" --expect-isa scalar
 run "aarch64 qemu" "${QEMU_AARCH64[@]}" build-cross/aarch64/test_kernels --expect-isa neon
 run "armv7 qemu" "${QEMU_ARM[@]}" build-cross/armv7/test_kernels --expect-isa neon
+
+# ---- the C runtime: the same files on x86 and ARM give the same bytes -------
+PYTHON=${PYTHON:-python3}
+FIXTURES=build-cross/fixtures
+compare_classify() { # arch, then the command prefix (qemu or nothing)
+    local arch=$1 name count
+    shift
+    local ok=0 bad=0
+    while read -r name count; do
+        "$@" "build-cross/$arch/bnn_classify" "$FIXTURES/$name.bnn" "$FIXTURES/$name.u8" "$count" \
+            --scores "$FIXTURES/$name.$arch.f32" >/dev/null
+        if cmp -s "$FIXTURES/$name.$HOST_ARCH.f32" "$FIXTURES/$name.$arch.f32"; then
+            ok=$((ok + 1))
+        else
+            echo "$arch: scores of $name differ from the $HOST_ARCH build" >&2
+            bad=$((bad + 1))
+        fi
+    done <"$FIXTURES/list.txt"
+    echo "$ok passed, $bad failed"
+    [ "$bad" = 0 ]
+}
+if "$PYTHON" "scripts/make_classify_fixtures.py" "$FIXTURES"; then
+    while read -r name count; do
+        "build-cross/$HOST_ARCH/bnn_classify" "$FIXTURES/$name.bnn" "$FIXTURES/$name.u8" "$count" \
+            --scores "$FIXTURES/$name.$HOST_ARCH.f32" >/dev/null
+    done <"$FIXTURES/list.txt"
+    run "aarch64 qemu bnn_classify vs $HOST_ARCH" compare_classify aarch64 "${QEMU_AARCH64[@]}"
+    run "armv7 qemu bnn_classify vs $HOST_ARCH" compare_classify armv7 "${QEMU_ARM[@]}"
+else
+    results+=("FAIL  bnn_classify fixtures: $PYTHON could not run scripts/make_classify_fixtures.py (needs pybnn installed)")
+    failures=$((failures + 1))
+fi
 
 echo "== summary"
 printf '%s\n' "${results[@]}"

@@ -34,4 +34,4 @@ echo "== pytest"
 (cd tests && "../$VENV/bin/python" -m pytest -q -c ../pyproject.toml --rootdir=.. "$@" .)
 
 echo "== ARM cross tests (qemu)"
-bash scripts/cross_test.sh
+PYTHON="$VENV/bin/python" bash scripts/cross_test.sh

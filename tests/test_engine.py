@@ -243,7 +243,6 @@ def test_bnn_classify_program(tmp_path):
     assert bad.returncode == 1 and "magic" in bad.stderr
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("arch", ["aarch64", "armv7"])
 def test_bnn_classify_under_qemu_matches_reference(tmp_path, arch):
     """The engine cross-compiled for ARM (scripts/cross_test.sh --build-only), run under qemu:
