@@ -64,6 +64,7 @@ class BuildWithIsaFlags(build_ext):
 extension = Extension(
     "pybnn._core",
     sources=["pybnn/_core.pyx"],
+    depends=glob.glob("src/*.c") + glob.glob("src/*.h"),  # relink when the C library changes
     include_dirs=["src", numpy.get_include()],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     extra_compile_args=["-O2"],

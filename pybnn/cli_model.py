@@ -83,7 +83,16 @@ def cmd_bench(args):
           f"median of {args.runs} runs")
     print(f"latency    {t * 1e3:.3f} ms per batch ({t * 1e3 / args.batch:.4f} ms per sample)")
     print(f"throughput {args.batch / t:.1f} samples/s")
+    print(f"peak RSS   {peak_rss_mib():.1f} MiB")
     return 0
+
+
+def peak_rss_mib():
+    """This process's peak resident memory (ru_maxrss: KiB on Linux, bytes on macOS)."""
+    import resource
+    import sys
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 2**20 if sys.platform == "darwin" else rss / 2**10
 
 
 def positive_int(text):

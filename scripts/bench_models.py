@@ -8,7 +8,6 @@ Prints medians of --runs repetitions. Random weights: speed does not depend
 on them. Needs threadpoolctl (pip install 'pybnn[bench]')."""
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -113,10 +112,11 @@ def report_bench_rss(spec):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "mlp.bnn")
         bnn_format.write(path, spec)
-        subprocess.run([sys.executable, "-m", "pybnn", "bench", path, "--batch", "256", "--runs", "3"],
-                       check=True, stdout=subprocess.DEVNULL)
-    rss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(f"\n== peak RSS of `pybnn bench mlp.bnn --batch 256`: {rss_kib / 1024:.0f} MiB")
+        out = subprocess.run([sys.executable, "-m", "pybnn", "bench", path, "--batch", "256", "--runs", "3"],
+                             check=True, capture_output=True, text=True).stdout
+    # The child reports its own peak: RUSAGE_CHILDREN would count this process's pages copied by fork.
+    rss = next(line for line in out.splitlines() if line.startswith("peak RSS"))
+    print(f"\n== `pybnn bench mlp.bnn --batch 256`: {rss}")
 
 
 def main():

@@ -78,7 +78,7 @@ def test_bench_prints_latency_and_throughput(dense_model, capsys):
     _, path = dense_model
     assert main(["bench", path, "--batch", "4", "--runs", "3", "--threads", "1"]) == 0
     out = capsys.readouterr().out
-    assert "latency" in out and "throughput" in out and "threads 1" in out
+    assert "latency" in out and "throughput" in out and "threads 1" in out and "peak RSS" in out
 
 
 def test_errors_are_one_line_and_exit_1(dense_model, tmp_path, capsys):
