@@ -9,8 +9,10 @@ For each shape [M, N, K] and thread count it measures, in the same run:
     accumulate over two L1-resident arrays with the same kernel set
     (pybnn._core.roofline_xor_popcount; with T threads, T copies side by side).
 Every figure is the median of --repeats runs, each run long enough to time.
-The three are measured round-robin, run by run, so that load from elsewhere
-on a shared machine shifts them alike instead of skewing their ratios.
+Each shape's figures are taken back to back (bgemm and roofline round-robin,
+run by run), so that load from elsewhere on a shared machine shifts them
+alike instead of skewing their ratios; numpy runs first, then its OpenBLAS
+threads, which spin after a call, are given time to fall asleep.
 
 OpenBLAS reads OPENBLAS_CORETYPE once, at load, so numpy under another core
 type is measured in a child process (this script with --numpy-child), right
@@ -44,6 +46,9 @@ SHAPES = [(1, 4096, 4096), (64, 2048, 2048), (256, 4096, 4096), (1024, 1024, 102
 BAR_SHAPES = [(1024, 1024, 1024), (256, 4096, 4096)]
 MIN_RUN_SECONDS = 0.05   # one timed run repeats the call until it lasts this long
 ROOFLINE_WORDS = 1024    # 2 x 8 KiB: both arrays sit in L1 (32 KiB and up)
+# OpenBLAS worker threads spin for a while (about 2^28 cycles) after a call:
+# let them fall asleep before timing anything else on the same cores.
+OPENBLAS_SETTLE_SECONDS = 0.3
 
 
 def all_threads():
@@ -216,8 +221,8 @@ def main():
           f"{', '.join(_core.available_isas())}); CPU: {cpu_name()}, {n_all} threads usable")
     print(f"numpy {np.__version__}: OpenBLAS {blas_version} kernel '{arch}' "
           f"(OPENBLAS_CORETYPE={env_coretype if env_coretype is not None else 'unset'})")
-    print(f"medians of {args.repeats} runs, each >= {MIN_RUN_SECONDS * 1000:.0f} ms; bgemm, numpy "
-          f"and roofline round-robin per shape")
+    print(f"medians of {args.repeats} runs, each >= {MIN_RUN_SECONDS * 1000:.0f} ms; per shape: "
+          f"numpy, then bgemm and roofline round-robin")
 
     # numpy columns besides the in-process one, measured in child processes
     children = []  # (coretype or None, label)
@@ -231,8 +236,10 @@ def main():
     for m, n, k in shapes:
         for t in thread_counts:
             with blas_threads(t):
-                r = median_rates({"bgemm": bgemm_bench(m, n, k, t), labels[0]: numpy_bench(m, n, k),
-                                  "roofline": roofline_bench(isa, t)}, args.repeats)
+                r = median_rates({labels[0]: numpy_bench(m, n, k)}, args.repeats)
+            time.sleep(OPENBLAS_SETTLE_SECONDS)
+            r.update(median_rates({"bgemm": bgemm_bench(m, n, k, t), "roofline": roofline_bench(isa, t)},
+                                  args.repeats))
             for coretype, note in children:
                 child_arch, rate = numpy_rate_in_child(m, n, k, t, args.repeats, coretype)
                 label = f"numpy[{child_arch}, {note}]"
