@@ -1,7 +1,7 @@
 /* bitcopy.h - internal: copy a run of bits between packed rows at arbitrary
  * bit offsets (src/bitpack.h order: bit i is bit i % 64 of word i / 64).
- * Used where packed data must be re-laid at a bit granularity: first-layer
- * im2col on bit-planes, flatten of bits, repacking first-conv weights. */
+ * Used where packed data must be re-laid at a bit granularity: flatten of
+ * bits. */
 #ifndef PYBNN_BITCOPY_H
 #define PYBNN_BITCOPY_H
 

@@ -18,6 +18,47 @@ typedef void (*bnn_pack_f64_fn)(const double *x, size_t rows, size_t k, bnn_word
 typedef void (*bnn_pack_i8_fn)(const int8_t *x, size_t rows, size_t k, bnn_word *out);
 typedef void (*bnn_pack_i32_fn)(const int32_t *x, size_t rows, size_t k, bnn_word *out);
 
+/* First layers: uint8 inputs times +-1 weights, exact int32 sums.
+ *
+ * C[i*ldc + j] = sum_{t < k} x[i*ldx + t] * w_j[t] for i < m, j < n, where
+ * x rows are k bytes (nothing past them is read) and the weights w_j[t] in
+ * {-1, +1} come as a panel, laid out once at model load (model_prepare.c):
+ *   columns in groups of BNN_U8_GROUP (16), each group bnn_u8_group_bytes(k)
+ *   bytes: for each quad q of K (ceil(k/4) of them) 64 bytes, column c of the
+ *   group at bytes 4c..4c+3 holding w_c[4q..4q+3] as int8. Columns past n
+ *   and K positions past k are 0.
+ * The panel pointer is at the first column's group (columns 0..n-1 of the
+ * call are columns 0..n-1 of the panel). Why this layout: one 4-byte x quad
+ * broadcast to every lane meets 4 K positions of 4 (NEON), 8 (AVX2) or 16
+ * (AVX-512) columns per vector, so the sums land in one int32 lane per
+ * column and no horizontal reduction is needed; each ISA reads the same
+ * panel, so a model loaded once runs on any kernel set. |sum| <= 255 k fits
+ * int32 for k <= 2^23 (the .bnn limit for first layers). */
+#define BNN_U8_GROUP 16
+#define BNN_U8_QUAD 4
+typedef void (*bnn_u8gemm_fn)(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
+                              const int8_t *w, int32_t *c, size_t ldc);
+
+/* Bytes of one panel group (16 columns) for k, and of a panel of n columns. */
+static inline size_t bnn_u8_group_bytes(size_t k)
+{
+    return (k + BNN_U8_QUAD - 1) / BNN_U8_QUAD * (BNN_U8_GROUP * BNN_U8_QUAD);
+}
+static inline size_t bnn_u8_panel_bytes(size_t n, size_t k)
+{
+    return (n + BNN_U8_GROUP - 1) / BNN_U8_GROUP * bnn_u8_group_bytes(k);
+}
+/* Where weight t of column j lives in a panel for k. */
+static inline size_t bnn_u8_panel_index(size_t j, size_t t, size_t k)
+{
+    return j / BNN_U8_GROUP * bnn_u8_group_bytes(k) +
+           t / BNN_U8_QUAD * (BNN_U8_GROUP * BNN_U8_QUAD) + j % BNN_U8_GROUP * BNN_U8_QUAD +
+           t % BNN_U8_QUAD;
+}
+/* The panel of n rows of k weights w (n x k int8, +-1, rows k apart): every
+ * one of bnn_u8_panel_bytes(n, k) bytes written, padding 0 (u8gemm_ref.c). */
+void bnn_u8_panel_pack(const int8_t *w, size_t n, size_t k, int8_t *panel);
+
 typedef struct bnn_kernels {
     const char *name;
     bnn_bgemm_fn bgemm;
@@ -25,6 +66,7 @@ typedef struct bnn_kernels {
     bnn_pack_f64_fn pack_f64;
     bnn_pack_i8_fn pack_i8;
     bnn_pack_i32_fn pack_i32;
+    bnn_u8gemm_fn u8gemm;
 } bnn_kernels;
 
 /* bnn_bgemm for rows of `words` words holding k true bits with zero padding
@@ -44,6 +86,8 @@ void bnn_pack_f32_ref(const float *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_f64_ref(const double *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_i8_ref(const int8_t *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_i32_ref(const int32_t *x, size_t rows, size_t k, bnn_word *out);
+void bnn_u8gemm_ref(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx, const int8_t *w,
+                    int32_t *c, size_t ldc);
 
 /* Portable scalar kernels: blocked, with the compiler's popcount. */
 void bnn_bgemm_scalar(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
@@ -52,6 +96,8 @@ void bnn_pack_f32_scalar(const float *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_f64_scalar(const double *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_i8_scalar(const int8_t *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_i32_scalar(const int32_t *x, size_t rows, size_t k, bnn_word *out);
+void bnn_u8gemm_scalar(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
+                       const int8_t *w, int32_t *c, size_t ldc);
 
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
 #define BNN_ARCH_X86 1
@@ -59,10 +105,14 @@ void bnn_bgemm_avx2(size_t m, size_t n, size_t words, const bnn_word *a, const b
                     int32_t *c, size_t ldc, int32_t k);
 void bnn_pack_f32_avx2(const float *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_i8_avx2(const int8_t *x, size_t rows, size_t k, bnn_word *out);
+void bnn_u8gemm_avx2(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx, const int8_t *w,
+                     int32_t *c, size_t ldc);
 void bnn_bgemm_avx512(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
                       int32_t *c, size_t ldc, int32_t k);
 void bnn_pack_f32_avx512(const float *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_i8_avx512(const int8_t *x, size_t rows, size_t k, bnn_word *out);
+void bnn_u8gemm_avx512(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
+                       const int8_t *w, int32_t *c, size_t ldc);
 #endif
 
 /* Benchmark only (scripts/bench_bgemm.py): XOR + popcount + accumulate over
@@ -92,6 +142,8 @@ void bnn_bgemm_neon(size_t m, size_t n, size_t words, const bnn_word *a, const b
                     int32_t *c, size_t ldc, int32_t k);
 void bnn_pack_f32_neon(const float *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_i8_neon(const int8_t *x, size_t rows, size_t k, bnn_word *out);
+void bnn_u8gemm_neon(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx, const int8_t *w,
+                     int32_t *c, size_t ldc);
 #endif
 
 #endif

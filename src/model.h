@@ -70,8 +70,9 @@ typedef struct bnn_layer {
     const uint8_t *flip;
     const float *scale, *bias;
     /* Derived at load (owned, freed with the model). */
-    bnn_word *owned_weights; /* first_conv: each unit's kh*kw*C bits made contiguous */
-    int32_t *weight_pc255;   /* first layers: 255 x popcount of each weight row */
+    const int8_t *u8_panel;  /* first layers: the +-1 weights as a u8gemm panel
+                                (kernels.h), K in (kh, kw, C) order, 64-byte aligned */
+    void *u8_panel_alloc;    /* the allocation u8_panel lies in (what free() takes) */
     int32_t *tap_sums;       /* conv with pad zero: sum of +-1 weights per (unit, i, j) */
     int32_t *thr_mask;       /* threshold: 0 or -1 (flip), per channel */
     int32_t *thr_key;        /* threshold: t XOR mask, per channel */

@@ -45,8 +45,7 @@ void bnn_model_release_layers(struct bnn_model *m)
     if (!m->layers)
         return;
     for (uint32_t i = 0; i < m->n_layers; i++) {
-        free(m->layers[i].owned_weights);
-        free(m->layers[i].weight_pc255);
+        free(m->layers[i].u8_panel_alloc);
         free(m->layers[i].tap_sums);
         free(m->layers[i].thr_mask);
         free(m->layers[i].thr_key);

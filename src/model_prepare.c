@@ -1,12 +1,10 @@
 /* model_prepare.c - what the executor needs beyond the file, computed once
- * at load: first-layer weight popcounts, first_conv weights made contiguous
- * (K = kh*kw*C bits per unit, so a 3-channel image does not waste 61 of
- * every 64 bits of each plane's patch), zero-padding tap sums for conv,
- * threshold keys, and the per-sample workspace sizes. */
+ * at load: first-layer weights as int8 panels (op_first_layer.c),
+ * zero-padding tap sums for conv, threshold keys, and the per-sample
+ * workspace sizes. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "bitcopy.h"
 #include "errors.h"
 #include "model_records.h"
 #include "ops.h"
@@ -31,31 +29,6 @@ static void *alloc_array(size_t count, size_t item, bnn_status *st, uint32_t ind
         *st = bnn_fail(BNN_ERR_NOMEM, "layer %u: out of memory for %zu x %zu bytes of tables",
                        index, count, item);
     return p;
-}
-
-static bnn_status prepare_first(bnn_layer *l, uint32_t index)
-{
-    bnn_status st = BNN_OK;
-    if (l->type == BNN_LAYER_FIRST_CONV) {
-        /* Stored rows are (kh, kw, ceil(C/64)) words; make them K dense bits. */
-        size_t wc = bnn_words_for(l->in.c), taps = l->kh * l->kw;
-        size_t dense = bnn_words_for(l->k);
-        l->owned_weights = alloc_array(l->units * dense, sizeof(bnn_word), &st, index);
-        if (!l->owned_weights)
-            return st;
-        for (size_t u = 0; u < l->units; u++)
-            for (size_t t = 0; t < taps; t++)
-                bnn_bits_copy_or(l->owned_weights + u * dense, t * l->in.c,
-                                 l->weights + (u * taps + t) * wc, 0, l->in.c);
-        l->weights = l->owned_weights;
-        l->row_words = dense;
-    }
-    l->weight_pc255 = alloc_array(l->units, sizeof(int32_t), &st, index);
-    if (!l->weight_pc255)
-        return st;
-    for (size_t u = 0; u < l->units; u++)
-        l->weight_pc255[u] = 255 * popcount_row(l->weights + u * l->row_words, l->row_words);
-    return BNN_OK;
 }
 
 /* tap_sums[(i*kw + j)*units + u] = sum_c w[u][i][j][c] = C - 2 popcount. */
@@ -115,7 +88,7 @@ bnn_status bnn_model_prepare(struct bnn_model *m)
                             i, bnn_layer_type_name(l->type), (unsigned long long)act,
                             (unsigned long long)(need.fixed + need.per_sample));
         if (l->type == BNN_LAYER_FIRST_DENSE || l->type == BNN_LAYER_FIRST_CONV)
-            st = prepare_first(l, i);
+            st = bnn_first_layer_prepare(l, i);
         else if (l->type == BNN_LAYER_CONV && l->pad_zero && l->same)
             st = prepare_zero_padding(l, i);
         else if (l->type == BNN_LAYER_THRESHOLD)

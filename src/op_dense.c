@@ -6,6 +6,7 @@
 bnn_status bnn_op_dense(const bnn_layer *l, const bnn_layer *thr, const bnn_word *in, void *out,
                         size_t n, int threads)
 {
-    bnn_gemm g = {l, in, n, 1, out, thr, out};
+    bnn_gemm g = {.layer = l, .a = in, .rows = n, .out_int = out, .threshold = thr,
+                  .out_bits = out};
     return bnn_gemm_run(&g, threads);
 }

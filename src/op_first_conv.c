@@ -1,74 +1,73 @@
-/* op_first_conv.c - first_conv: uint8 (H, W, C) -> int (H', W', units) by
- * bit-planes. For each sample the 8 planes of every image row are packed
- * (row y of plane p: the W*C bits of x[y][.][.] in channels-last order), so
- * the part of a kernel row inside the image is one run of contiguous bits,
- * copied into the patch at its place; out-of-image taps stay 0 (pixel value
- * 0 in every plane, contributing nothing, as `same` padding requires).
- * Patches are dense: K = kh*kw*C bits, matching the weights that
- * model_prepare.c repacked the same way. Then the planes' product with the
- * weights (op_first_layer.c, op_gemm.c). */
+/* op_first_conv.c - first_conv: uint8 (H, W, C) -> int (H', W', units) as
+ * im2col + u8gemm. A patch is K = kh*kw*C bytes in (i, j, c) order, the K
+ * order of the weight panel (op_first_layer.c); a kernel row's part inside
+ * the image is one run of contiguous bytes of an image row (channels-last),
+ * copied in one memcpy. Out-of-image taps are bytes 0: pixel value 0, which
+ * contributes nothing, as `same` padding of the first layer requires. Then
+ * the product, tile by tile (op_gemm.c). */
 #include <string.h>
 
-#include "bitcopy.h"
-#include "errors.h"
 #include "ops.h"
+#include "parallel.h"
 
 bnn_scratch_need bnn_op_first_conv_scratch(const bnn_layer *l)
 {
-    uint64_t row_words = bnn_words_for(l->in.w * l->in.c);
-    uint64_t pixels = (uint64_t)l->out.h * l->out.w;
-    bnn_scratch_need need;
-    need.fixed = bnn_align64(8 * 8 * (uint64_t)l->in.h * row_words); /* one sample's planes */
-    need.per_sample = 8 * 8 * pixels * l->row_words; /* patches, all planes */
+    bnn_scratch_need need = {0, bnn_align64((uint64_t)l->out.h * l->out.w * l->k)};
     return need;
 }
 
-/* Patches of one sample into cols (plane p's patch of pixel q at
- * cols + (p * plane_rows + q) * words), from the packed image planes. */
-static void im2col_planes(const bnn_layer *l, const bnn_word *img, size_t row_words,
-                          bnn_word *cols, size_t plane_rows)
+/* Patches of one sample: pixel q's patch at cols + q * k. */
+static void im2col_bytes(const bnn_layer *l, const uint8_t *x, uint8_t *cols)
 {
-    size_t h = l->in.h, w = l->in.w, c = l->in.c, words = l->row_words;
-    size_t plane_words = h * row_words;
+    size_t h = l->in.h, w = l->in.w, c = l->in.c, kw = l->kw, row = kw * c;
     for (size_t oy = 0; oy < l->out.h; oy++) {
         for (size_t ox = 0; ox < l->out.w; ox++) {
-            size_t q = oy * l->out.w + ox;
-            /* Columns of the window, clipped to the image: taps j0..j1-1. */
+            uint8_t *dst = cols + (oy * l->out.w + ox) * l->k;
             ptrdiff_t x0 = (ptrdiff_t)(ox * l->sw) - (ptrdiff_t)l->pad_left;
             size_t j0, j1;
-            bnn_window_clip(x0, l->kw, w, &j0, &j1);
-            for (int p = 0; p < 8; p++)
-                memset(cols + (p * plane_rows + q) * words, 0, words * sizeof(bnn_word));
-            if (j0 >= j1)
-                continue;
-            for (size_t i = 0; i < l->kh; i++) {
+            bnn_window_clip(x0, kw, w, &j0, &j1);
+            for (size_t i = 0; i < l->kh; i++, dst += row) {
                 ptrdiff_t y = (ptrdiff_t)(oy * l->sh + i) - (ptrdiff_t)l->pad_top;
-                if (y < 0 || y >= (ptrdiff_t)h)
+                if (y < 0 || y >= (ptrdiff_t)h || j0 >= j1) {
+                    memset(dst, 0, row);
                     continue;
-                size_t src_bit = (size_t)(x0 + (ptrdiff_t)j0) * c, dst_bit = (i * l->kw + j0) * c;
-                size_t bits = (j1 - j0) * c;
-                for (int p = 0; p < 8; p++)
-                    bnn_bits_copy_or(cols + (p * plane_rows + q) * words, dst_bit,
-                                     img + p * plane_words + (size_t)y * row_words, src_bit, bits);
+                }
+                memset(dst, 0, j0 * c);
+                memcpy(dst + j0 * c, x + ((size_t)y * w + (size_t)(x0 + (ptrdiff_t)j0)) * c,
+                       (j1 - j0) * c);
+                memset(dst + j1 * c, 0, (kw - j1) * c);
             }
         }
     }
 }
 
+typedef struct im2col_job {
+    const bnn_layer *l;
+    const uint8_t *in;
+    uint8_t *cols;
+} im2col_job;
+
+static void im2col_task(void *ctx, size_t s)
+{
+    const im2col_job *j = ctx;
+    const bnn_layer *l = j->l;
+    im2col_bytes(l, j->in + s * l->in.h * l->in.w * l->in.c,
+                 j->cols + s * l->out.h * l->out.w * l->k);
+}
+
 bnn_status bnn_op_first_conv(const bnn_layer *l, const bnn_layer *thr, const uint8_t *in,
                              void *out, size_t n, void *scratch, int threads)
 {
-    size_t h = l->in.h, w = l->in.w, c = l->in.c, words = l->row_words;
-    size_t row_words = bnn_words_for(w * c), pixels = l->out.h * l->out.w;
-    size_t rows = n * pixels; /* rows per plane */
-    bnn_word *img = scratch;
-    bnn_word *cols = (bnn_word *)((char *)img + bnn_align64(8 * 8 * (uint64_t)h * row_words));
-    for (size_t s = 0; s < n; s++) {
-        const uint8_t *x = in + s * h * w * c;
-        for (size_t y = 0; y < h; y++)
-            bnn_bitplanes_u8(x + y * w * c, w * c, img + y * row_words, h * row_words);
-        im2col_planes(l, img, row_words, cols + s * pixels * words, rows);
-    }
-    bnn_gemm g = {l, cols, rows, 8, out, thr, out};
+    size_t rows = n * l->out.h * l->out.w;
+    im2col_job j = {l, in, scratch};
+    /* Patches of several samples are built in parallel when each thread
+     * gets at least ~1 MiB of them to write (as op_conv.c). */
+    size_t bytes = rows * l->k;
+    int im2col_threads = bytes >> 20 < (size_t)threads ? (int)(bytes >> 20) + 1 : threads;
+    bnn_status st = bnn_parallel_for(n, im2col_threads, im2col_task, &j);
+    if (st != BNN_OK)
+        return st;
+    bnn_gemm g = {.layer = l, .x = scratch, .ldx = l->k, .rows = rows, .out_int = out,
+                  .threshold = thr, .out_bits = out};
     return bnn_gemm_run(&g, threads);
 }

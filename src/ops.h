@@ -28,25 +28,27 @@ static inline void bnn_window_clip(ptrdiff_t start, size_t k, size_t n, size_t *
     *t1 = end <= 0 ? 0 : ((size_t)end < k ? (size_t)end : k);
 }
 
-/* Bit-planes of `len` bytes: plane p (0 = least significant bit) gets
- * bnn_words_for(len) words at out + p * plane_stride; bit i of plane p is
- * bit p of x[i]. Padding bits are 0. */
-void bnn_bitplanes_u8(const uint8_t *x, size_t len, bnn_word *out, size_t plane_stride);
+/* First layers: their weights as the u8gemm panel (op_first_layer.c), at
+ * load; sets l->u8_panel. */
+bnn_status bnn_first_layer_prepare(bnn_layer *l, uint32_t index);
 
-/* The product a weighted layer ends in (op_gemm.c): rows of `a` (planes of
- * them, a[p][rows][layer->row_words]) against the layer's packed weights,
- * then the first-layer combination (planes == 8), the conv zero-padding
- * correction (layer->tap_sums), and either int32 sums to out_int
- * (rows x units) or, with `threshold`, packed bits to out_bits
- * (rows x words_for(units)). */
+/* The product a weighted layer ends in (op_gemm.c), for `rows` rows:
+ *   - binary layers: rows of `a` (layer->row_words words each) against the
+ *     layer's packed weights (bgemm), then the conv zero-padding correction
+ *     (layer->tap_sums);
+ *   - first layers (x set, a NULL): uint8 rows of x (layer->k bytes, ldx
+ *     apart) against the layer's weight panel (u8gemm);
+ * then either int32 sums to out_int (rows x units) or, with `threshold`,
+ * packed bits to out_bits (rows x words_for(units)). */
 typedef struct bnn_gemm {
     const bnn_layer *layer;
     const bnn_word *a;
     size_t rows;
-    int planes;                  /* 1, or 8 for the first layers */
     int32_t *out_int;
     const bnn_layer *threshold;  /* NULL, or the threshold layer fused in */
     bnn_word *out_bits;
+    const uint8_t *x;
+    size_t ldx;
 } bnn_gemm;
 bnn_status bnn_gemm_run(const bnn_gemm *g, int threads);
 
