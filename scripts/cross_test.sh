@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cross-compiled C tests: builds libbnn.a and every tests/c/*.c program
 # (each a standalone main) for the host (x86-64), aarch64 and armv7, then runs
-# test_kernels natively and under qemu user-mode emulation, then bnn_classify
+# test_kernels and test_u8gemm natively and under qemu user-mode emulation, then bnn_classify
 # (the C runtime, public API only) on a model of every layer combination,
 # comparing the ARM scores with the x86 build's byte for byte. The models
 # come from scripts/make_classify_fixtures.py, run with $PYTHON (default
@@ -110,6 +110,11 @@ run "$HOST_ARCH native, SIMD disabled" env PYBNN_DISABLE_CPU_FEATURES=avx2,avx51
     "build-cross/$HOST_ARCH/test_kernels" --expect-isa scalar
 run "aarch64 qemu" "${QEMU_AARCH64[@]}" build-cross/aarch64/test_kernels --expect-isa neon
 run "armv7 qemu" "${QEMU_ARM[@]}" build-cross/armv7/test_kernels --expect-isa neon
+run "$HOST_ARCH native u8gemm" "build-cross/$HOST_ARCH/test_u8gemm"
+run "$HOST_ARCH native u8gemm, SIMD disabled" env PYBNN_DISABLE_CPU_FEATURES=avx2,avx512,neon \
+    "build-cross/$HOST_ARCH/test_u8gemm" --expect-isa scalar
+run "aarch64 qemu u8gemm" "${QEMU_AARCH64[@]}" build-cross/aarch64/test_u8gemm --expect-isa neon
+run "armv7 qemu u8gemm" "${QEMU_ARM[@]}" build-cross/armv7/test_u8gemm --expect-isa neon
 
 # ---- the C runtime: the same files on x86 and ARM give the same bytes -------
 PYTHON=${PYTHON:-python3}

@@ -135,8 +135,10 @@ static BNN_ALWAYS_INLINE void block(size_t mr, size_t nc, size_t k, const uint8_
         uint32x4_t s = vdupq_n_u32(row_sum(x + r * ldx, k));
         int32_t out[BNN_U8_GROUP];
 #pragma GCC unroll 4
-        for (size_t v = 0; v < VECS; v++)
-            vst1q_s32(out + 4 * v, vreinterpretq_s32_u32(vsubq_u32(s, vshlq_n_u32(masked[r][v], 1))));
+        for (size_t v = 0; v < VECS; v++) {
+            uint32x4_t dot = vsubq_u32(s, vshlq_n_u32(masked[r][v], 1));
+            vst1q_s32(out + 4 * v, vreinterpretq_s32_u32(dot));
+        }
         memcpy(c + r * ldc, out, nc * sizeof(int32_t));
     }
 }

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import pybnn
-from model_factory import CONFIGS, KINDS, named_model, random_input, random_model
+from model_factory import CONFIGS, KINDS, named_model, random_input, random_model, random_pm1
 from pybnn import format as bnnformat
-from pybnn.layers import Affine, Dense, Flatten, ModelSpec
+from pybnn.layers import Affine, Dense, FirstConv, FirstDense, Flatten, ModelSpec, Threshold
 from pybnn.reference import run_reference, run_reference_layers
 from pybnn.shapes import validate_spec
 
@@ -94,6 +94,67 @@ def test_every_hidden_layer_bit_for_bit(isa, name):
         got = decode(engine(pspec).run(x))
         want = outputs[i].reshape(len(x), -1).astype(np.int64)
         np.testing.assert_array_equal(got, want, err_msg=f"{name}: layer {i} ({ls.kind})")
+
+
+# ------------------------------------------------------------------ first layers, kernel edges
+# The first layers run the u8gemm kernels (src/u8gemm_*.c): 16 columns per weight group, K in
+# quads of 4 bytes, int16 (x86) or u16 (NEON) partial sums folded every 256 or 512 bytes of K,
+# 4 or 8 rows per register block, 64 x 64 tiles. Their sums are read out exactly (scores are
+# float32(s), exact below 2^24) and compared with the reference's bit-plane formula.
+
+def _first_sums(spec, x):
+    got, want = engine(spec).run(x), run_reference(spec, x)
+    np.testing.assert_array_equal(got, want)
+    return got
+
+
+@pytest.mark.parametrize("features, units", [(1, 1), (3, 17), (4, 16), (5, 15), (255, 65),
+                                             (256, 33), (257, 130), (1029, 20)])
+def test_first_dense_sums_on_kernel_edges(isa, features, units):
+    rng = np.random.default_rng(features * 1000 + units)
+    spec = ModelSpec((features,), [FirstDense(weights=random_pm1(rng, (units, features))),
+                                   _ones_affine(units)])
+    x = rng.integers(0, 256, (67, features), dtype=np.uint8)  # 67 rows: a tile and 3 more
+    x[0], x[1] = 255, 0
+    _first_sums(spec, x)
+
+
+@pytest.mark.parametrize("sign", [-1, 1])
+def test_first_layers_extreme_sums(isa, sign):
+    """x = 255 against all -1 or all +1 weights: the largest partial sums every kernel keeps
+    (no saturation, no overflow), with a K that is not a whole number of quads or chunks."""
+    k = 1031
+    dense = ModelSpec((k,), [FirstDense(weights=np.full((21, k), sign, np.int8)),
+                             _ones_affine(21)])
+    got = _first_sums(dense, np.full((5, k), 255, np.uint8))
+    assert np.all(got == sign * 255 * k)
+    conv = ModelSpec((6, 7, 29), [FirstConv(weights=np.full((18, 3, 3, 29), sign, np.int8),
+                                            padding="same"),
+                                  Flatten(), _ones_affine(6 * 7 * 18)])
+    got = _first_sums(conv, np.full((2, 6, 7, 29), 255, np.uint8)).reshape(2, 6, 7, 18)
+    assert np.all(got[:, 1:-1, 1:-1] == sign * 255 * 9 * 29)  # interior: every tap in the image
+    assert np.all(got[:, 0, 0] == sign * 255 * 4 * 29)  # a corner: 2 x 2 taps
+
+
+@pytest.mark.parametrize("stride, padding", [((1, 1), "same"), ((2, 1), "valid"),
+                                             ((2, 2), "same")])
+def test_first_conv_sums_on_kernel_edges(isa, stride, padding):
+    """K = 3*3*29 = 261 (past one int16 chunk, 261 % 4 = 1), 33 units (two whole groups and
+    one column), both paddings; then the same layer with its threshold fused in."""
+    rng = np.random.default_rng(stride[0] * 10 + stride[1])
+    first = FirstConv(weights=random_pm1(rng, (33, 3, 3, 29)), stride=stride, padding=padding)
+    x = rng.integers(0, 256, (3, 9, 8, 29), dtype=np.uint8)
+    h, w = [(n + s - 1) // s if padding == "same" else (n - 3) // s + 1
+            for n, s in zip((9, 8), stride)]
+    sums = _first_sums(ModelSpec((9, 8, 29), [first, Flatten(), _ones_affine(h * w * 33)]), x)
+    # Thresholds at sums that occur (ties) and flips: the fused path gives the reference's bits.
+    t = sums.reshape(-1, 33)[rng.integers(0, sums.size // 33, 33), np.arange(33)]
+    thr = Threshold(thresholds=t.astype(np.int32), flip=rng.random(33) < 0.5)
+    readout = Dense(weights=random_pm1(rng, (2, h * w * 33)))
+    spec = ModelSpec((9, 8, 29), [first, thr, Flatten(), readout, _ones_affine(2)])
+    pspec, decode = probe(spec, 1, validate_spec(spec))
+    want = run_reference_layers(spec, x)[1].reshape(len(x), -1).astype(np.int64)
+    np.testing.assert_array_equal(decode(engine(pspec).run(x)), want)
 
 
 # ------------------------------------------------------------------ batches, threads, API
