@@ -32,9 +32,13 @@ static void im2col_bytes(const bnn_layer *l, const uint8_t *x, uint8_t *cols)
                     memset(dst, 0, row);
                     continue;
                 }
+                const uint8_t *src = x + ((size_t)y * w + (size_t)(x0 + (ptrdiff_t)j0)) * c;
+                if (j0 == 0 && j1 == kw) { /* the common case: no column outside */
+                    memcpy(dst, src, row);
+                    continue;
+                }
                 memset(dst, 0, j0 * c);
-                memcpy(dst + j0 * c, x + ((size_t)y * w + (size_t)(x0 + (ptrdiff_t)j0)) * c,
-                       (j1 - j0) * c);
+                memcpy(dst + j0 * c, src, (j1 - j0) * c);
                 memset(dst + j1 * c, 0, (kw - j1) * c);
             }
         }

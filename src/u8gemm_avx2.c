@@ -43,12 +43,16 @@ static BNN_ALWAYS_INLINE __m256i broadcast_quad(const uint8_t *p)
 }
 
 /* The last `avail` (1..3) bytes of a row, the rest of the quad 0: nothing
- * past the row is read. */
+ * past the row is read. Assembled in a register: bytes stored to memory and
+ * read back as one int32 would stall store-to-load forwarding. */
 static BNN_ALWAYS_INLINE __m256i broadcast_tail(const uint8_t *p, size_t avail)
 {
-    int32_t v = 0;
-    memcpy(&v, p, avail);
-    return _mm256_set1_epi32(v);
+    uint32_t v = p[0];
+    if (avail > 1)
+        v |= (uint32_t)p[1] << 8;
+    if (avail > 2)
+        v |= (uint32_t)p[2] << 16;
+    return _mm256_set1_epi32((int32_t)v);
 }
 
 /* One step of row r: its quad broadcast (a whole quad, or the last `avail`

@@ -38,11 +38,21 @@
 #endif
 
 /* The 4 x bytes at p (`avail` of them, the rest 0) in every u32 lane. The
- * host is little-endian (checked at load), so byte 0 comes first in a lane. */
+ * host is little-endian (checked at load), so byte 0 comes first in a lane.
+ * A short last quad is assembled in a register: bytes stored to memory and
+ * read back as one u32 would stall store-to-load forwarding. */
 static BNN_ALWAYS_INLINE uint8x16_t broadcast_quad(const uint8_t *p, size_t avail)
 {
-    uint32_t v = 0;
-    memcpy(&v, p, avail);
+    uint32_t v;
+    if (avail == BNN_U8_QUAD) {
+        memcpy(&v, p, sizeof v);
+    } else {
+        v = p[0];
+        if (avail > 1)
+            v |= (uint32_t)p[1] << 8;
+        if (avail > 2)
+            v |= (uint32_t)p[2] << 16;
+    }
     return vreinterpretq_u8_u32(vdupq_n_u32(v));
 }
 
