@@ -20,9 +20,9 @@ typedef void (*bnn_pack_i32_fn)(const int32_t *x, size_t rows, size_t k, bnn_wor
 
 /* First layers: uint8 inputs times +-1 weights, exact int32 sums.
  *
- * C[i*ldc + j] = sum_{t < k} x[i*ldx + t] * w_j[t] for i < m, j < n, where
- * x rows are k bytes (nothing past them is read) and the weights w_j[t] in
- * {-1, +1} come as a panel, laid out once at model load (model_prepare.c):
+ * C[i*ldc + j] = sum_{t < k} x[i*ldx + t] * w_j[t] for i < m, j < n (k >= 1),
+ * where x rows are k bytes (nothing past them is read) and the weights w_j[t]
+ * in {-1, +1} come as a panel, laid out once at model load (op_first_layer.c):
  *   columns in groups of BNN_U8_GROUP (16), each group bnn_u8_group_bytes(k)
  *   bytes: for each quad q of K (ceil(k/4) of them) 64 bytes, column c of the
  *   group at bytes 4c..4c+3 holding w_c[4q..4q+3] as int8. Columns past n
