@@ -12,7 +12,7 @@ import numpy as np
 
 @dataclass
 class FirstDense:
-    """uint8 (F,) -> int (units,): s = sum x*w by bit-planes. weights: int8 +-1 (units, F)."""
+    """uint8 (F,) -> int (units,): s = sum x*w, exact (= the bit-plane sum). weights: int8 +-1 (units, F)."""
     weights: np.ndarray
 
 

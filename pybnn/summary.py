@@ -2,7 +2,8 @@
 
 Binary MACs are the +-1 x +-1 products of conv and dense layers (XOR +
 popcount). The first layer multiplies 8-bit inputs by 1-bit weights; it is
-counted separately, and runs as 8 bit-plane passes of binary MACs. The
+counted separately (the engine runs it as 8-bit integer dot products; as
+the paper's 8 bit-plane passes it would be 8 binary MACs each). The
 compression figure compares the stored tensors with the same parameters as
 float32 (weights, thresholds, scale and bias, 4 bytes each).
 """
@@ -27,7 +28,7 @@ def layer_stats(spec):
             macs = out * ls.k
             row["first_macs" if ls.kind.startswith("first_") else "binary_macs"] = macs
             if ls.kind.startswith("first_"):
-                row["other_what"] = "8 bit-plane passes"
+                row["other_what"] = "8-bit dot products"
         elif ls.kind == "threshold":
             c = ls.out_shape[-1]
             row["bytes"], row["float_params"] = 5 * c, c
@@ -72,7 +73,7 @@ def summarize(spec, file_size=None):
                  f"({float_bytes / max(total['bytes'], 1):.1f}x the tensors, "
                  f"{float_bytes / file_size:.1f}x the file)")
     lines.append(f"first layer: {total['first_macs']:,} 8-bit x 1-bit MACs = "
-                 f"{8 * total['first_macs']:,} binary MACs over 8 bit-planes")
+                 f"{8 * total['first_macs']:,} binary MACs as 8 bit-planes")
     return "\n".join(lines)
 
 
