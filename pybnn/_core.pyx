@@ -175,7 +175,6 @@ def default_threads():
     return bnn_default_threads()
 
 
-
 # ---- benchmark only (scripts/bench_bgemm.py) ---------------------------------
 
 cdef extern from "kernels.h" nogil:
@@ -208,6 +207,7 @@ def roofline_xor_popcount(isa_name, a, b, reps):
         status = bnn_roofline_xor_popcount(cname, pa, pb, words, nreps, &count)
     _check(status)
     return count
+
 
 # ---- models (src/bnn.h, docs/FORMAT.md) -------------------------------------
 
