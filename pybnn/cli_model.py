@@ -88,10 +88,18 @@ def cmd_bench(args):
 
 
 def peak_rss_mib():
-    """This process's peak resident memory (ru_maxrss: KiB on Linux, bytes on macOS)."""
+    """This process's peak resident memory. Linux: VmHWM, which starts afresh
+    at exec (ru_maxrss would also count the pages of a parent that forked us)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 2**10
+    except OSError:
+        pass
     import resource
     import sys
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB; bytes on macOS
     return rss / 2**20 if sys.platform == "darwin" else rss / 2**10
 
 
