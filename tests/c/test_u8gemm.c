@@ -15,64 +15,12 @@
  * ldx > k apart with junk between them; the last row of x ends its buffer
  * (an ASan build catches any read past it). Prints one line per set and
  * "N passed, N failed"; exits 1 on any failure. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "bnn.h"
-#include "kernels.h"
+#include "test_harness.h"
 
 static const size_t KS[] = {1, 2, 3, 4, 5, 15, 16, 17, 31, 32, 33, 63, 64, 65,
                             255, 256, 257, 259, 511, 512, 513, 784, 1000};
 static const size_t MNS[] = {1, 3, 17, 64, 100};
 static const size_t BIG_KS[] = {4097, 65539};
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-#define MAX_ISAS 8
-#define SENTINEL ((int32_t)0x5a5a5a5a)
-
-static const char *isas[MAX_ISAS + 1];
-static int n_isas;
-static int isa_passed[MAX_ISAS + 1], isa_failed[MAX_ISAS + 1];
-static int total_failed;
-
-/* Deterministic data: splitmix64, so every platform sees the same values. */
-static uint64_t rng_state;
-static uint64_t next_u64(void)
-{
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static void *xmalloc(size_t size)
-{
-    void *p = malloc(size ? size : 1);
-    if (!p) {
-        fprintf(stderr, "test_u8gemm: out of memory (%zu bytes)\n", size);
-        exit(2);
-    }
-    return p;
-}
-
-static void check(int ok, int t, const char *what)
-{
-    if (ok) {
-        isa_passed[t]++;
-        return;
-    }
-    isa_failed[t]++;
-    if (++total_failed <= 30)
-        printf("  FAIL [%s] %s\n", isas[t], what);
-}
-
-static void must(bnn_status st, const char *what)
-{
-    if (st != BNN_OK) {
-        fprintf(stderr, "test_u8gemm: %s failed: %s\n", what, bnn_last_error());
-        exit(2);
-    }
-}
 
 /* Data for one shape. x: m rows of k bytes, ldx = k + 5 apart (junk bytes
  * between rows), the last row ending the allocation. w: n x k of +-1. */
@@ -206,40 +154,10 @@ static void test_panel_offset(void)
 
 int main(int argc, char **argv)
 {
-    const char *expect = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--expect-isa") == 0 && i + 1 < argc) {
-            expect = argv[++i];
-        } else {
-            fprintf(stderr, "usage: %s [--expect-isa NAME]\n", argv[0]);
-            return 2;
-        }
-    }
-    const char *default_isa = bnn_isa();
-    n_isas = bnn_available_isas(isas, MAX_ISAS);
-    if (n_isas > MAX_ISAS)
-        n_isas = MAX_ISAS;
-    isas[n_isas++] = "ref";
-    printf("default isa: %s; available:", default_isa);
-    for (int t = 0; t < n_isas - 1; t++)
-        printf(" %s", isas[t]);
-    printf(" (+ ref)\n");
-    int expect_failed = expect && strcmp(expect, default_isa) != 0;
-    if (expect_failed)
-        printf("FAIL: expected the default kernel set to be '%s', got '%s'\n", expect,
-               default_isa);
-
+    harness_begin("test_u8gemm", argc, argv);
     rng_state = 20240602;
     test_shapes();
     test_extremes();
     test_panel_offset();
-    must(bnn_select_isa(default_isa), "restore default isa");
-
-    int passed = 0, failed = expect_failed;
-    for (int t = 0; t < n_isas; t++) {
-        printf("isa %-7s: %d passed, %d failed\n", isas[t], isa_passed[t], isa_failed[t]);
-        passed += isa_passed[t], failed += isa_failed[t];
-    }
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return harness_end();
 }
