@@ -1,20 +1,17 @@
 """The C reader (src/model_reader.c, src/model_layers.c) refuses every malformed file with
 FormatError naming the problem, never crashes; file errors are OSError with the path.
 
-The corruptions are those of tests/test_format.py (the Python reader), so both readers are
-held to the same cases; the expected message fragments here are the C reader's."""
-import struct
-import zlib
-
+The malformed files come from tests/bnn_corrupt.py, shared with the Python reader's tests
+(tests/test_format.py), so both readers are held to the same cases; the expected message
+fragments here are the C reader's."""
 import numpy as np
 import pytest
 
+import bnn_corrupt as corrupt
 import pybnn
-from model_factory import named_model
 from pybnn import format as bnnformat
 from pybnn._core import CModel, FormatError
-from pybnn.format import HEADER, align64
-from test_format import FIELD_CASES, Parts, _with
+from pybnn.format import HEADER
 
 
 def c_raises(data, *fragments):
@@ -27,9 +24,7 @@ def c_raises(data, *fragments):
 
 @pytest.fixture(scope="module")
 def small():
-    # 0 first_conv, 1 maxpool, 2 threshold, 3 conv, 4 maxpool, 5 threshold, 6 flatten,
-    # 7 dense, 8 affine; tensors 0 w, 1 t, 2 flip, 3 w, 4 t, 5 flip, 6 w, 7 scale, 8 bias
-    return bnnformat.to_bytes(named_model("conv_pool_before"))
+    return corrupt.small_model()
 
 
 def test_small_model_loads(small):
@@ -61,41 +56,34 @@ def _expected_for_offset(off, h):
 
 def test_every_header_and_table_byte_flip_is_rejected(small):
     h = HEADER.unpack_from(small)
-    tables_end = 64 + 64 * h[3] + 48 * h[4]
-    for off in range(h[9]):
-        for mask in (0x01, 0x80):
-            bad = bytearray(small)
-            bad[off] ^= mask
-            if off >= tables_end:
-                c_raises(bad, "must be zero")
-            else:
-                c_raises(bad, *_expected_for_offset(off, h))
+    for off, bad in corrupt.byte_flips(small, range(h[9]), (0x01, 0x80)):
+        if off >= corrupt.tables_end(h):
+            c_raises(bad, "must be zero")
+        else:
+            c_raises(bad, *_expected_for_offset(off, h))
 
 
 def test_payload_byte_flips_fail_the_crc(small):
     h = HEADER.unpack_from(small)
-    for off in range(h[9], len(small), 5):
-        bad = bytearray(small)
-        bad[off] ^= 0x10
+    for _, bad in corrupt.byte_flips(small, range(h[9], len(small), 5), (0x10,)):
         c_raises(bad, "payload_crc32: stored")
 
 
+SHORT_AND_FOREIGN_FRAGMENTS = {"empty": "too short", "png": "magic", "zeros": "magic"}
+
+
 def test_short_and_foreign_data():
-    c_raises(b"", "too short")
-    c_raises(b"\x89PNG\r\n\x1a\n" + bytes(100), "magic")
-    c_raises(bytes(64), "magic")
+    for name, data in corrupt.SHORT_AND_FOREIGN.items():
+        c_raises(data, SHORT_AND_FOREIGN_FRAGMENTS[name])
 
 
 def test_crc_mismatch_messages(small):
-    p = Parts(small)
-    p.header[12] ^= 1
-    c_raises(p.build(fix_crcs=False), "header_crc32: stored")
-    p = Parts(small)
-    p.header[11] ^= 1  # the stored payload CRC is itself covered by the header CRC
-    c_raises(p.build(fix_crcs=False), "header_crc32: stored")
+    c_raises(corrupt.bad_header_crc(small), "header_crc32: stored")
+    # the stored payload CRC is itself covered by the header CRC
+    c_raises(corrupt.bad_stored_payload_crc(small), "header_crc32: stored")
 
 
-# Each case (from test_format.FIELD_CASES) corrupts one field and recomputes the CRCs.
+# Each case (corrupt.FIELD_EDITS) corrupts one field and recomputes the CRCs.
 C_FRAGMENTS = {
     "version": "version: expected 1, got 2",
     "header_size": "header_size: expected 64, got 128",
@@ -144,103 +132,55 @@ C_FRAGMENTS = {
 
 
 def test_every_field_case_has_a_c_fragment():
-    assert set(C_FRAGMENTS) == set(FIELD_CASES)
+    assert set(C_FRAGMENTS) == set(corrupt.FIELD_EDITS)
 
 
-@pytest.mark.parametrize("name", sorted(FIELD_CASES))
+@pytest.mark.parametrize("name", sorted(corrupt.FIELD_EDITS))
 def test_reader_names_the_bad_field(small, name):
-    edit, _ = FIELD_CASES[name]
-    c_raises(_with(small, edit), C_FRAGMENTS[name])
+    c_raises(corrupt.with_edit(small, corrupt.FIELD_EDITS[name]), C_FRAGMENTS[name])
 
 
 def test_reader_rejects_unused_tensor(small):
-    p = Parts(small)
-    p.tensors.append([2, 1, 1, 0, 0, 0, align64(len(p.payload)), 4, bytes(8)])
-    p.payload += bytes(align64(len(p.payload)) - len(p.payload) + 4)
-    c_raises(p.build(), "tensor 9 is not used by any layer")
+    c_raises(corrupt.unused_tensor(small), "tensor 9 is not used by any layer")
 
 
 def test_reader_rejects_nonzero_gap():
-    data = bytearray(bnnformat.to_bytes(named_model("dense_tiny")))
-    h = HEADER.unpack_from(data)
-    tables_end = 64 + 64 * h[3] + 48 * h[4]
-    data[h[9] - 1] = 1
-    head, tables = bytes(data[:60]), bytes(data[64:tables_end])
-    data[60:64] = struct.pack("<I", zlib.crc32(tables, zlib.crc32(head)))
-    c_raises(data, "and payload_offset")
+    c_raises(corrupt.nonzero_gap(), "and payload_offset")
 
 
 def test_reader_rejects_set_padding_bits(small):
-    p = Parts(small)
-    p.payload[p.tensors[0][6]] |= 0x80  # first_conv weights, C = 3: bits 3.. are padding
-    c_raises(p.build(), "layer 0 (first_conv): tensor 0 (weights): row 0 has padding bits set")
+    c_raises(corrupt.set_padding_bits(small),
+             "layer 0 (first_conv): tensor 0 (weights): row 0 has padding bits set")
 
 
 def test_reader_rejects_bad_flip(small):
-    p = Parts(small)
-    p.payload[p.tensors[2][6] + 1] = 2
-    c_raises(p.build(), "layer 2 (threshold): tensor 2 (flip): flip[1] = 2, expected 0 or 1")
+    c_raises(corrupt.bad_flip(small),
+             "layer 2 (threshold): tensor 2 (flip): flip[1] = 2, expected 0 or 1")
 
 
 def test_reader_rejects_wrong_weight_dims():
     """A conv whose weights were written for the wrong number of input channels."""
-    spec = named_model("conv_same_one")
-    data = bnnformat.to_bytes(spec)
-    p = Parts(data)
-    # layer 2 is the binary conv over 17 channels: weights (17, 3, 3, 1 word); claim 2 words
-    # per pixel and make the size match, so only the dims disagree with the layer's input.
-    conv_weights = p.layers[2][8]
-    t = p.tensors[conv_weights]
-    t[5], t[7] = 2, t[7] * 2
-    grow = t[7] // 2
-    start = t[6] + grow
-    p.payload[start:start] = bytes(align64(grow))
-    for other in p.tensors:
-        if other is not t and other[6] >= start:
-            other[6] += align64(grow)
-    c_raises(p.build(), f"layer 2 (conv): tensor {conv_weights} (weights) is bits "
-                        f"(17, 3, 3, 2), expected bits (17, 3, 3, 1)")
+    data, conv_weights = corrupt.wrong_weight_dims()
+    c_raises(data, f"layer 2 (conv): tensor {conv_weights} (weights) is bits "
+                   f"(17, 3, 3, 2), expected bits (17, 3, 3, 1)")
 
 
 def test_reader_checks_k_limit_of_first_layer():
-    from pybnn.layers import Affine, FirstDense, ModelSpec
-    spec = ModelSpec((64,), [FirstDense(np.ones((1, 64), np.int8)),
-                             Affine(np.ones(1, np.float32), np.zeros(1, np.float32))])
-    p = Parts(bnnformat.to_bytes(spec))
-    k = (1 << 23) + 64
-    words = k // 64
-    p.header[6] = k
-    p.tensors[0][3], p.tensors[0][7] = words, 8 * words
-    p.tensors[1][6] = align64(8 * words)
-    p.tensors[2][6] = align64(8 * words) + 64
-    p.payload = bytearray(align64(8 * words) + 64 + 4)
-    c_raises(p.build(), "layer 0 (first_dense): K = 8388672 products per output exceeds")
+    c_raises(corrupt.first_layer_k_over_limit(),
+             "layer 0 (first_dense): K = 8388672 products per output exceeds")
 
 
 def test_random_field_corruption_never_crashes(small):
     """Random u32 fields set to edge values with the CRCs recomputed: the C reader accepts
     (and the model runs) or raises FormatError, as the Python reader does."""
-    rng = np.random.default_rng(1)
-    edge = [0, 1, 2, 3, 63, 64, 65, 2**24, 2**31, 2**32 - 1]
     x = np.zeros((1, 8 * 8 * 3), np.uint8)
-    for _ in range(300):
-        raw = bytearray(small)
-        for _ in range(int(rng.integers(1, 4))):
-            off = int(rng.integers(16, len(raw) - 4)) & ~3
-            value = (edge[rng.integers(len(edge))] if rng.random() < 0.7
-                     else int(rng.integers(2**32)))
-            raw[off:off + 4] = struct.pack("<I", value)
-        h = HEADER.unpack_from(raw)
-        if h[9] <= len(raw):
-            raw[56:60] = struct.pack("<I", zlib.crc32(raw[h[9]:]))
-        tables_end = min(64 + 64 * h[3] + 48 * h[4], len(raw))
-        raw[60:64] = struct.pack("<I", zlib.crc32(raw[64:tables_end], zlib.crc32(raw[:60])))
+    for raw in corrupt.random_field_corruptions(small, 300):
         try:
-            python_ok = bnnformat.read(bytes(raw)) is not None
+            python_ok = bnnformat.read(raw) is not None
         except FormatError:
             python_ok = False
         try:
-            model = CModel(bytes(raw))
+            model = CModel(raw)
         except FormatError:
             assert not python_ok, "the C reader refused a file the Python reader accepts"
             continue
