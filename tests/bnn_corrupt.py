@@ -236,6 +236,16 @@ def first_layer_k_over_limit():
     return p.build()
 
 
+# Damage beyond single fields, by name: each takes small_model() (some build their own file).
+CONTENT_CASES = {
+    "unused_tensor": unused_tensor,
+    "nonzero_gap": lambda small: nonzero_gap(),
+    "set_padding_bits": set_padding_bits,
+    "bad_flip": bad_flip,
+    "first_layer_k_over_limit": lambda small: first_layer_k_over_limit(),
+}
+
+
 def wrong_weight_dims():
     """conv_same_one's binary conv (layer 2, over 17 channels, weights (17, 3, 3, 1 word))
     with weights written for 2 words per pixel; the size matches the dims, so only the dims

@@ -140,22 +140,18 @@ def test_reader_names_the_bad_field(small, name):
     c_raises(corrupt.with_edit(small, corrupt.FIELD_EDITS[name]), C_FRAGMENTS[name])
 
 
-def test_reader_rejects_unused_tensor(small):
-    c_raises(corrupt.unused_tensor(small), "tensor 9 is not used by any layer")
+C_CONTENT_FRAGMENTS = {
+    "unused_tensor": "tensor 9 is not used by any layer",
+    "nonzero_gap": "and payload_offset",
+    "set_padding_bits": "layer 0 (first_conv): tensor 0 (weights): row 0 has padding bits set",
+    "bad_flip": "layer 2 (threshold): tensor 2 (flip): flip[1] = 2, expected 0 or 1",
+    "first_layer_k_over_limit": "layer 0 (first_dense): K = 8388672 products per output exceeds",
+}
 
 
-def test_reader_rejects_nonzero_gap():
-    c_raises(corrupt.nonzero_gap(), "and payload_offset")
-
-
-def test_reader_rejects_set_padding_bits(small):
-    c_raises(corrupt.set_padding_bits(small),
-             "layer 0 (first_conv): tensor 0 (weights): row 0 has padding bits set")
-
-
-def test_reader_rejects_bad_flip(small):
-    c_raises(corrupt.bad_flip(small),
-             "layer 2 (threshold): tensor 2 (flip): flip[1] = 2, expected 0 or 1")
+@pytest.mark.parametrize("name", sorted(corrupt.CONTENT_CASES))
+def test_reader_rejects_bad_content(small, name):
+    c_raises(corrupt.CONTENT_CASES[name](small), C_CONTENT_FRAGMENTS[name])
 
 
 def test_reader_rejects_wrong_weight_dims():
@@ -163,11 +159,6 @@ def test_reader_rejects_wrong_weight_dims():
     data, conv_weights = corrupt.wrong_weight_dims()
     c_raises(data, f"layer 2 (conv): tensor {conv_weights} (weights) is bits "
                    f"(17, 3, 3, 2), expected bits (17, 3, 3, 1)")
-
-
-def test_reader_checks_k_limit_of_first_layer():
-    c_raises(corrupt.first_layer_k_over_limit(),
-             "layer 0 (first_dense): K = 8388672 products per output exceeds")
 
 
 def test_random_field_corruption_never_crashes(small):

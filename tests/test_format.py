@@ -268,26 +268,18 @@ def test_reader_names_the_bad_field(small, name):
     raises(corrupt.with_edit(small, corrupt.FIELD_EDITS[name]), FIELD_FRAGMENTS[name])
 
 
-def test_reader_rejects_unused_tensor(small):
-    raises(corrupt.unused_tensor(small), "tensor 9: used by no layer")
+CONTENT_FRAGMENTS = {
+    "unused_tensor": "tensor 9: used by no layer",
+    "nonzero_gap": "between the tensor table and payload_offset must be zero",
+    "set_padding_bits": "layer 0 (first_conv) weights (tensor 0): padding bits beyond K = 3",
+    "bad_flip": "flip values must be 0 or 1, got 2",
+    "first_layer_k_over_limit": "layer 0 (first_dense): K = 8388672 products per output exceeds",
+}
 
 
-def test_reader_rejects_nonzero_gap():
-    raises(corrupt.nonzero_gap(), "between the tensor table and payload_offset must be zero")
-
-
-def test_reader_rejects_set_padding_bits(small):
-    raises(corrupt.set_padding_bits(small),
-           "layer 0 (first_conv) weights (tensor 0): padding bits beyond K = 3")
-
-
-def test_reader_rejects_bad_flip(small):
-    raises(corrupt.bad_flip(small), "flip values must be 0 or 1, got 2")
-
-
-def test_reader_checks_k_limit_of_first_layer():
-    raises(corrupt.first_layer_k_over_limit(),
-           "layer 0 (first_dense): K = 8388672 products per output exceeds")
+@pytest.mark.parametrize("name", sorted(corrupt.CONTENT_CASES))
+def test_reader_rejects_bad_content(small, name):
+    raises(corrupt.CONTENT_CASES[name](small), CONTENT_FRAGMENTS[name])
 
 
 def test_random_field_corruption_only_raises_format_error(small):
