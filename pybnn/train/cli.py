@@ -46,11 +46,14 @@ def add_parser(sub):
     p.add_argument("--shift-bn", action="store_true", help="shift-based batch normalization")
     p.add_argument("--shift-adamax", action="store_true",
                    help="the paper's shift-based AdaMax (same as --optimizer shift_adamax)")
-    p.add_argument("--optimizer", choices=["adam", "adamax", "shift_adamax"], default="adam")
+    p.add_argument("--optimizer", choices=["adam", "adamax", "shift_adamax"], default="adam",
+                   help="default adam")
     p.add_argument("--loss", choices=sorted(LOSS_ALIASES), default="squared_hinge",
                    help="squared_hinge (the paper's; alias hinge) or cross_entropy (alias ce)")
-    p.add_argument("--lr-start", type=float, default=0.003)
-    p.add_argument("--lr-end", type=float, default=3e-5)
+    p.add_argument("--lr-start", type=float, default=0.003,
+                   help="learning rate of the first epoch (default 0.003)")
+    p.add_argument("--lr-end", type=float, default=3e-5,
+                   help="decayed exponentially towards this after the last epoch (default 3e-5)")
     p.add_argument("--dropout-in", type=float, default=None, help="mlp input dropout")
     p.add_argument("--dropout-hidden", type=float, default=None, help="mlp hidden dropout")
     p.add_argument("--seed", type=int, default=0, help="seeds initialisation and batches")
@@ -64,7 +67,8 @@ def add_parser(sub):
                    help="continue from the checkpoint if it exists (same data and options)")
     p.add_argument("--plot", default=None, help="learning-curve PNG (default OUT.png; needs "
                                                 "matplotlib, the `plot` extra)")
-    p.add_argument("--threads", type=int, default=None, help="BLAS threads (default: all)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="BLAS threads (default: all; 1 avoids OpenBLAS stalls on a busy machine)")
     p.set_defaults(func=run)
     return p
 
