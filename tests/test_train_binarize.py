@@ -71,3 +71,12 @@ def test_ap2_at_the_rounding_boundary(dtype):
             below, above = above, np.nextafter(above, dtype(np.inf))
         assert ap2(np.array([below], dtype))[0] == 2.0 ** k
         assert ap2(np.array([above], dtype))[0] == 2.0 ** (k + 1)
+
+
+def test_ap2_float32_fast_path_equals_the_definition():
+    from pybnn.train.binarize import _ap2_frexp
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(200000) * 10.0 ** rng.uniform(-44, 37, 200000)).astype(np.float32)
+    x[:8] = [0.0, 1e-45, -3e-39, 1.1754942e-38, 1.17549435e-38, 3.4e38, -2.0, 0.7071067]
+    np.testing.assert_array_equal(ap2(x), _ap2_frexp(x))
+    assert ap2(x).dtype == np.float32

@@ -131,3 +131,13 @@ def test_cli_train(data_dir, tmp_path, capsys, model_kind, extra):
 def test_cli_errors(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "nope"), "--epochs", "1"]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_plot_history_writes_a_png_when_matplotlib_is_there(tmp_path):
+    from pybnn.train.plot import plot_history
+    trainer = train_small(2)
+    path = tmp_path / "curves.png"
+    drawn = plot_history(trainer.history, str(path), "title")
+    assert drawn == path.exists()
+    if drawn:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -17,7 +17,7 @@ from .presets import CONV_DEFAULTS, MLP_DEFAULTS, PRESETS
 from .trainer import TrainConfig, Trainer
 
 # Defaults per preset: the MLP fits 30 minutes on 2 cores, the ConvNet 60 (docs/TRAINING.md).
-EPOCHS = {"mlp": 30, "conv": 12}
+EPOCHS = {"mlp": 30, "conv": 10}
 BATCH = {"mlp": 200, "conv": 100}
 def say(*args):
     print(*args, flush=True)  # flushed: long runs write to log files
@@ -46,11 +46,14 @@ def add_parser(sub):
     p.add_argument("--shift-bn", action="store_true", help="shift-based batch normalization")
     p.add_argument("--shift-adamax", action="store_true",
                    help="the paper's shift-based AdaMax (same as --optimizer shift_adamax)")
-    p.add_argument("--optimizer", choices=["adam", "adamax", "shift_adamax"], default="adam")
+    p.add_argument("--optimizer", choices=["adam", "adamax", "shift_adamax"], default="adam",
+                   help="default adam")
     p.add_argument("--loss", choices=sorted(LOSS_ALIASES), default="squared_hinge",
                    help="squared_hinge (the paper's; alias hinge) or cross_entropy (alias ce)")
-    p.add_argument("--lr-start", type=float, default=0.003)
-    p.add_argument("--lr-end", type=float, default=3e-5)
+    p.add_argument("--lr-start", type=float, default=0.003,
+                   help="learning rate of the first epoch (default 0.003)")
+    p.add_argument("--lr-end", type=float, default=3e-5,
+                   help="decayed exponentially towards this after the last epoch (default 3e-5)")
     p.add_argument("--dropout-in", type=float, default=None, help="mlp input dropout")
     p.add_argument("--dropout-hidden", type=float, default=None, help="mlp hidden dropout")
     p.add_argument("--seed", type=int, default=0, help="seeds initialisation and batches")
@@ -64,7 +67,8 @@ def add_parser(sub):
                    help="continue from the checkpoint if it exists (same data and options)")
     p.add_argument("--plot", default=None, help="learning-curve PNG (default OUT.png; needs "
                                                 "matplotlib, the `plot` extra)")
-    p.add_argument("--threads", type=int, default=None, help="BLAS threads (default: all)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="BLAS threads (default: all; 1 avoids OpenBLAS stalls on a busy machine)")
     p.set_defaults(func=run)
     return p
 
@@ -117,11 +121,12 @@ def run(args):
     say(f"training: {trainer.config}")
     trainer.fit(x_train, y_train, x_val, y_val)
     model.export(out)
-    test_error = model.error(x_test, y_test)
+    test_pred = model.predict(x_test)
+    test_error = float(np.mean(test_pred != y_test))
     say(f"wrote {out} ({os.path.getsize(out)} bytes)")
     say(f"test error {100 * test_error:.2f}% on {len(x_test)} images "
           f"(the trainer's evaluation forward = the exported integer model)")
-    status = check_with_engine(out, model, x_test, y_test)
+    status = check_with_engine(out, test_pred, x_test, y_test)
     png = args.plot or f"{stem}.png"
     if plot_history(trainer.history, png, f"{args.model} on {args.data}"):
         say(f"learning curves: {png}")
@@ -131,7 +136,7 @@ def run(args):
     return status
 
 
-def check_with_engine(path, model, x, y):
+def check_with_engine(path, trainer_pred, x, y):
     """Run the written file with the engine; report its error and agreement with the trainer."""
     try:
         from .. import load
@@ -139,7 +144,6 @@ def check_with_engine(path, model, x, y):
         say("engine check skipped: this build of pybnn has no engine (pybnn.load)")
         return 0
     engine_pred = np.argmax(load(path).run(x), axis=1)
-    trainer_pred = model.predict(x)
     same = int(np.sum(engine_pred == trainer_pred))
     say(f"engine (pybnn.load): test error {100 * np.mean(engine_pred != y):.2f}%, "
           f"{same}/{len(x)} predictions identical to the trainer's")

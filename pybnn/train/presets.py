@@ -13,7 +13,7 @@ from .model import Model
 # on 2 cores (docs/TRAINING.md has the measurements); the paper used 4096
 # units, dropout 0.2 / 0.5 and 1000 epochs.
 MLP_DEFAULTS = {"width": 1024, "hidden_layers": 3, "dropout_in": 0.0, "dropout_hidden": 0.0}
-CONV_DEFAULTS = {"width": 32}
+CONV_DEFAULTS = {"width": 16}
 
 
 def mlp(n_features=784, n_classes=10, width=MLP_DEFAULTS["width"],

@@ -89,8 +89,9 @@ class Trainer:
         for name, v in (("epoch", self.epoch), ("train_loss", train_loss),
                         ("val_error", val_error), ("lr", lr), ("seconds", seconds)):
             getattr(h, name).append(v)
+        val_text = "     -" if np.isnan(val_error) else f"{100 * val_error:6.2f}%"
         self.log(f"epoch {self.epoch:3d}/{cfg.epochs}  loss {train_loss:.4f}  "
-                 f"val error {100 * val_error:6.2f}%  lr {lr:.2e}  time {seconds:6.1f}s")
+                 f"val error {val_text}  lr {lr:.2e}  time {seconds:6.1f}s")
 
     # -- checkpoints ---------------------------------------------------------------
     def save_checkpoint(self, path):
