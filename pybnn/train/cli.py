@@ -17,7 +17,7 @@ from .presets import CONV_DEFAULTS, MLP_DEFAULTS, PRESETS
 from .trainer import TrainConfig, Trainer
 
 # Defaults per preset: the MLP fits 30 minutes on 2 cores, the ConvNet 60 (docs/TRAINING.md).
-EPOCHS = {"mlp": 30, "conv": 10}
+EPOCHS = {"mlp": 30, "conv": 16}
 BATCH = {"mlp": 200, "conv": 100}
 def say(*args):
     print(*args, flush=True)  # flushed: long runs write to log files
