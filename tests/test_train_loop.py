@@ -118,6 +118,7 @@ def test_cli_train(data_dir, tmp_path, capsys, model_kind, extra):
     text = capsys.readouterr().out
     assert rc == 0, text
     assert "epoch   2/2" in text and "val error" in text and "test error" in text
+    assert "batch-norm statistics over 400 training images" in text
     spec = bnn_format.read(str(out))
     assert spec.input_shape == ((64,) if model_kind == "mlp" else (8, 8, 1))
     assert (tmp_path / "m.ckpt.npz").exists()
@@ -131,6 +132,21 @@ def test_cli_train(data_dir, tmp_path, capsys, model_kind, extra):
 def test_cli_errors(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "nope"), "--epochs", "1"]) == 1
     assert "does not exist" in capsys.readouterr().err
+    assert main(["train", "--data", str(tmp_path), "--bn-stats", "-1"]) == 1
+    assert "--bn-stats must be >= 0, got -1" in capsys.readouterr().err
+
+
+def test_cli_bn_stats_zero_keeps_the_running_averages(data_dir, tmp_path, capsys):
+    outs = []
+    for n in ("0", "400"):
+        out = tmp_path / f"m{n}.bnn"
+        assert main(["train", "--model", "mlp", "--width", "16", "--data", str(data_dir),
+                     "--epochs", "1", "--val", "100", "--bn-stats", n, "--out", str(out)]) == 0
+        text = capsys.readouterr().out
+        assert ("batch-norm statistics over" in text) == (n != "0")
+        outs.append(bnn_format.read(str(out)))
+    assert any(not np.array_equal(a.thresholds, b.thresholds)
+               for a, b in zip(outs[0].layers, outs[1].layers) if hasattr(a, "thresholds"))
 
 
 def test_plot_history_writes_a_png_when_matplotlib_is_there(tmp_path):

@@ -61,6 +61,9 @@ def add_parser(sub):
                    help="validation images, taken from the end of the training set (default 10000)")
     p.add_argument("--train-limit", type=int, default=None,
                    help="use only the first N remaining training images (quick runs)")
+    p.add_argument("--bn-stats", type=int, default=10000, metavar="N",
+                   help="after training, set each batch-norm's statistics from the first N "
+                        "training images (default 10000; 0 keeps the running averages)")
     p.add_argument("--checkpoint", default=None,
                    help="checkpoint file written after every epoch (default OUT.ckpt.npz)")
     p.add_argument("--resume", action="store_true",
@@ -101,6 +104,8 @@ def run(args):
     batch = args.batch or BATCH[args.model]
     if epochs < 1 or batch < 1:
         raise ValueError(f"--epochs and --batch must be >= 1, got {epochs} and {batch}")
+    if args.bn_stats < 0:
+        raise ValueError(f"--bn-stats must be >= 0, got {args.bn_stats}")
     t0 = time.monotonic()
     xs = load_dataset(args.data, args.model, args.val, args.train_limit)
     x_train, y_train, x_val, y_val, x_test, y_test = xs
@@ -120,6 +125,8 @@ def run(args):
     say(model.summary())
     say(f"training: {trainer.config}")
     trainer.fit(x_train, y_train, x_val, y_val)
+    if args.bn_stats:
+        set_bn_statistics(model, x_train[:args.bn_stats], x_val, y_val, trainer.history)
     model.export(out)
     test_pred = model.predict(x_test)
     test_error = float(np.mean(test_pred != y_test))
@@ -134,6 +141,18 @@ def run(args):
         say("learning curves: matplotlib is not installed (pip install pybnn[plot])")
     say(f"total time {time.monotonic() - t0:.0f}s")
     return status
+
+
+def set_bn_statistics(model, x, x_val, y_val, history):
+    """Population batch-norm statistics (Model.set_population_statistics), and what they changed."""
+    start = time.monotonic()
+    model.set_population_statistics(x)
+    line = f"batch-norm statistics over {len(x)} training images ({time.monotonic() - start:.0f}s)"
+    if len(x_val):
+        before = history.val_error[-1] if history.val_error else float("nan")
+        line += (f": val error {100 * model.error(x_val, y_val):.2f}% "
+                 f"(with the running averages: {100 * before:.2f}%)")
+    say(line)
 
 
 def check_with_engine(path, trainer_pred, x, y):

@@ -50,8 +50,10 @@ class BinaryDense(_Binary):
         return (self.units,)
 
     def forward(self, x, train, rng):
-        self.x, self.wb = x, self.binary_weights(train, rng)
-        return x @ self.wb
+        wb = self.binary_weights(train, rng)
+        if train:  # kept for backward
+            self.x, self.wb = x, wb
+        return x @ wb
 
     def backward(self, dy):
         np.matmul(self.x.T, dy, out=self.W.grad)  # the STE passes: |W| <= 1 always
@@ -95,10 +97,11 @@ class BinaryConv2D(_Binary):
         return 1.0 if (self.pad_value == "one" and not self.is_first) else 0.0
 
     def forward(self, x, train, rng):
-        self.x_shape = x.shape
-        self.cols, (oh, ow) = im2col(x, self.kernel, self.stride, self.padding, self.fill_value())
-        self.wb = self.binary_weights(train, rng).reshape(-1, self.units)
-        return (self.cols @ self.wb).reshape(x.shape[0], oh, ow, self.units)
+        cols, (oh, ow) = im2col(x, self.kernel, self.stride, self.padding, self.fill_value())
+        wb = self.binary_weights(train, rng).reshape(-1, self.units)
+        if train:  # kept for backward
+            self.x_shape, self.cols, self.wb = x.shape, cols, wb
+        return (cols @ wb).reshape(x.shape[0], oh, ow, self.units)
 
     def backward(self, dy):
         g = dy.reshape(-1, self.units)

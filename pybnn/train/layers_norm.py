@@ -43,10 +43,9 @@ class BatchNorm(Layer):
         inv = 1.0 / np.sqrt(var + np.float32(self.eps))
         return ap2(inv) if self.shift else inv
 
-    def _batch_var(self, centred, axes):
-        if self.shift:
-            return np.mean(centred * ap2(centred), axis=axes)
-        return np.mean(centred * centred, axis=axes)
+    def variance_terms(self, centred):
+        """What the variance averages: c * c, or c * AP2(c) for the shift-based BN."""
+        return centred * ap2(centred) if self.shift else centred * centred
 
     def forward(self, x, train, rng):
         axes = tuple(range(x.ndim - 1))
@@ -55,7 +54,7 @@ class BatchNorm(Layer):
             return (x * a.astype(np.float32) + b.astype(np.float32)).astype(np.float32)
         mean = np.mean(x, axis=axes)
         centred = x - mean
-        var = self._batch_var(centred, axes)
+        var = np.mean(self.variance_terms(centred), axis=axes)
         m = self.momentum
         self.running_mean = ((1 - m) * self.running_mean + m * mean).astype(np.float32)
         self.running_var = ((1 - m) * self.running_var + m * var).astype(np.float32)

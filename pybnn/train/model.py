@@ -58,6 +58,45 @@ class Model:
     def params(self):
         return [p for layer in self.layers for p in layer.params()]
 
+    def set_population_statistics(self, x, batch=250):
+        """Replace every batch-norm's running averages by its input's statistics over `x`.
+
+        The running averages (momentum 0.1) follow the last few dozen training
+        batches, through weights that kept changing and with dropout on; the
+        binary thresholds folded from them move with that noise. The batch-norm
+        paper's inference rule uses the trained network's population statistics
+        instead. They are taken layer by layer, the earlier layers already in
+        evaluation mode, as the engine will run them.
+        """
+        self._check_input(x)
+        if len(x) == 0:
+            raise ValueError("population statistics need at least one sample")
+        for i, layer in enumerate(self.layers):
+            if not isinstance(layer, BatchNorm):
+                continue
+            if layer.shift:  # its variance, mean(c * AP2(c)), needs the mean first
+                mean, = self._input_means(x, i, batch, [lambda a: a])
+                var, = self._input_means(
+                    x, i, batch, [lambda a: layer.variance_terms(a - mean.astype(np.float32))])
+            else:  # one pass: E[a^2] - E[a]^2 in float64
+                mean, square = self._input_means(x, i, batch, [lambda a: a, lambda a: a * a])
+                var = np.maximum(square - mean * mean, 0.0)
+            layer.running_mean[...] = mean
+            layer.running_var[...] = var
+
+    def _input_means(self, x, stop, batch, fs):
+        """Per-channel means over `x` of each f(input of layer `stop`), in evaluation mode."""
+        totals, count = [0.0] * len(fs), 0
+        for k in range(0, len(x), batch):
+            a = x[k:k + batch].astype(np.float32) * np.float32(INPUT_SCALE)
+            for layer in self.layers[:stop]:
+                a = layer.forward(a, False, None)
+            for j, f in enumerate(fs):
+                v = f(a)
+                totals[j] = totals[j] + v.reshape(-1, v.shape[-1]).sum(axis=0, dtype=np.float64)
+            count += a.size // a.shape[-1]
+        return [t / count for t in totals]
+
     # -- evaluation and export ---------------------------------------------------
     def to_spec(self):
         """The exported model (pybnn.layers.ModelSpec) of the current weights and statistics."""
