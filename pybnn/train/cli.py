@@ -56,6 +56,9 @@ def add_parser(sub):
                    help="decayed exponentially towards this after the last epoch (default 3e-5)")
     p.add_argument("--dropout-in", type=float, default=None, help="mlp input dropout")
     p.add_argument("--dropout-hidden", type=float, default=None, help="mlp hidden dropout")
+    p.add_argument("--shift", type=int, default=0, metavar="PIXELS",
+                   help="augmentation: move each training image by a random offset of up to "
+                        "PIXELS in each direction (default 0: none, as the paper)")
     p.add_argument("--seed", type=int, default=0, help="seeds initialisation and batches")
     p.add_argument("--val", type=int, default=10000,
                    help="validation images, taken from the end of the training set (default 10000)")
@@ -108,7 +111,7 @@ def run(args):
         raise ValueError(f"--bn-stats must be >= 0, got {args.bn_stats}")
     t0 = time.monotonic()
     xs = load_dataset(args.data, args.model, args.val, args.train_limit)
-    x_train, y_train, x_val, y_val, x_test, y_test = xs
+    x_train, y_train, x_val, y_val, x_test, y_test, image_shape = xs
     classes = n_classes(y_train, y_test)
     say(f"data: {len(x_train)} train, {len(x_val)} validation, {len(x_test)} test images "
           f"{x_train.shape[1:]} from {args.data}; {classes} classes")
@@ -119,7 +122,8 @@ def run(args):
         model = build_model(args, x_train.shape[1:], classes)
         config = TrainConfig(epochs=epochs, batch=batch, lr_start=args.lr_start,
                              lr_end=args.lr_end, optimizer=args.optimizer,
-                             loss=LOSS_ALIASES[args.loss], seed=args.seed)
+                             loss=LOSS_ALIASES[args.loss], seed=args.seed, shift=args.shift,
+                             image_shape=image_shape)
         trainer = Trainer(model, config, checkpoint=ckpt)
     model = trainer.model
     say(model.summary())

@@ -5,12 +5,13 @@ from ..idx import load_split
 
 
 def load_dataset(directory, model_kind, val=10000, train_limit=None):
-    """(x_train, y_train, x_val, y_val, x_test, y_test) as uint8 arrays for `model_kind`.
+    """(x_train, y_train, x_val, y_val, x_test, y_test, image_shape) for `model_kind`.
 
     Dense models ('mlp') get flat (N, H*W) images, conv models (N, H, W, 1).
     The validation split is the last `val` training images (the original code's
     50,000 / 10,000 split of MNIST); `train_limit` keeps only the first images
-    of the remaining training set (for quick runs).
+    of the remaining training set (for quick runs). The arrays are uint8;
+    image_shape is the images' (H, W, 1), whatever shape the model gets.
     """
     x, y = load_split(directory, "train")
     x_test, y_test = load_split(directory, "test")
@@ -20,12 +21,13 @@ def load_dataset(directory, model_kind, val=10000, train_limit=None):
     if not 0 <= val < len(x):
         raise ValueError(f"--val must be in [0, {len(x) - 1}] for {len(x)} training images, "
                          f"got {val}")
+    image_shape = x.shape[1:3] + (1,)
     x, x_test = shape_for(x, model_kind), shape_for(x_test, model_kind)
     split = len(x) - val
     x_train, y_train, x_val, y_val = x[:split], y[:split], x[split:], y[split:]
     if train_limit:
         x_train, y_train = x_train[:train_limit], y_train[:train_limit]
-    return x_train, y_train, x_val, y_val, x_test, y_test
+    return x_train, y_train, x_val, y_val, x_test, y_test, image_shape
 
 
 def shape_for(images, model_kind):
