@@ -1,9 +1,9 @@
-"""Random-shift augmentation (`--shift`): each image moved within range, zero-filled, seeded."""
+"""Random-translation augmentation (`--translate`): each image moved within range, zero-filled, seeded."""
 import numpy as np
 import pytest
 
 from pybnn.cli import main
-from pybnn.train.augment import check_shift, random_shift
+from pybnn.train.augment import check_translate, random_translate
 
 
 def moved(image, dy, dx):
@@ -20,7 +20,7 @@ def test_every_image_is_moved_by_an_offset_within_range(image_shape, flat):
     rng = np.random.default_rng(0)
     x = rng.integers(1, 256, (400,) + image_shape, dtype=np.uint8)  # no zero pixels: offsets show
     batch = x.reshape(len(x), -1) if flat else x
-    out = random_shift(batch, 2, image_shape, np.random.default_rng(1))
+    out = random_translate(batch, 2, image_shape, np.random.default_rng(1))
     assert out.shape == batch.shape and out.dtype == np.uint8
     out = out.reshape(x.shape)
     seen = set()
@@ -32,22 +32,22 @@ def test_every_image_is_moved_by_an_offset_within_range(image_shape, flat):
     assert len(seen) == 25, "all offsets in [-2, 2]^2 occur"
 
 
-def test_shift_is_reproducible_and_zero_is_identity():
+def test_translate_is_reproducible_and_zero_is_identity():
     x = np.random.default_rng(0).integers(0, 256, (20, 8, 8, 1), dtype=np.uint8)
-    a = random_shift(x, 1, (8, 8, 1), np.random.default_rng(5))
-    b = random_shift(x, 1, (8, 8, 1), np.random.default_rng(5))
+    a = random_translate(x, 1, (8, 8, 1), np.random.default_rng(5))
+    b = random_translate(x, 1, (8, 8, 1), np.random.default_rng(5))
     np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(random_shift(x, 0, (8, 8, 1), np.random.default_rng(5)), x)
+    np.testing.assert_array_equal(random_translate(x, 0, (8, 8, 1), np.random.default_rng(5)), x)
 
 
-def test_bad_shift_is_a_clear_error():
-    with pytest.raises(ValueError, match=r"--shift must be in \[0, 7\] for 8x9 images, got 8"):
-        check_shift(8, (8, 9, 1))
+def test_bad_translate_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"--translate must be in \[0, 7\] for 8x9 images, got 8"):
+        check_translate(8, (8, 9, 1))
     with pytest.raises(ValueError, match="need the images' .* shape"):
-        check_shift(1, None)
+        check_translate(1, None)
 
 
-def test_cli_trains_with_shift_and_rejects_a_bad_one(tmp_path, capsys):
+def test_cli_trains_with_translate_and_rejects_a_bad_one(tmp_path, capsys):
     from test_train_loop import synthetic, write_idx
     d = tmp_path / "data"
     d.mkdir()
@@ -57,8 +57,8 @@ def test_cli_trains_with_shift_and_rejects_a_bad_one(tmp_path, capsys):
         write_idx(d / f"{name}-labels-idx1-ubyte.gz", y)
     out = tmp_path / "m.bnn"
     assert main(["train", "--model", "mlp", "--width", "32", "--data", str(d), "--epochs", "2",
-                 "--val", "50", "--shift", "1", "--out", str(out)]) == 0
-    assert "shift=1" in capsys.readouterr().out
+                 "--val", "50", "--translate", "1", "--out", str(out)]) == 0
+    assert "translate=1" in capsys.readouterr().out
     assert main(["train", "--model", "conv", "--width", "4", "--data", str(d), "--epochs", "1",
-                 "--val", "50", "--shift", "8", "--out", str(out)]) == 1
-    assert "--shift must be in [0, 7] for 8x8 images, got 8" in capsys.readouterr().err
+                 "--val", "50", "--translate", "8", "--out", str(out)]) == 1
+    assert "--translate must be in [0, 7] for 8x8 images, got 8" in capsys.readouterr().err

@@ -43,11 +43,11 @@ def flat(x):
     return x.reshape(len(x), -1)
 
 
-def train_small(epochs, seed=0, checkpoint=None, optimizer="adam", shift=0, **kw):
+def train_small(epochs, seed=0, checkpoint=None, optimizer="adam", translate=0, **kw):
     x, y = synthetic(400, 0)
     model = mlp(n_features=64, n_classes=4, width=48, seed=seed, **kw)
     config = TrainConfig(epochs=epochs, batch=50, seed=seed, optimizer=optimizer, lr_end=3e-4,
-                         shift=shift, image_shape=(8, 8, 1))
+                         translate=translate, image_shape=(8, 8, 1))
     trainer = Trainer(model, config,
                       log=lambda s: None, checkpoint=checkpoint)
     trainer.fit(flat(x), y)
@@ -58,7 +58,7 @@ def train_small(epochs, seed=0, checkpoint=None, optimizer="adam", shift=0, **kw
     ({}, 3), ({"shift_bn": True}, 3), ({"optimizer": "shift_adamax"}, 3),
     ({"optimizer": "adamax", "dropout_in": 0.2, "dropout_hidden": 0.5}, 6),
     ({"stochastic": True}, 10),  # noisier gradients: slower to learn
-    ({"shift": 1}, 4),
+    ({"translate": 1}, 4),
 ])
 def test_mlp_learns(options, epochs):
     trainer = train_small(epochs, **options)
@@ -84,7 +84,7 @@ def test_same_seed_same_weights_other_seed_differs():
 
 
 @pytest.mark.parametrize("options", [{}, {"stochastic": True, "dropout_hidden": 0.3},
-                                     {"shift": 1}])
+                                     {"translate": 1}])
 def test_resume_continues_exactly(tmp_path, options):
     ckpt = str(tmp_path / "run.ckpt.npz")
     whole = train_small(3, seed=2, **options)

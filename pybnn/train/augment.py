@@ -8,23 +8,23 @@ validation, test and export see the images as they are.
 import numpy as np
 
 
-def check_shift(max_shift, image_shape):
-    """The ValueError a bad --shift deserves, raised before any training starts."""
+def check_translate(max_pixels, image_shape):
+    """The ValueError a bad --translate deserves, raised before any training starts."""
     if image_shape is None or len(image_shape) < 2:
-        raise ValueError(f"random shifts need the images' (H, W[, C]) shape, got {image_shape}")
+        raise ValueError(f"random translations need the images' (H, W[, C]) shape, got {image_shape}")
     h, w = image_shape[:2]
-    if not 0 <= max_shift < min(h, w):
-        raise ValueError(f"--shift must be in [0, {min(h, w) - 1}] for {h}x{w} images, "
-                         f"got {max_shift}")
+    if not 0 <= max_pixels < min(h, w):
+        raise ValueError(f"--translate must be in [0, {min(h, w) - 1}] for {h}x{w} images, "
+                         f"got {max_pixels}")
 
 
-def random_shift(x, max_shift, image_shape, rng):
-    """Each uint8 image of `x` moved by its own random (dy, dx) in [-max_shift, max_shift]^2.
+def random_translate(x, max_pixels, image_shape, rng):
+    """Each uint8 image of `x` moved by its own random (dy, dx) in [-max_pixels, max_pixels]^2.
 
     x is (N, *image_shape) or flat (N, prod(image_shape)); vacated pixels are 0
     (background). One rng draw of (N, 2) integers per call.
     """
-    n, (h, w), s = len(x), image_shape[:2], max_shift
+    n, (h, w), s = len(x), image_shape[:2], max_pixels
     images = x.reshape(n, h, w, -1)
     padded = np.zeros((n, h + 2 * s, w + 2 * s, images.shape[-1]), x.dtype)
     padded[:, s:s + h, s:s + w] = images

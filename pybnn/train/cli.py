@@ -56,7 +56,7 @@ def add_parser(sub):
                    help="decayed exponentially towards this after the last epoch (default 3e-5)")
     p.add_argument("--dropout-in", type=float, default=None, help="mlp input dropout")
     p.add_argument("--dropout-hidden", type=float, default=None, help="mlp hidden dropout")
-    p.add_argument("--shift", type=int, default=0, metavar="PIXELS",
+    p.add_argument("--translate", type=int, default=0, metavar="PIXELS",
                    help="augmentation: move each training image by a random offset of up to "
                         "PIXELS in each direction (default 0: none, as the paper)")
     p.add_argument("--seed", type=int, default=0, help="seeds initialisation and batches")
@@ -122,7 +122,7 @@ def run(args):
         model = build_model(args, x_train.shape[1:], classes)
         config = TrainConfig(epochs=epochs, batch=batch, lr_start=args.lr_start,
                              lr_end=args.lr_end, optimizer=args.optimizer,
-                             loss=LOSS_ALIASES[args.loss], seed=args.seed, shift=args.shift,
+                             loss=LOSS_ALIASES[args.loss], seed=args.seed, translate=args.translate,
                              image_shape=image_shape)
         trainer = Trainer(model, config, checkpoint=ckpt)
     model = trainer.model

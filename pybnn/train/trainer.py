@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .augment import check_shift, random_shift
+from .augment import check_translate, random_translate
 from .losses import get_loss
 from .model import Model
 from .optim import lr_at_epoch, make_optimizer
@@ -28,8 +28,8 @@ class TrainConfig:
     optimizer: str = "adam"  # adam, adamax, shift_adamax
     loss: str = "squared_hinge"  # or cross_entropy
     seed: int = 0
-    shift: int = 0  # augmentation: random translations of up to +-shift pixels (0: none)
-    image_shape: tuple = None  # (H, W, C) of the training images, for `shift` on flat inputs
+    translate: int = 0  # augmentation: random translations of up to +-translate pixels
+    image_shape: tuple = None  # (H, W, C) of the training images, for `translate` on flat inputs
 
 
 @dataclass
@@ -49,8 +49,8 @@ class Trainer:
         self.log = log or (lambda line: print(line, flush=True))  # flushed: logs go to files
         self.checkpoint = checkpoint
         get_loss(config.loss)  # fail early on a bad name
-        if config.shift:
-            check_shift(config.shift, config.image_shape)
+        if config.translate:
+            check_translate(config.translate, config.image_shape)
         self.optimizer = make_optimizer(config.optimizer, model.params())
         self.rng = np.random.default_rng(config.seed)
         self.history = History()
@@ -77,8 +77,8 @@ class Trainer:
         for k in range(n_batches):
             idx = order[k * cfg.batch:(k + 1) * cfg.batch]
             xb = x[idx]
-            if cfg.shift:
-                xb = random_shift(xb, cfg.shift, cfg.image_shape, self.rng)
+            if cfg.translate:
+                xb = random_translate(xb, cfg.translate, cfg.image_shape, self.rng)
             out = model.forward(xb, train=True, rng=self.rng)
             loss, grad = loss_fn(out, y[idx])
             if not np.isfinite(loss):
