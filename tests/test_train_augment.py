@@ -1,4 +1,4 @@
-"""Random-translation augmentation (`--translate`): each image moved within range, zero-filled, seeded."""
+"""Random-translation augmentation (`--translate`): images moved within range, zero-filled."""
 import numpy as np
 import pytest
 

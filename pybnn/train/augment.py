@@ -11,7 +11,8 @@ import numpy as np
 def check_translate(max_pixels, image_shape):
     """The ValueError a bad --translate deserves, raised before any training starts."""
     if image_shape is None or len(image_shape) < 2:
-        raise ValueError(f"random translations need the images' (H, W[, C]) shape, got {image_shape}")
+        raise ValueError(f"random translations need the images' (H, W[, C]) shape, "
+                         f"got {image_shape}")
     h, w = image_shape[:2]
     if not 0 <= max_pixels < min(h, w):
         raise ValueError(f"--translate must be in [0, {min(h, w) - 1}] for {h}x{w} images, "
