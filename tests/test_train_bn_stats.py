@@ -68,3 +68,22 @@ def test_population_statistics_reject_bad_input():
         model.set_population_statistics(np.zeros((5, 37), np.float32))
     with pytest.raises(ValueError, match=r"\(N, 37\)"):
         model.set_population_statistics(np.zeros((5, 36), np.uint8))
+
+
+@pytest.mark.parametrize("running_val_error, kept", [(1.0, "population statistics"),
+                                                     (0.0, "running averages")])
+def test_cli_keeps_whichever_statistics_validate_better(running_val_error, kept, capsys):
+    from pybnn.train.cli import set_bn_statistics
+    from pybnn.train.trainer import History
+    model = randomize(dense_net(), random_input(dense_net(), 40, seed=3))
+    x, x_val = random_input(model, 60, seed=7), random_input(model, 30, seed=8)
+    y_val = np.random.default_rng(9).integers(0, 5, len(x_val))
+    assert model.error(x_val, y_val) > 0  # so a 0.0 running error always wins
+    before = [(l.running_mean.copy(), l.running_var.copy())
+              for l in model.layers if isinstance(l, BatchNorm)]
+    set_bn_statistics(model, x, x_val, y_val, History(val_error=[running_val_error]))
+    assert f"keeping the {kept}" in capsys.readouterr().out
+    after = [(l.running_mean, l.running_var) for l in model.layers if isinstance(l, BatchNorm)]
+    same = all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+               for a, b in zip(before, after))
+    assert same == (kept == "running averages")

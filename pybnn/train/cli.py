@@ -12,6 +12,7 @@ import time
 import numpy as np
 
 from .data import load_dataset, n_classes
+from .layers_norm import BatchNorm
 from .plot import plot_history
 from .presets import CONV_DEFAULTS, MLP_DEFAULTS, PRESETS
 from .trainer import TrainConfig, Trainer
@@ -148,14 +149,25 @@ def run(args):
 
 
 def set_bn_statistics(model, x, x_val, y_val, history):
-    """Population batch-norm statistics (Model.set_population_statistics), and what they changed."""
+    """Population batch-norm statistics (Model.set_population_statistics), kept if they help.
+
+    With a validation split, whichever of the population statistics and the
+    running averages gives the lower validation error is kept (ties: population).
+    """
     start = time.monotonic()
+    layers = [l for l in model.layers if isinstance(l, BatchNorm)]
+    running = [(l.running_mean.copy(), l.running_var.copy()) for l in layers]
     model.set_population_statistics(x)
     line = f"batch-norm statistics over {len(x)} training images ({time.monotonic() - start:.0f}s)"
-    if len(x_val):
-        before = history.val_error[-1] if history.val_error else float("nan")
-        line += (f": val error {100 * model.error(x_val, y_val):.2f}% "
-                 f"(with the running averages: {100 * before:.2f}%)")
+    if len(x_val) and history.val_error:
+        before, after = history.val_error[-1], model.error(x_val, y_val)
+        keep = after <= before
+        if not keep:
+            for layer, (mean, var) in zip(layers, running):
+                layer.running_mean[...], layer.running_var[...] = mean, var
+        kept = "population statistics" if keep else "running averages"
+        line += (f": val error {100 * after:.2f}%, with the running averages "
+                 f"{100 * before:.2f}%: keeping the {kept}")
     say(line)
 
 
