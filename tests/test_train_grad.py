@@ -85,6 +85,7 @@ def naive_conv(x, w, stride, padding, fill):
     ("same", "one", (2, 2), (3, 2), (7, 6)),
     ("same", "zero", (2, 1), (2, 3), (6, 7)),
     ("valid", "one", (2, 2), (3, 3), (7, 7)),
+    ("valid", "zero", (1, 1), (1, 1), (4, 5)),  # 1x1: the columns are a view of the input
 ])
 def test_conv_forward_and_grads(padding, pad_value, stride, kernel, hw):
     conv = BinaryConv2D(4, kernel, stride, padding, pad_value)
