@@ -2,7 +2,7 @@
 
 ISA-specific files (``*_avx2.c``, ``*_avx512.c``, ``*_neon.c``) get their own
 compiler flags, everything else none, so one wheel runs on every CPU of its
-architecture and the kernels are picked at run time (src/dispatch.c).
+architecture and the kernels are picked at run time (src/cpu/dispatch.c).
 """
 import glob
 import os
@@ -37,14 +37,14 @@ def isa_of(path):
 
 
 class BuildWithIsaFlags(build_ext):
-    """Compile src/*.c with per-file ISA flags and link them into the extension."""
+    """Compile every src/**/*.c with per-file ISA flags and link them into the extension."""
 
     def build_extension(self, ext):
         flags_by_isa, defines = isa_flags()
         all_isas = {"avx2", "avx512", "neon"}
         common = ["-O3", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"]
         objects = []
-        for path in sorted(glob.glob("src/*.c")):
+        for path in sorted(glob.glob("src/**/*.c", recursive=True)):
             isa = isa_of(path)
             if isa in all_isas and isa not in flags_by_isa:
                 continue  # a kernel for another architecture
@@ -54,7 +54,7 @@ class BuildWithIsaFlags(build_ext):
                 include_dirs=["src"],
                 macros=defines,
                 extra_postargs=common + flags_by_isa.get(isa, []),
-                depends=glob.glob("src/*.h"),
+                depends=glob.glob("src/**/*.h", recursive=True),
             )
         ext.extra_objects = objects + list(ext.extra_objects or [])
         ext.define_macros = list(ext.define_macros or []) + defines
@@ -64,7 +64,7 @@ class BuildWithIsaFlags(build_ext):
 extension = Extension(
     "pybnn._core",
     sources=["pybnn/_core.pyx"],
-    depends=glob.glob("src/*.c") + glob.glob("src/*.h"),  # relink when the C library changes
+    depends=glob.glob("src/**/*.c", recursive=True) + glob.glob("src/**/*.h", recursive=True),  # relink when the C library changes
     include_dirs=["src", numpy.get_include()],
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     extra_compile_args=["-O2"],

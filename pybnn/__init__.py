@@ -3,7 +3,7 @@
 Weights and activations are +-1 stored as one bit; a multiply-accumulate is
 XOR plus popcount. See README.md and docs/.
 """
-from ._core import FormatError
+from .errors import FormatError
 from .bits import bgemm, kernel_info, pack_bits, unpack_bits, _warn_unknown_features
 from .model import Model, load
 

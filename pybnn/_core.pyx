@@ -36,8 +36,7 @@ cdef extern from "bnn.h" nogil:
     int bnn_default_threads()
 
 
-class FormatError(ValueError):
-    """A .bnn file or buffer is malformed; the message names the field."""
+from pybnn.errors import FormatError
 
 
 cdef object _check(bnn_status status):
@@ -177,7 +176,7 @@ def default_threads():
 
 # ---- benchmark only (scripts/bench_bgemm.py) ---------------------------------
 
-cdef extern from "kernels.h" nogil:
+cdef extern from "cpu/kernels/kernels.h" nogil:
     int BNN_ROOFLINE_WORDS_MULTIPLE
     bnn_status bnn_roofline_xor_popcount(const char *isa, const uint64_t *a, const uint64_t *b,
                                          size_t words, size_t reps, uint64_t *count)

@@ -9,7 +9,7 @@ integer below 2^53 and is represented exactly.
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .shapes import conv_geometry, validate_spec
+from .format.shapes import conv_geometry, validate_spec
 
 
 def run_reference(spec, x):

@@ -7,7 +7,7 @@ the paper's 8 bit-plane passes it would be 8 binary MACs each). The
 compression figure compares the stored tensors with the same parameters as
 float32 (weights, thresholds, scale and bias, 4 bytes each).
 """
-from .shapes import layer_shapes
+from .format.shapes import layer_shapes
 
 COLUMNS = ("#", "layer", "output", "bin params", "bytes", "binary MACs", "8bx1b MACs",
            "other ops")

@@ -4,7 +4,7 @@ float32 NumPy forwards of the same architectures (the baselines).
 Used by scripts/bench_models.py; random weights are fine for speed."""
 import numpy as np
 
-from pybnn.layers import Affine, Conv, Dense, FirstConv, FirstDense, Flatten, MaxPool, ModelSpec, Threshold
+from pybnn.format.layers import Affine, Conv, Dense, FirstConv, FirstDense, Flatten, MaxPool, ModelSpec, Threshold
 
 MLP_WIDTH = 4096
 CONVNET_CHANNELS = (128, 128, 256, 256, 512, 512)

@@ -12,8 +12,8 @@ import numpy as np
 
 from model_factory import named_model
 from pybnn import format as bnnformat
-from pybnn.format import HEADER, LAYER_RECORD, TENSOR_RECORD, align64
-from pybnn.layers import Affine, FirstDense, ModelSpec
+from pybnn.format.file import HEADER, LAYER_RECORD, TENSOR_RECORD, align64
+from pybnn.format.layers import Affine, FirstDense, ModelSpec
 
 
 class Parts:

@@ -8,10 +8,10 @@ parametrised tests. No test functions live here.
 """
 import numpy as np
 
-from pybnn.layers import (Affine, Conv, Dense, FirstConv, FirstDense, Flatten, MaxPool, ModelSpec,
+from pybnn.format.layers import (Affine, Conv, Dense, FirstConv, FirstDense, Flatten, MaxPool, ModelSpec,
                           Threshold)
 from pybnn.reference import apply_layer
-from pybnn.shapes import layer_params, next_shape
+from pybnn.format.shapes import layer_params, next_shape
 
 KINDS = ("dense", "conv", "flatten_first")
 

@@ -60,7 +60,7 @@ def test_run_npy_with_labels_and_outputs(dense_model, tmp_path, capsys):
 
 
 def test_run_reads_idx_images_reshaped_to_the_model(tmp_path, capsys):
-    from pybnn.layers import Affine, Dense, FirstDense, ModelSpec, Threshold
+    from pybnn.format.layers import Affine, Dense, FirstDense, ModelSpec, Threshold
     rng = np.random.default_rng(5)
     spec = ModelSpec((12,), [FirstDense(np.where(rng.random((8, 12)) < .5, -1, 1).astype(np.int8)),
                              Threshold(np.zeros(8, np.int32), np.zeros(8, bool)),

@@ -12,9 +12,9 @@ import pytest
 import pybnn
 from model_factory import CONFIGS, KINDS, named_model, random_input, random_model, random_pm1
 from pybnn import format as bnnformat
-from pybnn.layers import Affine, Dense, FirstConv, FirstDense, Flatten, ModelSpec, Threshold
+from pybnn.format.layers import Affine, Dense, FirstConv, FirstDense, Flatten, ModelSpec, Threshold
 from pybnn.reference import run_reference, run_reference_layers
-from pybnn.shapes import validate_spec
+from pybnn.format.shapes import validate_spec
 
 # The scores are exact integers times a float32 scale plus a float32 bias, rounded the same
 # way by the engine and NumPy (no FMA); the tolerance only allows for a compiler that fuses.

@@ -10,8 +10,9 @@ import pytest
 import bnn_corrupt as corrupt
 import pybnn
 from pybnn import format as bnnformat
-from pybnn._core import CModel, FormatError
-from pybnn.format import HEADER
+from pybnn._core import CModel
+from pybnn.errors import FormatError
+from pybnn.format.file import HEADER
 
 
 def c_raises(data, *fragments):

@@ -10,9 +10,9 @@ from bnn_corrupt import Parts
 from model_factory import (CONFIGS, KINDS, assert_specs_equal, named_model, random_model,
                            random_pm1)
 from pybnn import format as bnnformat
-from pybnn._core import FormatError
-from pybnn.format import HEADER, align64
-from pybnn.layers import (Affine, Conv, Dense, FirstConv, FirstDense, Flatten, MaxPool, ModelSpec,
+from pybnn.errors import FormatError
+from pybnn.format.file import HEADER, align64
+from pybnn.format.layers import (Affine, Conv, Dense, FirstConv, FirstDense, Flatten, MaxPool, ModelSpec,
                           Threshold)
 
 

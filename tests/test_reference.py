@@ -6,10 +6,10 @@ import pytest
 from model_factory import (CONFIGS, named_model, random_input, random_model, random_pm1,
                            random_thresholds)
 from pybnn import pack_bits
-from pybnn.layers import (Affine, Conv, Dense, FirstConv, FirstDense, Flatten, MaxPool, ModelSpec,
+from pybnn.format.layers import (Affine, Conv, Dense, FirstConv, FirstDense, Flatten, MaxPool, ModelSpec,
                           Threshold)
 from pybnn.reference import exact_dot, first_layer_sum, run_reference, run_reference_layers
-from pybnn.shapes import conv_geometry, layer_shapes
+from pybnn.format.shapes import conv_geometry, layer_shapes
 from pybnn.summary import layer_stats, summarize
 
 

@@ -73,7 +73,7 @@ def test_population_statistics_reject_bad_input():
 @pytest.mark.parametrize("running_val_error, kept", [(1.0, "population statistics"),
                                                      (0.0, "running averages")])
 def test_cli_keeps_whichever_statistics_validate_better(running_val_error, kept, capsys):
-    from pybnn.train.cli import set_bn_statistics
+    from pybnn.cli.train import set_bn_statistics
     from pybnn.train.trainer import History
     model = randomize(dense_net(), random_input(dense_net(), 40, seed=3))
     x, x_val = random_input(model, 60, seed=7), random_input(model, 30, seed=8)

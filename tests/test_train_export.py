@@ -13,7 +13,7 @@ import pytest
 
 import pybnn
 from pybnn import format as bnn_format
-from pybnn import layers as L
+from pybnn.format import layers as L
 from pybnn.reference import run_reference
 from pybnn.train.export import fold_thresholds
 from pybnn.train.infer import run_spec

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from .. import layers as L
+from ..format import layers as L
 from .layers_basic import BinaryActivation, Dropout, Flatten, MaxPool2D
 from .layers_binary import BinaryConv2D, BinaryDense
 from .layers_norm import BatchNorm

@@ -10,7 +10,7 @@ engine's own float32 rounding of the last affine, the scores) equal those of
 """
 import numpy as np
 
-from .. import layers as L
+from ..format import layers as L
 from .im2col import im2col
 
 EXACT_F32 = 2 ** 24

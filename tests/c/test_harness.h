@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "bnn.h"
-#include "kernels.h"
+#include "cpu/kernels/kernels.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_ISAS 8

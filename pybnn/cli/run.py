@@ -1,0 +1,128 @@
+"""`pybnn run` and `pybnn bench`: the model commands of the CLI."""
+import os
+import statistics
+import time
+
+import numpy as np
+
+
+def load_input(path, model):
+    """Read INPUT (.npy, or an IDX image file, gz or plain) as uint8 samples
+    shaped for `model`: (N, *model.input_shape)."""
+    if path.endswith(".npy"):
+        x = np.load(path, allow_pickle=False)
+    else:
+        from ..idx import read_idx
+        x = read_idx(path)
+    if x.dtype != np.uint8:
+        raise ValueError(f"{path}: expected uint8 samples (8-bit fixed point), got {x.dtype}")
+    per_sample = int(np.prod(model.input_shape))
+    if x.ndim >= 1 and x.shape[1:] != tuple(model.input_shape):
+        if x.ndim >= 2 and int(np.prod(x.shape[1:])) == per_sample:
+            x = x.reshape((x.shape[0],) + tuple(model.input_shape))  # e.g. IDX (N, 28, 28) -> (N, 784)
+        elif x.shape == tuple(model.input_shape):
+            x = x[None]
+        else:
+            raise ValueError(f"{path}: expected samples of shape {tuple(model.input_shape)} "
+                             f"({per_sample} values), got array of shape {x.shape}")
+    return np.ascontiguousarray(x)
+
+
+def load_labels(path, count):
+    if path.endswith(".npy"):
+        labels = np.load(path, allow_pickle=False)
+    else:
+        from ..idx import read_idx
+        labels = read_idx(path)
+    labels = np.asarray(labels).reshape(-1)
+    if labels.shape[0] != count:
+        raise ValueError(f"{path}: expected {count} labels (one per input sample), got {labels.shape[0]}")
+    return labels.astype(np.int64)
+
+
+def cmd_run(args):
+    """Classify INPUT with MODEL; optionally report accuracy and write outputs."""
+    from .. import load
+    model = load(args.model, threads=args.threads)
+    x = load_input(args.input, model)
+    start = time.perf_counter()
+    scores = model.run(x)
+    seconds = time.perf_counter() - start
+    predictions = scores.argmax(axis=1)
+    print(f"{len(x)} samples in {seconds * 1e3:.1f} ms ({len(x) / seconds:.0f} samples/s)")
+    if args.labels:
+        labels = load_labels(args.labels, len(x))
+        errors = int((predictions != labels).sum())
+        print(f"accuracy {1 - errors / len(x):.2%} (error {errors / len(x):.2%}, {errors} of {len(x)} wrong)")
+    if args.output:
+        if args.scores:
+            np.save(args.output, scores)
+        else:
+            np.savetxt(args.output, predictions, fmt="%d")
+        print(f"wrote {'scores' if args.scores else 'predictions'} to {args.output}")
+    elif not args.labels:
+        print(" ".join(str(p) for p in predictions[:50]) + (" ..." if len(predictions) > 50 else ""))
+    return 0
+
+
+def cmd_bench(args):
+    """Latency and throughput of MODEL on random uint8 input, medians of --runs."""
+    from .. import kernel_info, load
+    model = load(args.model, threads=args.threads)
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (args.batch,) + tuple(model.input_shape), dtype=np.uint8)
+    model.run(x)  # warm-up
+    times = []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        model.run(x)
+        times.append(time.perf_counter() - start)
+    t = statistics.median(times)
+    threads = model.threads or kernel_info()["threads"]
+    print(f"model {os.path.basename(args.model)}: batch {args.batch}, threads {threads}, "
+          f"median of {args.runs} runs")
+    print(f"latency    {t * 1e3:.3f} ms per batch ({t * 1e3 / args.batch:.4f} ms per sample)")
+    print(f"throughput {args.batch / t:.1f} samples/s")
+    print(f"peak RSS   {peak_rss_mib():.1f} MiB")
+    return 0
+
+
+def peak_rss_mib():
+    """This process's peak resident memory. Linux: VmHWM, which starts afresh
+    at exec (ru_maxrss would also count the pages of a parent that forked us)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 2**10
+    except OSError:
+        pass
+    import resource
+    import sys
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB; bytes on macOS
+    return rss / 2**20 if sys.platform == "darwin" else rss / 2**10
+
+
+def positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"expected a positive integer, got {value}")
+    return value
+
+
+def add_model_commands(sub):
+    p = sub.add_parser("run", help="classify inputs with a .bnn model")
+    p.add_argument("model", help="the .bnn file")
+    p.add_argument("input", help="uint8 samples: a .npy file or an IDX image file (gz or plain)")
+    p.add_argument("--labels", help="labels (.npy or IDX) to report accuracy against")
+    p.add_argument("-o", "--output", help="write predictions (text, one per line) to this file")
+    p.add_argument("--scores", action="store_true", help="with -o: write float32 scores as .npy instead")
+    p.add_argument("--threads", type=positive_int, help="threads (default: every core)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("bench", help="latency and throughput of a .bnn model")
+    p.add_argument("model", help="the .bnn file")
+    p.add_argument("--batch", type=positive_int, default=1, help="samples per run (default 1)")
+    p.add_argument("--threads", type=positive_int, help="threads (default: every core)")
+    p.add_argument("--runs", type=positive_int, default=20, help="timed runs; the median is shown (default 20)")
+    p.set_defaults(func=cmd_bench)

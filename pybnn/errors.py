@@ -1,0 +1,6 @@
+"""The exceptions pybnn raises beyond the built-in ones (one place, no
+dependencies, so the format layer and the compiled core can both use them)."""
+
+
+class FormatError(ValueError):
+    """A .bnn file or buffer is malformed; the message names the field."""

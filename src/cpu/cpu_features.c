@@ -1,0 +1,64 @@
+/* cpu_features.c - CPU feature detection. Compiled with no ISA flags: it must
+ * run on every CPU of its architecture, including ones that lack the sets it
+ * asks about. On x86 a feature counts only if the OS saves its registers
+ * (XCR0), since CPUID alone says nothing about OS support. */
+#include "cpu/cpu_features.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#include <stdint.h>
+
+static uint64_t read_xcr0(void)
+{
+    uint32_t eax, edx;
+    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+    return ((uint64_t)edx << 32) | eax;
+}
+
+bnn_cpu_features bnn_detect_cpu_features(void)
+{
+    bnn_cpu_features f = {0, 0, 0};
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
+        return f;
+    int osxsave = (ecx >> 27) & 1, popcnt = (ecx >> 23) & 1;
+    if (!osxsave)
+        return f;
+    uint64_t xcr0 = read_xcr0();
+    int ymm_state = (xcr0 & 0x6) == 0x6;    /* SSE + AVX state */
+    int zmm_state = (xcr0 & 0xe6) == 0xe6;  /* + opmask, ZMM_Hi256, Hi16_ZMM */
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
+        return f;
+    int avx2 = (ebx >> 5) & 1, avx512f = (ebx >> 16) & 1, avx512bw = (ebx >> 30) & 1;
+    int vpopcntdq = (ecx >> 14) & 1;
+    f.avx2 = avx2 && popcnt && ymm_state;
+    f.avx512 = f.avx2 && avx512f && avx512bw && vpopcntdq && zmm_state;
+    return f;
+}
+
+#elif defined(__aarch64__)
+bnn_cpu_features bnn_detect_cpu_features(void)
+{
+    bnn_cpu_features f = {0, 0, 1}; /* Advanced SIMD is mandatory on AArch64 */
+    return f;
+}
+
+#elif defined(__arm__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_NEON
+#define HWCAP_NEON (1 << 12)
+#endif
+bnn_cpu_features bnn_detect_cpu_features(void)
+{
+    bnn_cpu_features f = {0, 0, 0};
+    f.neon = (getauxval(AT_HWCAP) & HWCAP_NEON) != 0;
+    return f;
+}
+
+#else
+bnn_cpu_features bnn_detect_cpu_features(void)
+{
+    bnn_cpu_features f = {0, 0, 0};
+    return f;
+}
+#endif

@@ -1,0 +1,179 @@
+/* bgemm_avx512.c - AVX-512 binary GEMM (VPOPCNTDQ): C[i][j] = k - 2 popcount(A_i XOR B_j).
+ *
+ * The loop nest and the 1 x NR micro-tile of bgemm_avx2.c, with vpopcntq doing
+ * the counting: per output and 512 bits, xor + popcount + add into 64-bit
+ * counters (which cannot overflow, so K chunks only serve the cache).
+ *
+ * B rows are read in place: the AVX2 kernel copies B into a panel to hoist its
+ * nibble split out of the tile, and there is no split here. K is still cut into
+ * chunks of KC vectors, so that the NR rows of B a tile reads (8 x 1 KiB) stay
+ * in L1 while every A row of the block passes over them; between chunks the
+ * partial popcounts live in C itself.
+ *
+ * The 1-7 words past a row's last whole vector (K = 576 is 1 vector + 1 word)
+ * are counted from transposed tail vectors: word w of NR B rows in one vector,
+ * XORed with A's word w broadcast, gives NR outputs' tail counts in one step,
+ * already in output order, where a masked step would use 1 lane of 8. */
+#include <immintrin.h>
+#include <string.h>
+
+#include "cpu/kernels/kernels.h"
+
+#define NR 8           /* B rows per micro-tile */
+#define NR_SMALL 4     /* tile for the last 1-4 rows of B, so a thin edge wastes less */
+#define KC 16          /* 512-bit vectors per K chunk */
+#define WORDS_PER_VEC 8
+#define C_PREFETCH_ROWS 8   /* rows of C fetched ahead of the tile that writes them */
+#define PREFETCH_AHEAD 4096 /* bytes of B the first A row fetches ahead */
+
+/* Totals of 8 accumulators of 8 qwords: qword r of the result = sum of acc[r].
+ * Adjacent pairs are folded with unpack (per 128-bit lane), then lanes with
+ * two rounds of shuffle_i64x2: 21 ops for 8 outputs. */
+static inline __m512i reduce8(const __m512i *acc)
+{
+    __m512i t[4];
+    for (int p = 0; p < 4; p++) /* lane L of t[p]: partial sums of outputs 2p, 2p+1 */
+        t[p] = _mm512_add_epi64(_mm512_unpacklo_epi64(acc[2 * p], acc[2 * p + 1]),
+                                _mm512_unpackhi_epi64(acc[2 * p], acc[2 * p + 1]));
+    /* lanes of v0: (o0,o1) half, (o0,o1) other half, (o2,o3) half, (o2,o3) other half */
+    __m512i v0 = _mm512_add_epi64(_mm512_shuffle_i64x2(t[0], t[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                  _mm512_shuffle_i64x2(t[0], t[1], _MM_SHUFFLE(3, 1, 3, 1)));
+    __m512i v1 = _mm512_add_epi64(_mm512_shuffle_i64x2(t[2], t[3], _MM_SHUFFLE(2, 0, 2, 0)),
+                                  _mm512_shuffle_i64x2(t[2], t[3], _MM_SHUFFLE(3, 1, 3, 1)));
+    /* lanes: (o0,o1), (o2,o3), (o4,o5), (o6,o7) */
+    return _mm512_add_epi64(_mm512_shuffle_i64x2(v0, v1, _MM_SHUFFLE(2, 0, 2, 0)),
+                            _mm512_shuffle_i64x2(v0, v1, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+/* Tail vectors: tp[w] holds word w of the rem words past the last whole
+ * vector, of B rows 0..NR-1 (qword r = row r). bt[r] points at row r's tail. */
+static void pack_tail(const bnn_word *const *bt, size_t rem, __m512i *tp)
+{
+    for (size_t w = 0; w < rem; w++) {
+        bnn_word col[NR];
+        for (int r = 0; r < NR; r++)
+            col[r] = bt[r][w];
+        tp[w] = _mm512_loadu_si512(col);
+    }
+}
+
+/* Tail popcounts of one A row: qword r = output r. */
+static inline __m512i tail_counts(const bnn_word *at, const __m512i *tp, size_t rem)
+{
+    __m512i t = _mm512_setzero_si512();
+    for (size_t w = 0; w < rem; w++)
+        t = _mm512_add_epi64(t, _mm512_popcnt_epi64(_mm512_xor_si512(
+                                    _mm512_set1_epi64((long long)at[w]), tp[w])));
+    return t;
+}
+
+/* One A row against nr_tile (NR or NR_SMALL) B rows over whole vectors
+ * [v0, v1); bp[r] points at B row r. Inlined with a constant nr_tile so the
+ * accumulators stay in registers; those past nr_tile are 0. Step v also
+ * prefetches lines 8v..8v+7 of `next` (NULL: none), 8 lines per step being
+ * words / (words / 8). */
+static inline __attribute__((always_inline)) void tile(
+    const bnn_word *a, const bnn_word *const *bp, size_t v0, size_t v1, const char *next,
+    int nr_tile, __m512i *acc)
+{
+#pragma GCC unroll 8
+    for (int r = 0; r < NR; r++)
+        acc[r] = _mm512_setzero_si512();
+    for (size_t v = v0; v < v1; v++) {
+        __m512i x = _mm512_loadu_si512(a + v * WORDS_PER_VEC);
+        if (next)
+            for (int q = 0; q < 8; q++)
+                _mm_prefetch(next + (8 * v + q) * 64, _MM_HINT_T0);
+#pragma GCC unroll 8
+        for (int r = 0; r < nr_tile; r++)
+            acc[r] = _mm512_add_epi64(acc[r], _mm512_popcnt_epi64(_mm512_xor_si512(
+                                                  x, _mm512_loadu_si512(bp[r] + v * WORDS_PER_VEC))));
+    }
+}
+
+/* Write nr outputs of one C row from 64-bit popcounts `pc`: the first K chunk
+ * stores, later ones add to the partial counts in C, the last turns the total
+ * into k - 2 * popcount. Counts fit in int32 (k <= INT32_MAX / 2). */
+static inline void write_row(int32_t *c, size_t nr, __m512i pc, int first, int last, int32_t k)
+{
+    int32_t tmp[NR] = {0};
+    __m256i out = _mm512_cvtepi64_epi32(pc);
+    if (!first) {
+        memcpy(tmp, c, nr * sizeof(int32_t));
+        out = _mm256_add_epi32(out, _mm256_loadu_si256((const __m256i *)tmp));
+    }
+    if (last)
+        out = _mm256_sub_epi32(_mm256_set1_epi32(k), _mm256_slli_epi32(out, 1));
+    if (nr == NR) {
+        _mm256_storeu_si256((__m256i *)c, out);
+    } else {
+        _mm256_storeu_si256((__m256i *)tmp, out);
+        memcpy(c, tmp, nr * sizeof(int32_t));
+    }
+}
+
+/* C is written down a column strip, one line per row: fetching the lines a
+ * few rows ahead overlaps their misses with the counting (see bgemm_avx2.c). */
+static inline void prefetch_c(const int32_t *c, size_t nr)
+{
+    _mm_prefetch((const char *)c, _MM_HINT_T0);
+    _mm_prefetch((const char *)(c + nr - 1), _MM_HINT_T0); /* the strip may cross a line */
+}
+
+/* Pointers to B rows 0..NR-1 at word offset `off`; rows past nr repeat row 0
+ * (real memory; their results are dropped). */
+static inline void row_pointers(const bnn_word *b, size_t words, size_t nr, size_t off,
+                                const bnn_word **bp)
+{
+    for (size_t r = 0; r < NR; r++)
+        bp[r] = b + (r < nr ? r : 0) * words + off;
+}
+
+void bnn_bgemm_avx512(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
+                      int32_t *c, size_t ldc, int32_t k)
+{
+    size_t full = words / WORDS_PER_VEC, rem = words % WORDS_PER_VEC, tail = full * WORDS_PER_VEC;
+    __m512i tail_vecs[WORDS_PER_VEC - 1];
+    for (size_t j = 0; j < n; j += NR) {
+        size_t nr = n - j < NR ? n - j : NR;
+        const bnn_word *bp[NR], *bt[NR];
+        row_pointers(b + j * words, words, nr, 0, bp);
+        row_pointers(b + j * words, words, nr, tail, bt);
+        pack_tail(bt, rem, tail_vecs);
+        /* The first A row reads these NR rows of B from memory: it also fetches
+         * ahead, PREFETCH_AHEAD bytes past them, as many lines (`words`: NR *
+         * words * 8 bytes) as they hold, so the stream crosses 4 KiB pages
+         * without waiting (hardware prefetchers stop at page ends). */
+        size_t ahead = j * words * sizeof(bnn_word) + PREFETCH_AHEAD;
+        const char *next = ahead + NR * words * sizeof(bnn_word) <= n * words * sizeof(bnn_word)
+                               ? (const char *)b + ahead
+                               : NULL;
+        /* K chunks over the whole vectors; the last one (possibly empty, when
+         * words < 8) also counts the tail words */
+        for (size_t v0 = 0;; v0 += KC) {
+            size_t v1 = full - v0 < KC ? full : v0 + KC;
+            int first = v0 == 0, last = v1 == full;
+            for (size_t i = 0; i < m && i < C_PREFETCH_ROWS; i++)
+                prefetch_c(c + i * ldc + j, nr);
+            for (size_t i = 0; i < m; i++) {
+                const bnn_word *ai = a + i * words;
+                __m512i acc[NR], pc = _mm512_setzero_si512();
+                if (i + C_PREFETCH_ROWS < m)
+                    prefetch_c(c + (i + C_PREFETCH_ROWS) * ldc + j, nr);
+                if (v1 > v0) {
+                    const char *pf = i == 0 ? next : NULL;
+                    if (nr > NR_SMALL)
+                        tile(ai, bp, v0, v1, pf, NR, acc);
+                    else
+                        tile(ai, bp, v0, v1, pf, NR_SMALL, acc);
+                    pc = reduce8(acc);
+                }
+                if (last && rem)
+                    pc = _mm512_add_epi64(pc, tail_counts(ai + tail, tail_vecs, rem));
+                write_row(c + i * ldc + j, nr, pc, first, last, k);
+            }
+            if (last)
+                break;
+        }
+    }
+}

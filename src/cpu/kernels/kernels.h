@@ -1,0 +1,149 @@
+/* kernels.h - internal: the kernel signatures every ISA implements, and the
+ * dispatch table that holds the chosen ones. Not part of the public API. */
+#ifndef PYBNN_KERNELS_H
+#define PYBNN_KERNELS_H
+
+#include "common/bitpack.h"
+
+/* C[i*ldc + j] = k - 2 * popcount(A_i XOR B_j) for i < m, j < n.
+ * A rows are `words` words apart, likewise B rows. The kernel does its own
+ * register blocking and cache tiling; the driver hands it one thread's block. */
+typedef void (*bnn_bgemm_fn)(size_t m, size_t n, size_t words,
+                             const bnn_word *a, const bnn_word *b,
+                             int32_t *c, size_t ldc, int32_t k);
+
+/* Pack `rows` rows of k values; out has rows * bnn_words_for(k) words. */
+typedef void (*bnn_pack_f32_fn)(const float *x, size_t rows, size_t k, bnn_word *out);
+typedef void (*bnn_pack_f64_fn)(const double *x, size_t rows, size_t k, bnn_word *out);
+typedef void (*bnn_pack_i8_fn)(const int8_t *x, size_t rows, size_t k, bnn_word *out);
+typedef void (*bnn_pack_i32_fn)(const int32_t *x, size_t rows, size_t k, bnn_word *out);
+
+/* First layers: uint8 inputs times +-1 weights, exact int32 sums.
+ *
+ * C[i*ldc + j] = sum_{t < k} x[i*ldx + t] * w_j[t] for i < m, j < n (k >= 1),
+ * where x rows are k bytes (nothing past them is read) and the weights w_j[t]
+ * in {-1, +1} come as a panel, laid out once at model load (op_first_layer.c):
+ *   columns in groups of BNN_U8_GROUP (16), each group bnn_u8_group_bytes(k)
+ *   bytes: for each quad q of K (ceil(k/4) of them) 64 bytes, column c of the
+ *   group at bytes 4c..4c+3 holding w_c[4q..4q+3] as int8. Columns past n
+ *   and K positions past k are 0.
+ * The panel pointer is at the first column's group (columns 0..n-1 of the
+ * call are columns 0..n-1 of the panel). Why this layout: one 4-byte x quad
+ * broadcast to every lane meets 4 K positions of 4 (NEON), 8 (AVX2) or 16
+ * (AVX-512) columns per vector, so the sums land in one int32 lane per
+ * column and no horizontal reduction is needed; each ISA reads the same
+ * panel, so a model loaded once runs on any kernel set. |sum| <= 255 k fits
+ * int32 for k <= 2^23 (the .bnn limit for first layers). */
+#define BNN_U8_GROUP 16
+#define BNN_U8_QUAD 4
+typedef void (*bnn_u8gemm_fn)(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
+                              const int8_t *w, int32_t *c, size_t ldc);
+
+/* Bytes of one panel group (16 columns) for k, and of a panel of n columns. */
+static inline size_t bnn_u8_group_bytes(size_t k)
+{
+    return (k + BNN_U8_QUAD - 1) / BNN_U8_QUAD * (BNN_U8_GROUP * BNN_U8_QUAD);
+}
+static inline size_t bnn_u8_panel_bytes(size_t n, size_t k)
+{
+    return (n + BNN_U8_GROUP - 1) / BNN_U8_GROUP * bnn_u8_group_bytes(k);
+}
+/* Where weight t of column j lives in a panel for k. */
+static inline size_t bnn_u8_panel_index(size_t j, size_t t, size_t k)
+{
+    return j / BNN_U8_GROUP * bnn_u8_group_bytes(k) +
+           t / BNN_U8_QUAD * (BNN_U8_GROUP * BNN_U8_QUAD) + j % BNN_U8_GROUP * BNN_U8_QUAD +
+           t % BNN_U8_QUAD;
+}
+/* The panel of n rows of k weights w (n x k int8, +-1, rows k apart): every
+ * one of bnn_u8_panel_bytes(n, k) bytes written, padding 0 (u8gemm_ref.c). */
+void bnn_u8_panel_pack(const int8_t *w, size_t n, size_t k, int8_t *panel);
+
+typedef struct bnn_kernels {
+    const char *name;
+    bnn_bgemm_fn bgemm;
+    bnn_pack_f32_fn pack_f32;
+    bnn_pack_f64_fn pack_f64;
+    bnn_pack_i8_fn pack_i8;
+    bnn_pack_i32_fn pack_i32;
+    bnn_u8gemm_fn u8gemm;
+} bnn_kernels;
+
+/* bnn_bgemm for rows of `words` words holding k true bits with zero padding
+ * anywhere (not only at the end): e.g. conv patches of kh*kw pixels, each
+ * padded to whole words. The ops of the model executor use this. */
+#include "bnn.h"
+bnn_status bnn_bgemm_rows(const bnn_word *a, const bnn_word *b, int32_t *c, size_t m, size_t n,
+                          size_t words, size_t k, int threads);
+
+/* The kernels in use (chosen once, on first call). Never NULL. */
+const bnn_kernels *bnn_active_kernels(void);
+
+/* Reference (oracle) kernels: plain, obviously right, never optimised. */
+void bnn_bgemm_ref(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
+                   int32_t *c, size_t ldc, int32_t k);
+void bnn_pack_f32_ref(const float *x, size_t rows, size_t k, bnn_word *out);
+void bnn_pack_f64_ref(const double *x, size_t rows, size_t k, bnn_word *out);
+void bnn_pack_i8_ref(const int8_t *x, size_t rows, size_t k, bnn_word *out);
+void bnn_pack_i32_ref(const int32_t *x, size_t rows, size_t k, bnn_word *out);
+void bnn_u8gemm_ref(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx, const int8_t *w,
+                    int32_t *c, size_t ldc);
+
+/* Portable scalar kernels: blocked, with the compiler's popcount. */
+void bnn_bgemm_scalar(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
+                      int32_t *c, size_t ldc, int32_t k);
+void bnn_pack_f32_scalar(const float *x, size_t rows, size_t k, bnn_word *out);
+void bnn_pack_f64_scalar(const double *x, size_t rows, size_t k, bnn_word *out);
+void bnn_pack_i8_scalar(const int8_t *x, size_t rows, size_t k, bnn_word *out);
+void bnn_pack_i32_scalar(const int32_t *x, size_t rows, size_t k, bnn_word *out);
+void bnn_u8gemm_scalar(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
+                       const int8_t *w, int32_t *c, size_t ldc);
+
+#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
+#define BNN_ARCH_X86 1
+void bnn_bgemm_avx2(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
+                    int32_t *c, size_t ldc, int32_t k);
+void bnn_pack_f32_avx2(const float *x, size_t rows, size_t k, bnn_word *out);
+void bnn_pack_i8_avx2(const int8_t *x, size_t rows, size_t k, bnn_word *out);
+void bnn_u8gemm_avx2(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx, const int8_t *w,
+                     int32_t *c, size_t ldc);
+void bnn_bgemm_avx512(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
+                      int32_t *c, size_t ldc, int32_t k);
+void bnn_pack_f32_avx512(const float *x, size_t rows, size_t k, bnn_word *out);
+void bnn_pack_i8_avx512(const int8_t *x, size_t rows, size_t k, bnn_word *out);
+void bnn_u8gemm_avx512(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
+                       const int8_t *w, int32_t *c, size_t ldc);
+#endif
+
+/* Benchmark only (scripts/bench_bgemm.py): XOR + popcount + accumulate over
+ * two arrays of `words` words (a multiple of BNN_ROOFLINE_WORDS_MULTIPLE),
+ * `reps` times. Sized to sit in L1, they measure the XOR + popcount ceiling a
+ * bgemm kernel of the same ISA works under. The dispatcher takes a usable
+ * kernel set's name ("ref" runs the scalar one) and stores the total popcount
+ * in *count (returned, so the work cannot be optimised away). */
+#define BNN_ROOFLINE_WORDS_MULTIPLE 64
+bnn_status bnn_roofline_xor_popcount(const char *isa, const bnn_word *a, const bnn_word *b,
+                                     size_t words, size_t reps, uint64_t *count);
+uint64_t bnn_roofline_xor_popcount_scalar(const bnn_word *a, const bnn_word *b, size_t words,
+                                          size_t reps);
+#ifdef BNN_ARCH_X86
+uint64_t bnn_roofline_xor_popcount_avx2(const bnn_word *a, const bnn_word *b, size_t words,
+                                        size_t reps);
+uint64_t bnn_roofline_xor_popcount_avx512(const bnn_word *a, const bnn_word *b, size_t words,
+                                          size_t reps);
+#endif
+
+/* NEON files are built for aarch64 always, for 32-bit ARM when the build adds
+ * them with -mfpu=neon and defines BNN_WITH_NEON (this file may not see
+ * __ARM_NEON itself: only the NEON files get the flag). */
+#if defined(__aarch64__) || (defined(__arm__) && defined(BNN_WITH_NEON))
+#define BNN_ARCH_NEON 1
+void bnn_bgemm_neon(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
+                    int32_t *c, size_t ldc, int32_t k);
+void bnn_pack_f32_neon(const float *x, size_t rows, size_t k, bnn_word *out);
+void bnn_pack_i8_neon(const int8_t *x, size_t rows, size_t k, bnn_word *out);
+void bnn_u8gemm_neon(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx, const int8_t *w,
+                     int32_t *c, size_t ldc);
+#endif
+
+#endif

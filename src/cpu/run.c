@@ -1,0 +1,165 @@
+/* model_run.c - the executor: runs a batch through the layers in chunks of
+ * samples. Each call has its own workspace (two ping-pong activation buffers
+ * sized for the largest layer output, and the largest scratch any op needs),
+ * so one model can run on several threads at once; the model itself is only
+ * read, but for one cached workspace taken under a lock. A chunk is as many
+ * samples as fit a memory budget, so any batch size runs in bounded memory
+ * while large batches still give the bgemm tall matrices. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/errors.h"
+#include "cpu/ops/ops.h"
+
+/* Workspace budget per call; a chunk is at least one sample regardless. */
+#define WORKSPACE_BUDGET ((size_t)32 << 20)
+
+bnn_scratch_need bnn_op_scratch(const bnn_layer *l)
+{
+    bnn_scratch_need none = {0, 0};
+    switch (l->type) {
+    case BNN_LAYER_FIRST_DENSE: return bnn_op_first_dense_scratch(l);
+    case BNN_LAYER_FIRST_CONV: return bnn_op_first_conv_scratch(l);
+    case BNN_LAYER_CONV: return bnn_op_conv_scratch(l);
+    }
+    return none;
+}
+
+/* Largest scratch of any layer for a chunk of n samples. */
+static uint64_t scratch_bytes(const bnn_model *m, size_t n)
+{
+    uint64_t most = 0;
+    for (uint32_t i = 0; i < m->n_layers; i++) {
+        bnn_scratch_need need = bnn_op_scratch(&m->layers[i]);
+        uint64_t bytes = need.fixed + need.per_sample * n;
+        if (bytes > most)
+            most = bytes;
+    }
+    return most;
+}
+
+static size_t choose_chunk(const bnn_model *m, size_t batch)
+{
+    uint64_t per_sample = 0;
+    for (uint32_t i = 0; i < m->n_layers; i++) {
+        bnn_scratch_need need = bnn_op_scratch(&m->layers[i]);
+        if (need.per_sample > per_sample)
+            per_sample = need.per_sample;
+    }
+    per_sample += 2 * bnn_align64(m->max_act_bytes);
+    uint64_t n = WORKSPACE_BUDGET / per_sample;
+    return n < 1 ? 1 : (n > batch ? batch : (size_t)n);
+}
+
+/* Run one chunk of n samples: input u8 rows in, score rows out. */
+static bnn_status run_chunk(const bnn_model *m, const uint8_t *input, size_t n, float *scores,
+                            void *act[2], void *scratch, int threads)
+{
+    const void *cur = input;
+    for (uint32_t i = 0; i < m->n_layers; i++) {
+        const bnn_layer *l = &m->layers[i];
+        void *dst = cur == act[0] ? act[1] : act[0];
+        /* A threshold right after a weighted layer or an int maxpool runs
+         * inside it (model_prepare.c decides). */
+        const bnn_layer *thr = l->fuses_threshold ? &m->layers[++i] : NULL;
+        bnn_status st = BNN_OK;
+        switch (l->type) {
+        case BNN_LAYER_FIRST_DENSE:
+            st = bnn_op_first_dense(l, thr, cur, dst, n, scratch, threads);
+            break;
+        case BNN_LAYER_FIRST_CONV:
+            st = bnn_op_first_conv(l, thr, cur, dst, n, scratch, threads);
+            break;
+        case BNN_LAYER_CONV: st = bnn_op_conv(l, thr, cur, dst, n, scratch, threads); break;
+        case BNN_LAYER_DENSE: st = bnn_op_dense(l, thr, cur, dst, n, threads); break;
+        case BNN_LAYER_MAXPOOL: case BNN_LAYER_THRESHOLD:
+            st = bnn_op_unweighted(l, thr, cur, dst, n, threads);
+            break;
+        case BNN_LAYER_FLATTEN:
+            if (bnn_op_flatten_is_noop(l))
+                continue; /* same bytes, new shape: the next layer reads cur */
+            st = bnn_op_unweighted(l, NULL, cur, dst, n, threads);
+            break;
+        case BNN_LAYER_AFFINE: bnn_op_affine(l, cur, scores, n); break;
+        }
+        if (st != BNN_OK)
+            return st;
+        cur = dst;
+    }
+    return BNN_OK;
+}
+
+/* A workspace of `bytes`: the model's cached one if it is free and large
+ * enough, else a new allocation. *cached says which. The model is shared
+ * read-only between threads except for this cache, which the lock guards. */
+static void *take_workspace(const bnn_model *cm, size_t bytes, int *cached)
+{
+    bnn_model *m = (bnn_model *)cm;
+    void *ws = NULL;
+    pthread_mutex_lock(&m->cache_lock);
+    if (!m->cache_busy && m->cache && m->cache_bytes >= bytes) {
+        m->cache_busy = 1;
+        ws = m->cache;
+    }
+    pthread_mutex_unlock(&m->cache_lock);
+    *cached = ws != NULL;
+    return ws ? ws : malloc(bytes);
+}
+
+/* Give a workspace back: it becomes the cache if that is free and smaller. */
+static void give_workspace(const bnn_model *cm, void *ws, size_t bytes, int cached)
+{
+    bnn_model *m = (bnn_model *)cm;
+    void *drop = ws;
+    pthread_mutex_lock(&m->cache_lock);
+    if (cached) {
+        m->cache_busy = 0;
+        drop = NULL;
+    } else if (!m->cache_busy && bytes > m->cache_bytes) {
+        drop = m->cache;
+        m->cache = ws;
+        m->cache_bytes = bytes;
+    }
+    pthread_mutex_unlock(&m->cache_lock);
+    free(drop);
+}
+
+bnn_status bnn_model_run(const bnn_model *m, const uint8_t *input, size_t batch, float *scores,
+                         int threads)
+{
+    if (!m)
+        return bnn_fail(BNN_ERR_ARGUMENT, "model_run: model is NULL");
+    if (batch == 0)
+        return BNN_OK;
+    if (!input || !scores)
+        return bnn_fail(BNN_ERR_ARGUMENT, "model_run: input and scores must not be NULL");
+    if (batch > SIZE_MAX / m->input_size || batch > SIZE_MAX / sizeof(float) / m->num_classes)
+        return bnn_fail(BNN_ERR_ARGUMENT, "model_run: batch %zu is too large for this platform",
+                        batch);
+    if (threads <= 0)
+        threads = m->threads > 0 ? m->threads : bnn_default_threads();
+    size_t chunk = choose_chunk(m, batch);
+    /* One block: two activation buffers and the scratch, each 64-byte aligned. */
+    uint64_t act_bytes = bnn_align64((uint64_t)bnn_align64(m->max_act_bytes) * chunk);
+    uint64_t scratch = bnn_align64(scratch_bytes(m, chunk));
+    uint64_t total = 2 * act_bytes + scratch + 64;
+    if (total > SIZE_MAX)
+        return bnn_fail(BNN_ERR_NOMEM, "model_run: a workspace of %llu bytes is not addressable",
+                        (unsigned long long)total);
+    int cached;
+    void *raw = take_workspace(m, (size_t)total, &cached);
+    if (!raw)
+        return bnn_fail(BNN_ERR_NOMEM, "model_run: out of memory for a workspace of %llu bytes "
+                        "(%zu samples per chunk)", (unsigned long long)total, chunk);
+    char *base = (char *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+    void *act[2] = {base, base + act_bytes};
+    void *work = base + 2 * act_bytes;
+    bnn_status st = BNN_OK;
+    for (size_t start = 0; start < batch && st == BNN_OK; start += chunk) {
+        size_t n = batch - start < chunk ? batch - start : chunk;
+        st = run_chunk(m, input + start * m->input_size, n, scores + start * m->num_classes,
+                       act, work, threads);
+    }
+    give_workspace(m, raw, (size_t)total, cached);
+    return st;
+}
