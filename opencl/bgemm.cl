@@ -1,0 +1,174 @@
+/* Binary conv and dense layers: one implicit GEMM (direct convolution, no
+ * im2col buffer). A dense layer is the 1x1 conv of a 1x1 image with C = F.
+ *
+ *   act   bits (N, H, W, cw) uints, cw = 2 * ceil(C / 64) per pixel
+ *   wts   bits (units rounded up to 32, kh, kw, cw): the file's uint64 rows
+ *   out   FUSE 0: int32 sums (M, units), M = N * H' * W' output pixels
+ *         FUSE 1: threshold + bit packing, bits (M, out_cw)
+ *
+ * s = K_valid - 2 * popcount(a XOR w) over the window. `same` padding with
+ * pad_value one reads +1 (bit 0) outside the image; with pad_value zero the
+ * positions outside are masked out of the XOR and out of K instead.
+ *
+ * A work-item owns TM output pixels and one 32-unit output word, and walks
+ * that word's units TN at a time (a TM x TN register tile of VEC-wide
+ * accumulators), so a fused epilogue packs whole words without atomics.
+ *
+ * Build options: TM, TN, VEC (see common.cl); FUSE; PADDED (the window can
+ * leave the image); PAD_ZERO; LOCAL_WORDS > 0 stages each TN-unit weight tile
+ * in local memory, LOCAL_WORDS words of a pixel's channels at a time, shared
+ * by a work-group of LOCAL_ROWS work-items along dimension 1.
+ */
+#ifndef TM
+#define TM 2
+#endif
+#ifndef TN
+#define TN 4
+#endif
+#ifndef FUSE
+#define FUSE 0
+#endif
+#ifndef PADDED
+#define PADDED 0
+#endif
+#ifndef PAD_ZERO
+#define PAD_ZERO 0
+#endif
+#ifndef LOCAL_WORDS
+#define LOCAL_WORDS 0
+#endif
+
+__kernel void bgemm(__global const uint *act, __global uint *out, __global const uint *wts,
+                    __global const int *thr, __global const uchar *flip,
+                    const int m, const int in_h, const int in_w, const int cw,
+                    const int out_h, const int out_w, const int kh, const int kw,
+                    const int sh, const int sw, const int pad_t, const int pad_l,
+                    const int units, const int k_true, const int channels, const int out_cw)
+{
+    const int word = get_global_id(0);
+    const int row0 = get_global_id(1) * TM;
+    const int kwords = kh * kw * cw;
+#if LOCAL_WORDS > 0
+    __local uint tile[TN * LOCAL_WORDS];
+    const int lid = get_local_id(1), lsize = get_local_size(1);
+#endif
+
+    /* Where each of this work-item's output pixels reads its window. */
+    int base[TM], top[TM], left[TM];
+    for (int i = 0; i < TM; i++) {
+        const int r = min(row0 + i, m - 1);
+        const int ox = r % out_w, t = r / out_w;
+        const int oy = t % out_h, n = t / out_h;
+        top[i] = oy * sh - pad_t;
+        left[i] = ox * sw - pad_l;
+        base[i] = n * in_h * in_w * cw;
+    }
+
+#if FUSE
+    uint bits[TM];
+    for (int i = 0; i < TM; i++)
+        bits[i] = 0;
+#endif
+    const int u_end = min(units, word * 32 + 32);
+    for (int u0 = word * 32; u0 < u_end; u0 += TN) {
+        vuint acc[TM][TN];
+        int k_valid[TM];
+        for (int i = 0; i < TM; i++) {
+            k_valid[i] = k_true;
+            for (int j = 0; j < TN; j++)
+                acc[i][j] = (vuint)0;
+        }
+        __global const uint *w_rows = wts + u0 * kwords;
+        for (int ky = 0; ky < kh; ky++) {
+            for (int kx = 0; kx < kw; kx++) {
+                int a_off[TM];
+#if PADDED
+                vuint in_mask[TM];
+#if PAD_ZERO
+                vuint xor_mask[TM];
+#endif
+#endif
+                for (int i = 0; i < TM; i++) {
+                    const int iy = top[i] + ky, ix = left[i] + kx;
+#if PADDED
+                    const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
+                    /* outside: read a valid address, then mask it to bit 0 (+1) */
+                    a_off[i] = inside ? base[i] + (iy * in_w + ix) * cw : 0;
+                    in_mask[i] = (vuint)(inside ? 0xFFFFFFFFu : 0u);
+#if PAD_ZERO
+                    xor_mask[i] = in_mask[i];
+                    k_valid[i] -= inside ? 0 : channels;
+#endif
+#else
+                    a_off[i] = base[i] + (iy * in_w + ix) * cw;
+#endif
+                }
+                const int w_off = (ky * kw + kx) * cw;
+#if LOCAL_WORDS > 0
+                for (int cb = 0; cb < cw; cb += LOCAL_WORDS) {
+                    const int cn = min(LOCAL_WORDS, cw - cb);
+                    barrier(CLK_LOCAL_MEM_FENCE);
+                    for (int idx = lid; idx < TN * cn; idx += lsize) {
+                        const int j = idx / cn, c = idx - j * cn;
+                        tile[j * LOCAL_WORDS + c] = w_rows[j * kwords + w_off + cb + c];
+                    }
+                    barrier(CLK_LOCAL_MEM_FENCE);
+                    for (int c = 0; c < cn; c += VEC) {
+                        vuint a[TM];
+                        for (int i = 0; i < TM; i++) {
+                            a[i] = VLOAD(0, act + a_off[i] + cb + c);
+#if PADDED
+                            a[i] &= in_mask[i];
+#endif
+                        }
+                        for (int j = 0; j < TN; j++) {
+                            const vuint w = VLOAD(0, tile + j * LOCAL_WORDS + c);
+#else
+                {
+                    const int cb = 0;
+                    for (int c = 0; c < cw; c += VEC) {
+                        vuint a[TM];
+                        for (int i = 0; i < TM; i++) {
+                            a[i] = VLOAD(0, act + a_off[i] + c);
+#if PADDED
+                            a[i] &= in_mask[i];
+#endif
+                        }
+                        for (int j = 0; j < TN; j++) {
+                            const vuint w = VLOAD(0, w_rows + j * kwords + w_off + c);
+#endif
+                            for (int i = 0; i < TM; i++) {
+#if PADDED && PAD_ZERO
+                                acc[i][j] += VPOPCOUNT((a[i] ^ w) & xor_mask[i]);
+#else
+                                acc[i][j] += VPOPCOUNT(a[i] ^ w);
+#endif
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        /* The epilogue for units u0 .. u0 + TN - 1. */
+        for (int j = 0; j < TN; j++) {
+            const int u = u0 + j;
+            if (u >= u_end)
+                break;
+            for (int i = 0; i < TM; i++) {
+                const int s = k_valid[i] - 2 * (int)VSUM(acc[i][j]);
+#if FUSE
+                bits[i] |= pybnn_sign_bit(s, thr[u], flip[u]) << (u - word * 32);
+#else
+                if (row0 + i < m)
+                    out[(row0 + i) * units + u] = as_uint(s);
+#endif
+            }
+        }
+    }
+#if FUSE
+    /* Words past the last unit (padding to whole uint64s) are written as 0. */
+    for (int i = 0; i < TM; i++)
+        if (row0 + i < m)
+            out[(row0 + i) * out_cw + word] = bits[i];
+#endif
+}
