@@ -37,6 +37,13 @@
 #ifndef LOCAL_WORDS
 #define LOCAL_WORDS 0
 #endif
+#if LOCAL_WORDS > 0
+#define CHUNK LOCAL_WORDS
+#else
+#define CHUNK cw /* the whole pixel's channels at once */
+#endif
+/* Whether tap (ky, kx) of output pixel i's window lies in the image. */
+#define INSIDE(i) (top[i] + ky >= 0 && top[i] + ky < in_h && left[i] + kx >= 0 && left[i] + kx < in_w)
 
 __kernel void bgemm(__global const uint *act, __global uint *out, __global const uint *wts,
                     __global const int *thr, __global const uchar *flip,
@@ -81,62 +88,46 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
         __global const uint *w_rows = wts + u0 * kwords;
         for (int ky = 0; ky < kh; ky++) {
             for (int kx = 0; kx < kw; kx++) {
-                int a_off[TM];
-#if PADDED
-                vuint in_mask[TM];
-#if PAD_ZERO
-                vuint xor_mask[TM];
+#if PADDED && PAD_ZERO
+                for (int i = 0; i < TM; i++)
+                    k_valid[i] -= INSIDE(i) ? 0 : channels;
 #endif
-#endif
-                for (int i = 0; i < TM; i++) {
-                    const int iy = top[i] + ky, ix = left[i] + kx;
-#if PADDED
-                    const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
-                    /* outside: read a valid address, then mask it to bit 0 (+1) */
-                    a_off[i] = inside ? base[i] + (iy * in_w + ix) * cw : 0;
-                    in_mask[i] = (vuint)(inside ? 0xFFFFFFFFu : 0u);
-#if PAD_ZERO
-                    xor_mask[i] = in_mask[i];
-                    k_valid[i] -= inside ? 0 : channels;
-#endif
-#else
-                    a_off[i] = base[i] + (iy * in_w + ix) * cw;
-#endif
-                }
                 const int w_off = (ky * kw + kx) * cw;
+                for (int cb = 0; cb < cw; cb += CHUNK) {
+                    const int cn = min(CHUNK, cw - cb);
 #if LOCAL_WORDS > 0
-                for (int cb = 0; cb < cw; cb += LOCAL_WORDS) {
-                    const int cn = min(LOCAL_WORDS, cw - cb);
                     barrier(CLK_LOCAL_MEM_FENCE);
                     for (int idx = lid; idx < TN * cn; idx += lsize) {
                         const int j = idx / cn, c = idx - j * cn;
                         tile[j * LOCAL_WORDS + c] = w_rows[j * kwords + w_off + cb + c];
                     }
                     barrier(CLK_LOCAL_MEM_FENCE);
+#define W_ROW(j) (tile + (j) * LOCAL_WORDS)
+#else
+#define W_ROW(j) (w_rows + (j) * kwords + w_off + cb)
+#endif
                     for (int c = 0; c < cn; c += VEC) {
                         vuint a[TM];
-                        for (int i = 0; i < TM; i++) {
-                            a[i] = VLOAD(0, act + a_off[i] + cb + c);
-#if PADDED
-                            a[i] &= in_mask[i];
+#if PADDED && PAD_ZERO
+                        vuint xor_mask[TM];
 #endif
-                        }
-                        for (int j = 0; j < TN; j++) {
-                            const vuint w = VLOAD(0, tile + j * LOCAL_WORDS + c);
+                        for (int i = 0; i < TM; i++) {
+                            const int iy = top[i] + ky, ix = left[i] + kx;
+#if PADDED
+                            /* outside the image: read a valid address, mask it to bit 0 (+1) */
+                            const int inside = INSIDE(i);
+                            const vuint in_mask = (vuint)(inside ? 0xFFFFFFFFu : 0u);
+                            a[i] = VLOAD(0, act + (inside ? base[i] + (iy * in_w + ix) * cw : 0)
+                                              + cb + c) & in_mask;
+#if PAD_ZERO
+                            xor_mask[i] = in_mask;
+#endif
 #else
-                {
-                    const int cb = 0;
-                    for (int c = 0; c < cw; c += VEC) {
-                        vuint a[TM];
-                        for (int i = 0; i < TM; i++) {
-                            a[i] = VLOAD(0, act + a_off[i] + c);
-#if PADDED
-                            a[i] &= in_mask[i];
+                            a[i] = VLOAD(0, act + base[i] + (iy * in_w + ix) * cw + cb + c);
 #endif
                         }
                         for (int j = 0; j < TN; j++) {
-                            const vuint w = VLOAD(0, w_rows + j * kwords + w_off + c);
-#endif
+                            const vuint w = VLOAD(0, W_ROW(j) + c);
                             for (int i = 0; i < TM; i++) {
 #if PADDED && PAD_ZERO
                                 acc[i][j] += VPOPCOUNT((a[i] ^ w) & xor_mask[i]);
@@ -146,6 +137,7 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
                             }
                         }
                     }
+#undef W_ROW
                 }
             }
         }
