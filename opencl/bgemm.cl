@@ -37,6 +37,27 @@
 #ifndef LOCAL_WORDS
 #define LOCAL_WORDS 0
 #endif
+#ifndef PACK
+#define PACK 0
+#endif
+/* PACK: the TM pixels' VEC-word slices side by side in one uint16 (TM * VEC = 16),
+ * against the weights repeated TM times: on a CPU one 512-bit XOR + popcount then
+ * serves the whole tile even where a pixel holds only 128 bits (C <= 128). */
+#if PACK
+#if TM * VEC != 16
+#error "PACK needs TM * VEC == 16"
+#endif
+#if VEC == 2
+#define JOIN(a) ((uint16)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]))
+#define REPEAT(w) ((uint16)(w, w, w, w, w, w, w, w))
+#elif VEC == 4
+#define JOIN(a) ((uint16)(a[0], a[1], a[2], a[3]))
+#define REPEAT(w) ((uint16)(w, w, w, w))
+#else
+#define JOIN(a) ((uint16)(a[0], a[1]))
+#define REPEAT(w) ((uint16)(w, w))
+#endif
+#endif
 #if LOCAL_WORDS > 0
 #define CHUNK LOCAL_WORDS
 #else
@@ -56,7 +77,8 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
     const int row0 = get_global_id(1) * TM;
     const int kwords = kh * kw * cw;
 #if LOCAL_WORDS > 0
-    __local uint tile[TN * LOCAL_WORDS];
+    __local vuint tile_v[TN * LOCAL_WORDS / VEC]; /* vuint: aligned for VAT */
+    __local uint *tile = (__local uint *)tile_v;
     const int lid = get_local_id(1), lsize = get_local_size(1);
 #endif
 
@@ -78,13 +100,19 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #endif
     const int u_end = min(units, word * 32 + 32);
     for (int u0 = word * 32; u0 < u_end; u0 += TN) {
+#if PACK
+        uint16 acc[TN];
+        for (int j = 0; j < TN; j++)
+            acc[j] = (uint16)0;
+#else
         vuint acc[TM][TN];
-        int k_valid[TM];
-        for (int i = 0; i < TM; i++) {
-            k_valid[i] = k_true;
+        for (int i = 0; i < TM; i++)
             for (int j = 0; j < TN; j++)
                 acc[i][j] = (vuint)0;
-        }
+#endif
+        int k_valid[TM];
+        for (int i = 0; i < TM; i++)
+            k_valid[i] = k_true;
         __global const uint *w_rows = wts + u0 * kwords;
         for (int ky = 0; ky < kh; ky++) {
             for (int kx = 0; kx < kw; kx++) {
@@ -102,9 +130,11 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
                         tile[j * LOCAL_WORDS + c] = w_rows[j * kwords + w_off + cb + c];
                     }
                     barrier(CLK_LOCAL_MEM_FENCE);
-#define W_ROW(j) (tile + (j) * LOCAL_WORDS)
+#define W_ROW(j) ((__local const uint *)tile + (j) * LOCAL_WORDS)
+#define W_SPACE __local
 #else
 #define W_ROW(j) (w_rows + (j) * kwords + w_off + cb)
+#define W_SPACE __global
 #endif
                     for (int c = 0; c < cn; c += VEC) {
                         vuint a[TM];
@@ -117,17 +147,31 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
                             /* outside the image: read a valid address, mask it to bit 0 (+1) */
                             const int inside = INSIDE(i);
                             const vuint in_mask = (vuint)(inside ? 0xFFFFFFFFu : 0u);
-                            a[i] = VLOAD(0, act + (inside ? base[i] + (iy * in_w + ix) * cw : 0)
+                            a[i] = VAT(__global, act + (inside ? base[i] + (iy * in_w + ix) * cw : 0)
                                               + cb + c) & in_mask;
 #if PAD_ZERO
                             xor_mask[i] = in_mask;
 #endif
 #else
-                            a[i] = VLOAD(0, act + base[i] + (iy * in_w + ix) * cw + cb + c);
+                            a[i] = VAT(__global, act + base[i] + (iy * in_w + ix) * cw + cb + c);
 #endif
                         }
+#if PACK
+                        const uint16 a16 = JOIN(a);
+#if PADDED && PAD_ZERO
+                        const uint16 mask16 = JOIN(xor_mask);
+#endif
                         for (int j = 0; j < TN; j++) {
-                            const vuint w = VLOAD(0, W_ROW(j) + c);
+                            const uint16 x = a16 ^ REPEAT(VAT(W_SPACE, W_ROW(j) + c));
+#if PADDED && PAD_ZERO
+                            acc[j] += POPCOUNT16(x & mask16);
+#else
+                            acc[j] += POPCOUNT16(x);
+#endif
+                        }
+#else
+                        for (int j = 0; j < TN; j++) {
+                            const vuint w = VAT(W_SPACE, W_ROW(j) + c);
                             for (int i = 0; i < TM; i++) {
 #if PADDED && PAD_ZERO
                                 acc[i][j] += VPOPCOUNT((a[i] ^ w) & xor_mask[i]);
@@ -136,8 +180,10 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #endif
                             }
                         }
+#endif
                     }
 #undef W_ROW
+#undef W_SPACE
                 }
             }
         }
@@ -146,8 +192,19 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
             const int u = u0 + j;
             if (u >= u_end)
                 break;
+#if PACK
+            uint lanes[16];
+            vstore16(acc[j], 0, lanes);
+#endif
             for (int i = 0; i < TM; i++) {
-                const int s = k_valid[i] - 2 * (int)VSUM(acc[i][j]);
+#if PACK
+                uint count = 0;
+                for (int l = 0; l < VEC; l++)
+                    count += lanes[i * VEC + l];
+#else
+                const uint count = VSUM(acc[i][j]);
+#endif
+                const int s = k_valid[i] - 2 * (int)count;
 #if FUSE
                 bits[i] |= pybnn_sign_bit(s, thr[u], flip[u]) << (u - word * 32);
 #else

@@ -22,6 +22,8 @@ class Tuning:
     local_words: int = 0  # > 0: stage weight tiles in local memory (words per pixel at a time)
     local_rows: int = 64  # work-group size along pixels when local_words > 0
     fuse: bool = True  # threshold + packing in the GEMM epilogue
+    swar_popcount: bool = False  # the OpenCL 1.1 popcount fallback, forced
+    pack: bool = False  # narrow pixels (VEC < 16) packed TM to a uint16 (TM = 16 / VEC)
 
 
 def default_tuning(device_type, vendor, name, local_mem_bytes):
@@ -29,7 +31,9 @@ def default_tuning(device_type, vendor, name, local_mem_bytes):
     loads and a local-memory weight tile, except on Mali, where local memory is cached
     global memory and slows kernels down (Arm's OpenCL guide)."""
     if device_type == "cpu":
-        return Tuning(tm=4, tn=4, max_vec=16)
+        # PoCL turns the vector popcount built-in into a scalar loop (measured 3x slower
+        # than the SWAR count), and 512-bit vectors pay only when full (pack).
+        return Tuning(tm=4, tn=4, max_vec=16, swar_popcount=True, pack=True)
     mali = "mali" in (vendor + " " + name).lower()
     t = Tuning(tm=2, tn=4, max_vec=4, local_words=0 if mali else 64)
     if t.local_words and t.tn * t.local_words * 4 > local_mem_bytes:
@@ -91,6 +95,11 @@ def _vec(cw, max_vec):
     return next(v for v in (16, 8, 4, 2) if v <= max_vec and cw % v == 0)
 
 
+def local_words(words, vec):
+    """The local tile's words per weight row: a multiple of the vector width."""
+    return max(vec, words - words % vec)
+
+
 def _weights_u32(w, units):
     """Packed uint64 weights as little-endian uint32 pairs, units padded to a multiple of 32
     with zero rows (so a tile of TN units never reads past the end)."""
@@ -146,7 +155,10 @@ def _weighted(layer, act, tuning, threshold):
     out = Act("bits" if threshold else "int", out_shape)
     out_cw = out.cw if threshold else 0
     words = out_cw if threshold else _ceil(units, 32)
-    opts = {"TM": tuning.tm, "TN": tuning.tn, "FUSE": int(threshold is not None)}
+    tm = tuning.tm
+    opts = {"TN": tuning.tn, "FUSE": int(threshold is not None)}
+    if tuning.swar_popcount:
+        opts["SWAR_POPCOUNT"] = 1
     data = {"weights": _weights_u32(layer.tensors["weights"], units)}
     if threshold is not None:
         data["thresholds"] = np.ascontiguousarray(threshold.tensors["thresholds"], np.int32)
@@ -166,18 +178,22 @@ def _weighted(layer, act, tuning, threshold):
         padded = pad_t > 0 or pad_l > 0 or (layer.padding == "same" and _pads_after(
             in_h, in_w, out_h, out_w, kh, kw, sh, sw, pad_t, pad_l))
         opts["VEC"] = _vec(cw, tuning.max_vec)
+        if tuning.pack and opts["VEC"] < 16:
+            tm, opts["PACK"] = 16 // opts["VEC"], 1
         opts["PADDED"] = int(padded)
         opts["PAD_ZERO"] = int(padded and layer.pad_value == "zero")
         if tuning.local_words:
-            opts["LOCAL_WORDS"] = tuning.local_words - tuning.local_words % opts["VEC"]
+            opts["LOCAL_WORDS"] = local_words(tuning.local_words, opts["VEC"])
             local = (1, tuning.local_rows)
 
         def args(n):
             return (n * per_sample, in_h, in_w, cw, out_h, out_w, kh, kw, sh, sw,
                     pad_t, pad_l, units, layer.k, channels, out_cw)
 
+    opts["TM"] = tm
+
     def grid(n):
-        rows = _ceil(n * per_sample, tuning.tm)
+        rows = _ceil(n * per_sample, tm)
         if local:
             rows = _ceil(rows, local[1]) * local[1]
         return (words, rows)
