@@ -100,6 +100,17 @@ def local_words(words, vec):
     return max(vec, words - words % vec)
 
 
+def _weights_pm1(w, units, k):
+    """First-layer weights as +-1 int8, (K, units rounded up to 64), units minor: the
+    kernel reads 32 units as two 16-lane vectors (opencl/first_layer.cl)."""
+    from ..format.bitrows import unpack_rows
+    rows = unpack_rows(np.ascontiguousarray(w).reshape(units, -1, w.shape[-1]),
+                       k // int(np.prod(w.shape[1:-1], dtype=np.int64)))
+    table = np.zeros((k, _ceil(units, 64) * 64), dtype=np.int8)
+    table[:, :units] = rows.reshape(units, k).T
+    return table
+
+
 def _weights_u32(w, units):
     """Packed uint64 weights as little-endian uint32 pairs, units padded to a multiple of 32
     with zero rows (so a tile of TN units never reads past the end)."""
@@ -159,7 +170,9 @@ def _weighted(layer, act, tuning, threshold):
     opts = {"TN": tuning.tn, "FUSE": int(threshold is not None)}
     if tuning.swar_popcount:
         opts["SWAR_POPCOUNT"] = 1
-    data = {"weights": _weights_u32(layer.tensors["weights"], units)}
+    first = layer.kind.startswith("first_")
+    data = {"weights": _weights_pm1(layer.tensors["weights"], units, layer.k) if first
+            else _weights_u32(layer.tensors["weights"], units)}
     if threshold is not None:
         data["thresholds"] = np.ascontiguousarray(threshold.tensors["thresholds"], np.int32)
         data["flip"] = np.ascontiguousarray(threshold.tensors["flip"], np.uint8)
@@ -167,12 +180,13 @@ def _weighted(layer, act, tuning, threshold):
         data["thresholds"] = np.zeros(1, np.int32)  # unused arguments still need a buffer
         data["flip"] = np.zeros(1, np.uint8)
     local = None
-    if layer.kind.startswith("first_"):
+    if first:
         op, kernel = "first_layer", "first_layer"
+        units_pad = data["weights"].shape[1]
 
         def args(n):
             return (n * per_sample, in_h, in_w, channels, out_h, out_w, kh, kw, sh, sw,
-                    pad_t, pad_l, units, cw, out_cw)
+                    pad_t, pad_l, units, units_pad, out_cw)
     else:
         op, kernel = "bgemm", "bgemm"
         padded = pad_t > 0 or pad_l > 0 or (layer.padding == "same" and _pads_after(
