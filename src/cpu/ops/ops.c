@@ -3,8 +3,6 @@
  * flatten, affine) take any stretch of samples, which are independent, so
  * with several threads the batch is split into stretches, one task each;
  * small batches stay on the calling thread. */
-#include <stdlib.h>
-
 #include "common/errors.h"
 #include "common/parallel.h"
 #include "cpu/ops/ops.h"
@@ -31,15 +29,6 @@ bnn_scratch_need bnn_op_scratch(const bnn_step *s)
 {
     bnn_scratch_need none = {0, 0};
     return s->op->scratch ? s->op->scratch(s->layer) : none;
-}
-
-void *bnn_table_alloc(size_t count, size_t item, bnn_status *st, uint32_t index)
-{
-    void *p = count <= SIZE_MAX / item ? calloc(count ? count : 1, item) : NULL;
-    if (!p)
-        *st = bnn_fail(BNN_ERR_NOMEM, "layer %u: out of memory for %zu x %zu bytes of tables",
-                       index, count, item);
-    return p;
 }
 
 typedef struct samples_job {

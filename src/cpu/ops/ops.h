@@ -9,6 +9,9 @@
 #ifndef PYBNN_CPU_OPS_H
 #define PYBNN_CPU_OPS_H
 
+#include <stdlib.h>
+
+#include "common/errors.h"
 #include "cpu/kernels/kernels.h"
 #include "cpu/plan.h"
 
@@ -87,6 +90,13 @@ void bnn_threshold_rows(const bnn_step *t, const int32_t *s, size_t ld_s, size_t
                         size_t count, bnn_word *out, size_t ld_out);
 
 /* Allocate count x item zeroed bytes of a step's table, or fail naming the layer. */
-void *bnn_table_alloc(size_t count, size_t item, bnn_status *st, uint32_t index);
+static inline void *bnn_table_alloc(size_t count, size_t item, bnn_status *st, uint32_t index)
+{
+    void *p = count <= SIZE_MAX / item ? calloc(count ? count : 1, item) : NULL;
+    if (!p)
+        *st = bnn_fail(BNN_ERR_NOMEM, "layer %u: out of memory for %zu x %zu bytes of tables",
+                       index, count, item);
+    return p;
+}
 
 #endif
