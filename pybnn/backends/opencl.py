@@ -17,7 +17,8 @@ import numpy as np
 
 from ..errors import OpenCLError
 from .opencl_cache import build_program
-from .opencl_devices import choose_device, describe, device_type_name, import_pyopencl
+from .opencl_devices import choose_device, describe, device_type_name, import_pyopencl, platforms
+from .source import ModelSource
 from .opencl_plan import default_tuning, plan
 
 NAME = "opencl"
@@ -27,18 +28,26 @@ INDEX_LIMIT = 2**31 - 1  # kernels index buffers with int
 def compile(source, threads=None, device=None, **tuning):
     """An OpenCLModel for `source` (anything with .graph(), or a path / bytes).
 
-    `threads` is accepted for the seam's sake (the device decides its own
-    parallelism). Keyword overrides of the device's default Tuning (tm, tn,
+    `threads` is accepted for the seam's sake (the device schedules its own
+    work-items). Keyword overrides of the device's default Tuning (tm, tn,
     max_vec, local_words, local_rows, fuse) are for tests and benchmarks.
     """
     return OpenCLModel(_graph(source), device=device, **tuning)
 
 
 def _graph(source):
-    if hasattr(source, "graph"):
-        return source.graph()
-    from .spec_graph import graph_from_source
-    return graph_from_source(source)
+    if not hasattr(source, "graph"):
+        source = ModelSource(source)
+    return source.graph()
+
+
+def usable():
+    """(True, "") when pyopencl and at least one OpenCL device are present."""
+    try:
+        platforms()
+    except OpenCLError as exc:
+        return False, str(exc)
+    return True, ""
 
 
 class OpenCLModel:
@@ -81,6 +90,15 @@ class OpenCLModel:
     @property
     def num_classes(self):
         return self.graph.num_classes
+
+    @property
+    def threads(self):
+        """None: the device decides its own parallelism (kept for the seam)."""
+        return None
+
+    @threads.setter
+    def threads(self, value):
+        pass  # an OpenCL device schedules its own work-items
 
     def _check_device_limits(self):
         d = self.cl_device
