@@ -26,7 +26,7 @@ def main(argv=None):
         return 2
     try:
         return args.func(args)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, pybnn.OpenCLError) as exc:
         print(f"pybnn {args.command}: error: {exc}", file=sys.stderr)
         return 1
 
