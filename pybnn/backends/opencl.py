@@ -160,8 +160,7 @@ class OpenCLModel:
 
     def _run(self, x, keep):
         x = np.ascontiguousarray(x, dtype=np.uint8)
-        x = x.reshape(x.shape[0], -1)
-        if x.shape[1] != self.graph.input_size:
+        if x.ndim != 2 or x.shape[1] != self.graph.input_size:
             raise ValueError(f"input: expected (N, {self.graph.input_size}) uint8, got {x.shape}")
         st = self._thread_state()
         scores = np.empty((x.shape[0], self.num_classes), dtype=np.float32)
