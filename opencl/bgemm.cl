@@ -84,6 +84,7 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 
     /* Where each of this work-item's output pixels reads its window. */
     int base[TM], top[TM], left[TM];
+    #pragma unroll
     for (int i = 0; i < TM; i++) {
         const int r = min(row0 + i, m - 1);
         const int ox = r % out_w, t = r / out_w;
@@ -95,6 +96,7 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 
 #if FUSE
     uint bits[TM];
+    #pragma unroll
     for (int i = 0; i < TM; i++)
         bits[i] = 0;
 #endif
@@ -102,21 +104,26 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
     for (int u0 = word * 32; u0 < u_end; u0 += TN) {
 #if PACK
         uint16 acc[TN];
+        #pragma unroll
         for (int j = 0; j < TN; j++)
             acc[j] = (uint16)0;
 #else
         vuint acc[TM][TN];
+        #pragma unroll
         for (int i = 0; i < TM; i++)
+            #pragma unroll
             for (int j = 0; j < TN; j++)
                 acc[i][j] = (vuint)0;
 #endif
         int k_valid[TM];
+        #pragma unroll
         for (int i = 0; i < TM; i++)
             k_valid[i] = k_true;
         __global const uint *w_rows = wts + u0 * kwords;
         for (int ky = 0; ky < kh; ky++) {
             for (int kx = 0; kx < kw; kx++) {
 #if PADDED && PAD_ZERO
+                #pragma unroll
                 for (int i = 0; i < TM; i++)
                     k_valid[i] -= INSIDE(i) ? 0 : channels;
 #endif
@@ -141,6 +148,7 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #if PADDED && PAD_ZERO
                         vuint xor_mask[TM];
 #endif
+                        #pragma unroll
                         for (int i = 0; i < TM; i++) {
                             const int iy = top[i] + ky, ix = left[i] + kx;
 #if PADDED
@@ -161,6 +169,7 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #if PADDED && PAD_ZERO
                         const uint16 mask16 = JOIN(xor_mask);
 #endif
+                        #pragma unroll
                         for (int j = 0; j < TN; j++) {
                             const uint16 x = a16 ^ REPEAT(VAT(W_SPACE, W_ROW(j) + c));
 #if PADDED && PAD_ZERO
@@ -170,8 +179,10 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #endif
                         }
 #else
+                        #pragma unroll
                         for (int j = 0; j < TN; j++) {
                             const vuint w = VAT(W_SPACE, W_ROW(j) + c);
+                            #pragma unroll
                             for (int i = 0; i < TM; i++) {
 #if PADDED && PAD_ZERO
                                 acc[i][j] += VPOPCOUNT((a[i] ^ w) & xor_mask[i]);
@@ -188,6 +199,7 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
             }
         }
         /* The epilogue for units u0 .. u0 + TN - 1. */
+        #pragma unroll
         for (int j = 0; j < TN; j++) {
             const int u = u0 + j;
             if (u >= u_end)
@@ -196,9 +208,11 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
             uint lanes[16];
             vstore16(acc[j], 0, lanes);
 #endif
+            #pragma unroll
             for (int i = 0; i < TM; i++) {
 #if PACK
                 uint count = 0;
+                #pragma unroll
                 for (int l = 0; l < VEC; l++)
                     count += lanes[i * VEC + l];
 #else
@@ -216,6 +230,7 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
     }
 #if FUSE
     /* Words past the last unit (padding to whole uint64s) are written as 0. */
+    #pragma unroll
     for (int i = 0; i < TM; i++)
         if (row0 + i < m)
             out[(row0 + i) * out_cw + word] = bits[i];

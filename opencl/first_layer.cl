@@ -29,6 +29,7 @@ __kernel void first_layer(__global const uchar *act, __global uint *out, __globa
     const int row0 = get_global_id(1) * TM;
 
     int base[TM], top[TM], left[TM];
+    #pragma unroll
     for (int i = 0; i < TM; i++) {
         const int r = min(row0 + i, m - 1);
         const int ox = r % out_w, t = r / out_w;
@@ -39,6 +40,7 @@ __kernel void first_layer(__global const uchar *act, __global uint *out, __globa
     }
 
     int16 lo[TM], hi[TM]; /* units word*32 + 0..15 and + 16..31 */
+    #pragma unroll
     for (int i = 0; i < TM; i++) {
         lo[i] = (int16)0;
         hi[i] = (int16)0;
@@ -46,6 +48,7 @@ __kernel void first_layer(__global const uchar *act, __global uint *out, __globa
     for (int ky = 0; ky < kh; ky++) {
         for (int kx = 0; kx < kw; kx++) {
             int a_off[TM], in_mask[TM];
+            #pragma unroll
             for (int i = 0; i < TM; i++) {
                 const int iy = top[i] + ky, ix = left[i] + kx;
                 const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
@@ -56,6 +59,7 @@ __kernel void first_layer(__global const uchar *act, __global uint *out, __globa
             for (int c = 0; c < channels; c++) {
                 __global const char16 *w = (__global const char16 *)(wk + c * units_pad);
                 const int16 w0 = convert_int16(w[0]), w1 = convert_int16(w[1]);
+                #pragma unroll
                 for (int i = 0; i < TM; i++) {
                     const int x = (int)act[a_off[i] + c] & in_mask[i];
                     lo[i] += x * w0;
@@ -66,6 +70,7 @@ __kernel void first_layer(__global const uchar *act, __global uint *out, __globa
     }
 
     const int u_end = min(units, word * 32 + 32);
+    #pragma unroll
     for (int i = 0; i < TM; i++) {
         int s[32];
         vstore16(lo[i], 0, s);
