@@ -149,14 +149,18 @@ t = time.perf_counter()
 import pybnn, pyopencl
 imported = time.perf_counter() - t
 t = time.perf_counter()
+pyopencl.get_platforms()  # the ICD loader starts the drivers, once per process
+started = time.perf_counter() - t
+t = time.perf_counter()
 m = pybnn.load(sys.argv[1], backend="opencl", device=sys.argv[2] if len(sys.argv) > 2 else None)
-print(json.dumps([time.perf_counter() - t, imported]))
+print(json.dumps([time.perf_counter() - t, imported, started]))
 """
 
 
 def bench_load(device):
     print("\n== pybnn.load time (a fresh process each; programs built from source, then from "
-          "the cache; importing pybnn + pyopencl, once per process, shown apart)")
+          "the cache; importing pybnn + pyopencl and the drivers' start-up, once per process, "
+          "shown apart)")
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, PYBNN_CACHE_DIR=os.path.join(tmp, "pybnn"),
@@ -172,7 +176,8 @@ def bench_load(device):
                     raise SystemExit(out.stderr.strip().splitlines()[-1])
                 times.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(f"{name:>8}: cold {times[0][0]:.2f} s, warm {min(t[0] for t in times[1:]):.3f} s"
-                  f" (imports {min(t[1] for t in times):.2f} s)")
+                  f" (imports {min(t[1] for t in times):.2f} s, driver start-up "
+                  f"{min(t[2] for t in times):.2f} s)")
 
 
 def main():
