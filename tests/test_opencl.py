@@ -76,12 +76,14 @@ def test_named_models_every_layer_exact(name, variant):
 
 def _conv_case(channels, kernel, stride, padding, pad_value, seed):
     """A first conv with `channels` outputs, then a binary conv reading them with the
-    given geometry; pooling alternates none / before / after with the seed."""
+    given geometry; pooling alternates none / before / after with the seed, and the
+    flatten comes after the threshold (bits) or before it (ints; not with a pool after
+    the threshold, which needs an image)."""
     rng = np.random.default_rng(seed)
     pool = ("none", "before", "after")[seed % 3]
     return random_model(rng, kind="conv", input_shape=(9, 8, 3), channels=(channels, 17),
                         kernel=kernel, stride=stride, padding=padding, pad_value=pad_value,
-                        pool=pool, flatten_on=("bits", "int")[seed % 2])
+                        pool=pool, flatten_on="int" if seed % 2 and pool != "after" else "bits")
 
 
 @pytest.mark.parametrize("pad_value", ["one", "zero"])
@@ -262,3 +264,10 @@ def test_program_cache_is_used_and_survives_a_bad_file(tmp_path, monkeypatch):
     monkeypatch.setenv("PYBNN_CACHE_DIR", "off")
     assert opencl_cache.cache_dir() is None
     assert np.array_equal(opencl_model(spec).run(x.reshape(2, -1)), first)
+
+
+def test_cli_info_lists_devices(tmp_path):
+    r = _cli(["info", "--devices"], {}, tmp_path)
+    assert r.returncode == 0, r.stderr
+    for d in pybnn.opencl_devices():
+        assert d["index"] in r.stdout and d["name"] in r.stdout
