@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(not USABLE, reason=f"no OpenCL device here: {WHY
 VARIANTS = {
     "default": {},
     "gpu_like": dict(tm=2, tn=4, max_vec=4, pack=False, swar_popcount=False),
-    "local_tile": dict(tm=2, tn=4, max_vec=4, pack=False, local_words=8, local_rows=16),
+    "local_tile": dict(tm=3, tn=3, max_vec=4, pack=False, local_words=8, local_rows=16),
     "swar_odd_tiles": dict(tm=3, tn=3, max_vec=8, pack=False, swar_popcount=True),
     "unfused": dict(fuse=False),
 }
