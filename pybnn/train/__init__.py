@@ -10,9 +10,9 @@ See docs/TRAINING.md.
 from .layers_basic import BinaryActivation, Dropout, Flatten, MaxPool2D
 from .layers_binary import BinaryConv2D, BinaryDense
 from .layers_norm import BatchNorm, ShiftBatchNorm
-from .model import Model
+from .network import Network
 from .presets import conv, mlp
 from .trainer import TrainConfig, Trainer
 
 __all__ = ["BatchNorm", "BinaryActivation", "BinaryConv2D", "BinaryDense", "Dropout", "Flatten",
-           "MaxPool2D", "Model", "ShiftBatchNorm", "TrainConfig", "Trainer", "conv", "mlp"]
+           "MaxPool2D", "Network", "ShiftBatchNorm", "TrainConfig", "Trainer", "conv", "mlp"]

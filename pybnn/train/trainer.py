@@ -14,7 +14,7 @@ import numpy as np
 
 from .augment import check_translate, random_translate
 from .losses import get_loss
-from .model import Model
+from .network import Network
 from .optim import lr_at_epoch, make_optimizer
 from .progress import Progress
 
@@ -121,7 +121,7 @@ class Trainer:
         """A Trainer restored from a checkpoint; `epochs` may extend the planned total."""
         with np.load(path) as z:
             meta = json.loads(str(z["__meta__"]))
-            model = Model.from_config(meta["model"])
+            model = Network.from_config(meta["model"])
             model.load_state_arrays({k[6:]: z[k] for k in z.files if k.startswith("model/")})
             config = TrainConfig(**meta["train"])
             if epochs is not None:
