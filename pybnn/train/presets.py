@@ -1,4 +1,8 @@
-"""Network presets: the paper's MLP and a small BinaryNet-style ConvNet for 28x28 inputs.
+"""Network presets: the paper's MLP and a small BinaryNet-style ConvNet.
+
+Both take any image size and channel count: the MLP the flat (H*W*C,) pixels
+in NHWC order (as the engine flattens), the ConvNet (H, W, C) images of at
+least 4x4 (it pools twice by 2); their defaults were tuned on 28x28 MNIST.
 
 Each binary layer is followed by batch-norm (or shift-based BN) and, for the
 hidden ones, a binary activation; the last layer's batch-norm output is the
@@ -37,6 +41,9 @@ def conv(input_shape=(28, 28, 1), n_classes=10, width=CONV_DEFAULTS["width"], st
     Each block is conv -> BN -> sign -> conv -> pool -> BN -> sign (the paper's
     order: pooling on the integer sums, before batch-norm).
     """
+    if len(input_shape) != 3 or min(input_shape[:2]) < 4:
+        raise ValueError(f"the conv preset takes (H, W, C) images of at least 4x4 (it pools twice "
+                         f"by 2), got {tuple(input_shape)}; --model mlp takes any size")
     bn = ShiftBatchNorm if shift_bn else BatchNorm
     dense_units = dense_units or 16 * width
     layers = []
