@@ -98,7 +98,8 @@ def test_rank4_idx_and_npz_test_set(tmp_path, capsys):
     assert rc == 0, err
     assert "300 training images of 6x6x2, 3 classes, 50 test images" in text and agreed(text, 50)
     path = tmp_path / "with_test.npz"
-    np.savez(path, x_train=x[..., :1], y_train=y.astype(np.int16), x_test=xt[..., :1], y_test=yt)
+    np.savez(path, x_train=x[..., :1], y_train=y.astype(np.int16)[:, None], x_test=xt[..., :1],
+             y_test=yt)  # labels (N, 1) as Keras gives them are taken as (N,)
     rc, text, err, _ = train_cli(path, tmp_path, capsys)
     assert rc == 0, err
     assert "300 training images of 6x6x1, 3 classes, 50 test images" in text and agreed(text, 50)
@@ -140,6 +141,8 @@ def test_too_few_images_for_a_validation_split_reports_the_training_error(tmp_pa
     (lambda y: np.zeros_like(y), None, "training needs at least 2 classes"),
     (lambda y: y.astype(np.float32), None, "expected integer labels of shape (300,), got float32"),
     (lambda y: y[:-1], None, "299 labels for 300 images"),
+    (lambda y: np.stack([y, y], 1), None, "expected integer labels of shape (300,), got int64 "
+                                          "of shape (300, 2)"),
 ])
 def test_bad_labels_are_named(tmp_path, capsys, y_train, y_test, message):
     x, y = images(300, 0)

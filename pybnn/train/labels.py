@@ -8,8 +8,13 @@ import numpy as np
 
 
 def check_label_array(labels, n, name):
-    """`labels` as an int64 (n,) array, or a ValueError naming what `name` holds instead."""
+    """`labels` as an int64 (n,) array, or a ValueError naming what `name` holds instead.
+
+    (n, 1) is taken as (n,): Keras' CIFAR-10 labels come that way.
+    """
     labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
     if labels.dtype.kind not in "iu" or labels.ndim != 1:
         raise ValueError(f"{name}: expected integer labels of shape ({n},), "
                          f"got {labels.dtype} of shape {labels.shape}")
