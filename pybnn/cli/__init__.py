@@ -7,6 +7,7 @@ import pybnn
 
 from .. import demo
 from .run import add_model_commands
+from . import convert as convert_cli
 from . import train as train_cli
 
 
@@ -36,6 +37,7 @@ def build_parser():
     p.set_defaults(func=cmd_info)
     add_model_commands(sub)
     train_cli.add_parser(sub)
+    convert_cli.add_parser(sub)
     demo.add_parser(sub)
     return parser
 
