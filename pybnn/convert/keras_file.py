@@ -32,13 +32,13 @@ def _h5py():
 def load_keras(path):
     """(input_shape, [KerasLayer with .weights]) of a saved .h5 or .keras model."""
     if not os.path.exists(path):
-        raise ValueError(f"{path}: no such file")
+        raise ValueError("no such file")
     if zipfile.is_zipfile(path):
         return _load_zip(path)
     with open(path, "rb") as f:
         magic = f.read(8)
     if magic != b"\x89HDF\r\n\x1a\n":
-        raise ValueError(f"{path}: not a Keras model (expected an HDF5 .h5 or a zip .keras file)")
+        raise ValueError(f"not a Keras model (expected an HDF5 .h5 or a zip .keras file)")
     return _load_h5(path)
 
 
@@ -47,7 +47,7 @@ def _load_h5(path):
     with h5py.File(path, "r") as f:
         raw = f.attrs.get("model_config")
         if raw is None:
-            raise ValueError(f"{path}: HDF5 file without a 'model_config' attribute (weights only? "
+            raise ValueError(f"an HDF5 file without a 'model_config' attribute (weights only? "
                              f"save the whole model with model.save('model.h5'))")
         config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
         input_shape, layers = model_layers(config)
@@ -86,7 +86,7 @@ def _load_zip(path):
     with zipfile.ZipFile(path) as z:
         names = set(z.namelist())
         if "config.json" not in names or "model.weights.h5" not in names:
-            raise ValueError(f"{path}: a zip without config.json and model.weights.h5 "
+            raise ValueError(f"a zip without config.json and model.weights.h5 "
                              f"is not a .keras model")
         config = json.loads(z.read("config.json"))
         weights = z.read("model.weights.h5")
@@ -109,7 +109,7 @@ def _load_zip(path):
             if roles is None:
                 roles = [f"var{i}" for i in range(len(group))]
             if len(roles) != len(group):
-                raise ValueError(f"{path}: {layer.label} has {len(group)} variables in "
+                raise ValueError(f"{layer.label} has {len(group)} variables in "
                                  f"model.weights.h5, expected {len(roles)} ({', '.join(roles)})")
             for i, role in enumerate(roles):
                 layer.weights[role] = np.asarray(group[str(i)])

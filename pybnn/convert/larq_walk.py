@@ -35,15 +35,15 @@ HINTS = {
     "Conv2D": "a real-valued conv: use larq's QuantConv2D with kernel_quantizer='ste_sign'",
     "Dense": "a real-valued dense layer: use larq's QuantDense with kernel_quantizer='ste_sign' "
              "(the last layer too)",
-    "DepthwiseConv2D": "depthwise convolutions are not supported",
-    "QuantDepthwiseConv2D": "depthwise convolutions are not supported",
-    "SeparableConv2D": "separable convolutions are not supported",
-    "QuantSeparableConv2D": "separable convolutions are not supported",
-    "AveragePooling2D": "average pooling is not supported: use MaxPool2D or a strided conv",
-    "GlobalAveragePooling2D": "average pooling is not supported: use Flatten, MaxPool2D "
-                              "or a strided conv",
-    "Add": "residual shortcuts (as in Bi-Real Net) are not supported",
-    "Concatenate": "concatenations are not supported",
+    "DepthwiseConv2D": "depthwise convolutions have no .bnn equivalent",
+    "QuantDepthwiseConv2D": "depthwise convolutions have no .bnn equivalent",
+    "SeparableConv2D": "separable convolutions have no .bnn equivalent",
+    "QuantSeparableConv2D": "separable convolutions have no .bnn equivalent",
+    "AveragePooling2D": "average pooling has no .bnn equivalent: use MaxPool2D or a strided conv",
+    "GlobalAveragePooling2D": "average pooling has no .bnn equivalent: use Flatten, "
+                              "MaxPool2D or a strided conv",
+    "Add": "residual shortcuts (as in Bi-Real Net) have no .bnn equivalent",
+    "Concatenate": "concatenations have no .bnn equivalent",
     "LayerNormalization": "only BatchNormalization folds into thresholds",
     "Reshape": "only Flatten (channels_last) is supported",
 }
@@ -196,8 +196,9 @@ class Walk:
                                  f"layer takes 8-bit pixels: use input_quantizer=None there")
             if not self.scale_known:
                 raise ValueError(f"{label}: the first layer takes real-valued inputs of unknown "
-                                 f"scale: give input_scale (and input_offset) such that the model "
-                                 f"was fed x_uint8 * scale + offset, or add a Rescaling layer")
+                                 f"scale: give the input scale and offset (--input-scale/--input-offset, "
+                                 f"or input_scale=/input_offset=) such that the model was fed "
+                                 f"x_uint8 * scale + offset, or add a Rescaling layer")
         elif iq is not None:
             self.take_sign(k)
         elif self.domain != "bits":
@@ -341,6 +342,6 @@ def walk(input_shape, layers, input_scale=None, input_offset=None):
             continue  # inference no-ops
         else:
             hint = HINTS.get(k.cls, "no .bnn equivalent")
-            raise ValueError(f"{k.label}: layer class {k.cls} is not supported ({hint}); "
-                             f"see docs/CONVERT.md for the supported set")
+            raise ValueError(f"{k.label} is not supported: {hint} (docs/CONVERT.md lists "
+                             f"the supported set)")
     return w.finish()
