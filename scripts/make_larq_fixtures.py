@@ -32,7 +32,10 @@ Training (not in CI; slow on a small shared machine, run it niced):
 trains the paper's MNIST MLP (784-H-H-H-10) and a BinaryNet-style ConvNet,
 evaluates each with Keras on the 10,000 test images, and saves NAME.h5,
 NAME.keras, NAME.keras_pred.npy (larq's predicted classes) and NAME.json
-(error, times, sizes). docs/CONVERT.md shows the conversion and the check.
+(error, times, sizes). Then `--lce` (same --out, --data) adds Keras' logits
+and, with larq-compute-engine installed (`pip install larq-compute-engine==0.16.0
+tqdm` worked with the pins above), the size and latency of LCE's flatbuffer.
+docs/CONVERT.md shows the conversion and the check.
 """
 import argparse
 import importlib.util
@@ -358,11 +361,46 @@ def train(args):
         train_one(f"mnist_{name}", model, train_set, test_set, args.epochs, args.out)
 
 
+def compare_lce(args):
+    """For each trained model in --out: Keras' float32 logits on the 10,000 test images
+    (NAME.keras_logits.npy, to compare with `pybnn run --scores`), the size of Larq Compute
+    Engine's flatbuffer for the same model (NAME.tflite) and LCE's batch-1 latency on one
+    thread (needs larq-compute-engine, e.g. 0.16.0 with the pins above)."""
+    import larq_compute_engine as lce
+    from larq_compute_engine.tflite.python.interpreter import Interpreter
+    _, (xte, _) = load_mnist(args.data)
+    for name in args.models:
+        base = os.path.join(args.out, f"mnist_{name}")
+        model = K.models.load_model(base + ".h5")
+        x = xte.reshape((len(xte),) + model.input_shape[1:]).astype(np.float32)
+        logits_model = K.Model(model.inputs, model.layers[-1].input)  # before the softmax
+        np.save(base + ".keras_logits.npy", logits_model.predict(x, batch_size=500, verbose=0))
+        flatbuffer = lce.convert_keras_model(model)
+        with open(base + ".tflite", "wb") as f:
+            f.write(flatbuffer)
+        interp = Interpreter(flatbuffer, num_threads=1)
+        lce_pred = np.concatenate([interp.predict(x[i:i + 1]) for i in range(100)]).argmax(axis=1)
+        times = []
+        for i in range(50):
+            start = time.perf_counter()
+            interp.predict(x[i:i + 1])
+            times.append(time.perf_counter() - start)
+        with open(base + ".json") as f:
+            report = json.load(f)
+        report.update(tflite_bytes=len(flatbuffer), lce_batch1_ms_median=round(1e3 * float(np.median(times)), 3),
+                      lce_agrees_on_first_100=int((lce_pred == np.load(base + ".keras_pred.npy")[:100]).sum()))
+        with open(base + ".json", "w") as f:
+            json.dump(report, f, indent=1)
+        print(name, json.dumps(report), flush=True)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", default=os.path.join(REPO, "tests", "data", "larq"))
     p.add_argument("--only", nargs="*", choices=sorted(FIXTURES), help="fixtures to make")
     p.add_argument("--train", action="store_true", help="train on MNIST instead")
+    p.add_argument("--lce", action="store_true",
+                   help="after --train: Keras logits, LCE flatbuffer size and latency")
     p.add_argument("--data", default="/work/shared/data/mnist", help="MNIST gz IDX files")
     p.add_argument("--models", nargs="*", default=["mlp", "convnet"], choices=["mlp", "convnet"])
     p.add_argument("--epochs", type=int, default=2)
@@ -375,6 +413,8 @@ def main(argv=None):
         tf.config.threading.set_inter_op_parallelism_threads(1)
     if args.train:
         train(args)
+    elif args.lce:
+        compare_lce(args)
     else:
         make_fixtures(args.out, args.only or list(FIXTURES))
     return 0

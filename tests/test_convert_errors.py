@@ -9,9 +9,8 @@ import pytest
 
 from pybnn.cli import main
 from pybnn.convert import convert_keras, from_keras
-from pybnn.format import layers as L
 
-from keras_h5_factory import SIGN, bn, layer, quant, sequential, write_model
+from keras_h5_factory import bn, layer, quant, sequential, write_model
 
 DATA = pathlib.Path(__file__).parent / "data" / "larq"
 RESCALE = layer("Rescaling", "rescaling", scale=1 / 255.0, offset=0.0)

@@ -38,7 +38,7 @@ def load_keras(path):
     with open(path, "rb") as f:
         magic = f.read(8)
     if magic != b"\x89HDF\r\n\x1a\n":
-        raise ValueError(f"not a Keras model (expected an HDF5 .h5 or a zip .keras file)")
+        raise ValueError("not a Keras model (expected an HDF5 .h5 or a zip .keras file)")
     return _load_h5(path)
 
 
@@ -47,8 +47,8 @@ def _load_h5(path):
     with h5py.File(path, "r") as f:
         raw = f.attrs.get("model_config")
         if raw is None:
-            raise ValueError(f"an HDF5 file without a 'model_config' attribute (weights only? "
-                             f"save the whole model with model.save('model.h5'))")
+            raise ValueError("an HDF5 file without a 'model_config' attribute (weights only? "
+                             "save the whole model with model.save('model.h5'))")
         config = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
         input_shape, layers = model_layers(config)
         group = f["model_weights"] if "model_weights" in f else f
@@ -86,8 +86,8 @@ def _load_zip(path):
     with zipfile.ZipFile(path) as z:
         names = set(z.namelist())
         if "config.json" not in names or "model.weights.h5" not in names:
-            raise ValueError(f"a zip without config.json and model.weights.h5 "
-                             f"is not a .keras model")
+            raise ValueError("a zip without config.json and model.weights.h5 "
+                             "is not a .keras model")
         config = json.loads(z.read("config.json"))
         weights = z.read("model.weights.h5")
     input_shape, layers = model_layers(config)
