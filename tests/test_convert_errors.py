@@ -72,6 +72,12 @@ def test_input_scale_and_rescaling_agree(tmp_path):
         assert np.array_equal(x.layers[1].thresholds, y.layers[1].thresholds)
 
 
+@pytest.mark.parametrize("scale,offset", [(0.0, 0.0), (float("nan"), 0.0), (1.0, float("inf"))])
+def test_bad_input_scale_is_refused(tmp_path, scale, offset):
+    with pytest.raises(ValueError, match="finite, nonzero scale"):
+        convert(tmp_path, base_layers()[1:], input_scale=scale, input_offset=offset)
+
+
 def test_magnitude_aware_scale_is_folded(tmp_path):
     layers = [layer("Rescaling", "r", scale=1.0, offset=0.0), quant("QuantDense", "d1", 2, iq=None),
               quant("QuantDense", "d2", 2, kq={"class_name": "MagnitudeAwareSign", "config": {}})]

@@ -70,6 +70,7 @@ class Walk:
         self.scale_known = input_scale is not None or input_offset is not None
         self.scale = 1.0 if input_scale is None else float(input_scale)
         self.offset = 0.0 if input_offset is None else float(input_offset)
+        self._check_scale("the input scale and offset")
         self.map: Optional[ChannelMap] = None
         self.last_quant = None  # the label of the last binary layer, for messages
 
@@ -101,6 +102,12 @@ class Walk:
                              f"for all pixels (per-tensor) is supported")
         self.scale, self.offset = self.scale * s, self.offset * s + o
         self.scale_known = True
+        self._check_scale(k.label)
+
+    def _check_scale(self, what):
+        if not (np.isfinite(self.scale) and np.isfinite(self.offset) and self.scale != 0):
+            raise ValueError(f"{what}: pixels map to x * {self.scale:g} + {self.offset:g}; "
+                             f"expected a finite, nonzero scale and a finite offset")
 
     def flatten(self, k):
         _channels_last(k)
