@@ -36,8 +36,8 @@ def replace(layers, name, new):
 def test_base_model_converts(tmp_path):
     spec = convert(tmp_path, base_layers()).spec
     kinds = [type(x).__name__ for x in spec.layers]
-    # larq's sign is the next layer's input quantizer: the second threshold comes after Flatten
-    assert kinds == ["FirstConv", "Threshold", "Conv", "Flatten", "Threshold", "Dense", "Affine"]
+    # the sign before Flatten: C thresholds, not H*W*C
+    assert kinds == ["FirstConv", "Threshold", "Conv", "Threshold", "Flatten", "Dense", "Affine"]
 
 
 def test_sign_of_zero_weights_is_plus_one(tmp_path):
@@ -60,6 +60,23 @@ def test_exact_tie_goes_to_plus_one(tmp_path, gamma, flip):
     spec = from_keras(sequential(tmp_path / "m.h5", (4,), layers, weights=weights))
     t = spec.layers[1]
     assert t.thresholds.tolist() == [3, 3] and t.flip.tolist() == [flip, flip]
+
+
+def test_batchnorm_after_flatten_is_per_feature(tmp_path):
+    # conv - Flatten - BN (one statistic per flattened feature) - sign: thresholds after Flatten
+    layers = base_layers()[:4] + [layer("Flatten", "flat"), bn("bn_flat"), quant("QuantDense", "d", 3)]
+    rng = np.random.default_rng(5)
+    path = sequential(tmp_path / "m.h5", (8, 8, 1), layers)
+    import h5py
+    with h5py.File(path, "a") as f:
+        for role in ("gamma", "beta", "moving_mean", "moving_variance"):
+            ds = f[f"model_weights/bn_flat/bn_flat/{role}:0"]
+            ds[...] = rng.uniform(-20, 20, ds.shape) if role == "moving_mean" else rng.uniform(0.5, 2, ds.shape)
+    spec = from_keras(path)
+    kinds = [type(x).__name__ for x in spec.layers]
+    assert kinds == ["FirstConv", "Threshold", "Conv", "Flatten", "Threshold", "Dense", "Affine"]
+    t = spec.layers[4].thresholds.reshape(16, 5)  # (h*w, c)
+    assert not np.all(t == t[0])  # per feature, not the channels' thresholds repeated
 
 
 def test_input_scale_and_rescaling_agree(tmp_path):
@@ -192,8 +209,8 @@ def _functional(path, extra_merge):
 
 def test_linear_functional_converts(tmp_path):
     spec = from_keras(_functional(tmp_path / "f.h5", None))
-    assert [type(x).__name__ for x in spec.layers] == ["FirstConv", "Threshold", "Conv", "Flatten",
-                                                       "Threshold", "Dense", "Affine"]
+    assert [type(x).__name__ for x in spec.layers] == ["FirstConv", "Threshold", "Conv", "Threshold",
+                                                       "Flatten", "Dense", "Affine"]
 
 
 @pytest.mark.parametrize("merge,words", [("Add", "residual shortcuts"), ("Concatenate", "concatenations")])

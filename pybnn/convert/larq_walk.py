@@ -109,11 +109,16 @@ class Walk:
             raise ValueError(f"{what}: pixels map to x * {self.scale:g} + {self.offset:g}; "
                              f"expected a finite, nonzero scale and a finite offset")
 
-    def flatten(self, k):
+    def flatten(self, k, following):
+        """`following`: the next layer that computes something (None at the end)."""
         _channels_last(k)
         if len(self.shape) != 3:
             return  # Flatten of (features,) changes nothing
-        if self.domain == "int":
+        if self.domain == "int" and following is not None and _takes_sign(following):
+            # Sign and flatten commute: threshold the C channels, not H*W*C features.
+            self.emit(self.map.threshold())
+            self.domain = "signs"
+        elif self.domain == "int":
             self.map.tile(self.shape[0] * self.shape[1])
         self.emit(L.Flatten())
         self.shape = (int(np.prod(self.shape)),)
@@ -305,6 +310,16 @@ def _channels_last(k):
         raise ValueError(f"{k.label}: data_format='{fmt}' is not supported (channels_last only)")
 
 
+def _takes_sign(k):
+    """True when Keras layer k starts by taking the sign of its input (no error raised here:
+    the layer's own conversion names what is wrong with it)."""
+    if Q.is_quantizer_class(k.cls):
+        return Q.quantizer_name(k.cls).lower() in Q.SIGN_NAMES
+    if k.cls in QUANT_LAYERS:
+        return (Q.quantizer_name(k.config.get("input_quantizer")) or "").lower() in Q.SIGN_NAMES
+    return False
+
+
 def _weight(k, role):
     if role not in k.weights:
         raise ValueError(f"{k.label}: the file has no '{role}' weights for it")
@@ -338,7 +353,7 @@ def walk(input_shape, layers, input_scale=None, input_offset=None):
         elif k.cls in POOLS:
             w.maxpool(k)
         elif k.cls == "Flatten":
-            w.flatten(k)
+            w.flatten(k, next((n for n in layers[i + 1:] if n.cls not in PASS_THROUGH), None))
         elif k.cls == "Rescaling":
             w.rescaling(k)
         elif k.cls in ("Activation", "Softmax"):

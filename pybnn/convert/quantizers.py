@@ -10,7 +10,7 @@ channel, a per-channel scale folded into what follows. Everything else
 SIGN = "sign"
 MAGNITUDE_AWARE_SIGN = "magnitude_aware_sign"
 
-_SIGN_NAMES = {"ste_sign", "approx_sign", "swish_sign", "stesign", "approxsign", "swishsign"}
+SIGN_NAMES = {"ste_sign", "approx_sign", "swish_sign", "stesign", "approxsign", "swishsign"}
 _MAGNITUDE_NAMES = {"magnitude_aware_sign", "magnitudeawaresign"}
 _WHY_NOT = {
     "ste_tern": "ternary", "stetern": "ternary",
@@ -39,7 +39,7 @@ def classify(value, label, option, allow_magnitude):
     if name is None:
         return None
     key = name.lower()
-    if key in _SIGN_NAMES:
+    if key in SIGN_NAMES:
         return SIGN
     if key in _MAGNITUDE_NAMES:
         if allow_magnitude:
@@ -55,4 +55,4 @@ def classify(value, label, option, allow_magnitude):
 def is_quantizer_class(cls):
     """True for larq quantizer classes (which are also Keras layers)."""
     key = cls.lower()
-    return key in _SIGN_NAMES or key in _MAGNITUDE_NAMES or key in _WHY_NOT
+    return key in SIGN_NAMES or key in _MAGNITUDE_NAMES or key in _WHY_NOT
