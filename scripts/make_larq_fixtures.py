@@ -34,7 +34,9 @@ evaluates each with Keras on the 10,000 test images, and saves NAME.h5,
 NAME.keras, NAME.keras_pred.npy (larq's predicted classes) and NAME.json
 (error, times, sizes). Then `--lce` (same --out, --data) adds Keras' logits
 and, with larq-compute-engine installed (`pip install larq-compute-engine==0.16.0
-tqdm` worked with the pins above), the size and latency of LCE's flatbuffer.
+tqdm` worked with the pins above), the size and latency of LCE's flatbuffer,
+and `--forward` saves NAME.npz in the fixtures' format on the test images
+(larq's outputs and every tensor it takes a sign of).
 docs/CONVERT.md shows the conversion and the check.
 """
 import argparse
@@ -361,6 +363,19 @@ def train(args):
         train_one(f"mnist_{name}", model, train_set, test_set, args.epochs, args.out)
 
 
+def save_forward(args):
+    """For each trained model in --out: NAME.npz in the fixtures' format on the 10,000 test
+    images (x, probs, logits, every tensor larq takes a sign of), so that the CI check
+    (tests/larq_compare.py) can run on the trained models too."""
+    _, (xte, _) = load_mnist(args.data)
+    for name in args.models:
+        base = os.path.join(args.out, f"mnist_{name}")
+        model = K.models.load_model(base + ".h5")
+        x = xte.reshape((len(xte),) + model.input_shape[1:])
+        np.savez(base + ".npz", x=x, **forward(model, x.astype(np.float32)))
+        print(f"wrote {base}.npz", flush=True)
+
+
 def compare_lce(args):
     """For each trained model in --out: Keras' float32 logits on the 10,000 test images
     (NAME.keras_logits.npy, to compare with `pybnn run --scores`), the size of Larq Compute
@@ -399,6 +414,8 @@ def main(argv=None):
     p.add_argument("--out", default=os.path.join(REPO, "tests", "data", "larq"))
     p.add_argument("--only", nargs="*", choices=sorted(FIXTURES), help="fixtures to make")
     p.add_argument("--train", action="store_true", help="train on MNIST instead")
+    p.add_argument("--forward", action="store_true",
+                   help="after --train: larq's outputs and hidden signs on the test set (NAME.npz)")
     p.add_argument("--lce", action="store_true",
                    help="after --train: Keras logits, LCE flatbuffer size and latency")
     p.add_argument("--data", default="/work/shared/data/mnist", help="MNIST gz IDX files")
@@ -413,6 +430,8 @@ def main(argv=None):
         tf.config.threading.set_inter_op_parallelism_threads(1)
     if args.train:
         train(args)
+    elif args.forward:
+        save_forward(args)
     elif args.lce:
         compare_lce(args)
     else:

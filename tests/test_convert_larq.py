@@ -33,8 +33,9 @@ def test_fixtures_are_small():
 
 def _tensorflow_python():
     """An interpreter with tensorflow and larq: $PYBNN_TF_PYTHON, or this one."""
+    env = dict(os.environ, TF_USE_LEGACY_KERAS="1")  # larq needs Keras 2 (tf-keras)
     for python in (os.environ.get("PYBNN_TF_PYTHON"), sys.executable):
-        if python and subprocess.run([python, "-c", "import tensorflow, larq"],
+        if python and subprocess.run([python, "-c", "import tensorflow, larq"], env=env,
                                      capture_output=True).returncode == 0:
             return python
     return None
