@@ -26,28 +26,8 @@ from ..fold import ChannelMap, batchnorm_affine, sign_kernel
 from ..format import layers as L
 from ..format.shapes import conv_geometry
 from . import quantizers as Q
-
-QUANT_LAYERS = ("QuantConv2D", "QuantDense")
-PASS_THROUGH = ("Dropout", "SpatialDropout2D", "GaussianDropout", "AlphaDropout", "GaussianNoise",
-                "ActivityRegularization")
-POOLS = ("MaxPooling2D", "MaxPool2D")
-HINTS = {
-    "Conv2D": "a real-valued conv: use larq's QuantConv2D with kernel_quantizer='ste_sign'",
-    "Dense": "a real-valued dense layer: use larq's QuantDense with kernel_quantizer='ste_sign' "
-             "(the last layer too)",
-    "DepthwiseConv2D": "depthwise convolutions have no .bnn equivalent",
-    "QuantDepthwiseConv2D": "depthwise convolutions have no .bnn equivalent",
-    "SeparableConv2D": "separable convolutions have no .bnn equivalent",
-    "QuantSeparableConv2D": "separable convolutions have no .bnn equivalent",
-    "AveragePooling2D": "average pooling has no .bnn equivalent: use MaxPool2D or a strided conv",
-    "GlobalAveragePooling2D": "average pooling has no .bnn equivalent: use Flatten, "
-                              "MaxPool2D or a strided conv",
-    "Add": "residual shortcuts (as in Bi-Real Net) have no .bnn equivalent",
-    "Concatenate": "concatenations have no .bnn equivalent",
-    "LayerNormalization": "only BatchNormalization folds into thresholds",
-    "Reshape": "only Flatten (channels_last) is supported",
-}
-
+from .larq_layers import (HINTS, PASS_THROUGH, POOLS, QUANT_LAYERS, check_channels_last,
+                          check_quant_options, pair, takes_sign, weight)
 
 @dataclass
 class Conversion:
@@ -111,10 +91,10 @@ class Walk:
 
     def flatten(self, k, following):
         """`following`: the next layer that computes something (None at the end)."""
-        _channels_last(k)
+        check_channels_last(k)
         if len(self.shape) != 3:
             return  # Flatten of (features,) changes nothing
-        if self.domain == "int" and following is not None and _takes_sign(following):
+        if self.domain == "int" and following is not None and takes_sign(following):
             # Sign and flatten commute: threshold the C channels, not H*W*C features.
             self.emit(self.map.threshold())
             self.domain = "signs"
@@ -150,14 +130,14 @@ class Walk:
 
     def maxpool(self, k):
         cfg = k.config
-        _channels_last(k)
+        check_channels_last(k)
         if cfg.get("padding", "valid") != "valid":
             raise ValueError(f"{k.label}: padding='{cfg['padding']}' is not supported; "
                              f"max-pooling must use padding='valid'")
         if self.domain == "u8" or len(self.shape) != 3:
             raise ValueError(f"{k.label}: max-pooling is only supported after a binary conv")
-        size = _pair(cfg.get("pool_size", (2, 2)))
-        stride = _pair(cfg.get("strides") or size)
+        size = pair(cfg.get("pool_size", (2, 2)))
+        stride = pair(cfg.get("strides") or size)
         if self.domain == "int" and not self.map.increasing():
             # max(y) with a decreasing channel is not max(s): pool the signs instead, which
             # Keras' next sign gives too (sign(max y) = max sign(y)).
@@ -190,14 +170,14 @@ class Walk:
 
     def quant(self, k):
         cfg, label = k.config, k.label
-        _check_quant_options(k)
+        check_quant_options(k)
         kq = Q.classify(cfg.get("kernel_quantizer"), label, "kernel_quantizer", allow_magnitude=True)
         if kq is None:
             raise ValueError(f"{label}: kernel_quantizer=None (real-valued weights) is not "
                              f"supported; every layer, the last included, needs a sign-like "
                              f"kernel_quantizer such as 'ste_sign'")
         iq = Q.classify(cfg.get("input_quantizer"), label, "input_quantizer", allow_magnitude=False)
-        kernel = _weight(k, "kernel")
+        kernel = weight(k, "kernel")
         conv = k.cls == "QuantConv2D"
         self._check_input_rank(k, conv, kernel)
         first = self.domain == "u8"
@@ -224,7 +204,7 @@ class Walk:
             mag = np.mean(np.abs(kernel.astype(np.float64)), axis=tuple(range(kernel.ndim - 1)))
         bias = np.zeros(units)
         if cfg.get("use_bias", False):
-            bias = np.asarray(_weight(k, "bias"), np.float64).reshape(-1)
+            bias = np.asarray(weight(k, "bias"), np.float64).reshape(-1)
             if bias.shape != (units,):
                 raise ValueError(f"{label}: bias has {bias.shape[0]} values for {units} units")
         if first:
@@ -253,7 +233,7 @@ class Walk:
 
     def _conv_geometry(self, k, w):
         cfg = k.config
-        stride, padding = _pair(cfg.get("strides", (1, 1))), cfg.get("padding", "valid")
+        stride, padding = pair(cfg.get("strides", (1, 1))), cfg.get("padding", "valid")
         if padding not in ("valid", "same"):
             raise ValueError(f"{k.label}: padding='{padding}' is not supported (valid or same)")
         gh = conv_geometry(self.shape[0], w.shape[1], stride[0], padding)
@@ -298,47 +278,6 @@ class Walk:
                              f"from a QuantDense layer (add Flatten and a QuantDense)")
         self.emit(self.map.affine())
         return self.out
-
-
-def _pair(v):
-    return (int(v), int(v)) if isinstance(v, (int, float)) else (int(v[0]), int(v[1]))
-
-
-def _channels_last(k):
-    fmt = k.config.get("data_format") or "channels_last"
-    if fmt != "channels_last":
-        raise ValueError(f"{k.label}: data_format='{fmt}' is not supported (channels_last only)")
-
-
-def _takes_sign(k):
-    """True when Keras layer k starts by taking the sign of its input (no error raised here:
-    the layer's own conversion names what is wrong with it)."""
-    if Q.is_quantizer_class(k.cls):
-        return Q.quantizer_name(k.cls).lower() in Q.SIGN_NAMES
-    if k.cls in QUANT_LAYERS:
-        return (Q.quantizer_name(k.config.get("input_quantizer")) or "").lower() in Q.SIGN_NAMES
-    return False
-
-
-def _weight(k, role):
-    if role not in k.weights:
-        raise ValueError(f"{k.label}: the file has no '{role}' weights for it")
-    return np.asarray(k.weights[role])
-
-
-def _check_quant_options(k):
-    cfg = k.config
-    act = cfg.get("activation") or "linear"
-    if act != "linear":
-        raise ValueError(f"{k.label}: activation='{act}' is not supported: a binary layer's "
-                         f"output may only go through batch-norm, max-pooling and the next sign")
-    if k.cls == "QuantConv2D":
-        _channels_last(k)
-        if tuple(_pair(cfg.get("dilation_rate", 1))) != (1, 1):
-            raise ValueError(f"{k.label}: dilation_rate={cfg['dilation_rate']} is not supported")
-        if int(cfg.get("groups", 1)) != 1:
-            raise ValueError(f"{k.label}: groups={cfg['groups']} (grouped convolution) is not "
-                             f"supported")
 
 
 def walk(input_shape, layers, input_scale=None, input_offset=None):
