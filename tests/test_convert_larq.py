@@ -1,5 +1,5 @@
-"""Fixtures trained-shape larq models (tests/data/larq/, made by
-scripts/make_larq_fixtures.py with TensorFlow + larq) converted without
+"""The larq fixture models (tests/data/larq/, made by
+scripts/make_larq_fixtures.py with TensorFlow + larq), converted without
 TensorFlow: the .bnn gives larq's predictions and logits, and larq's hidden
 signs (sign(0) = +1 included: the `ties` fixture has exact zeros)."""
 import os
