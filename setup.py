@@ -15,7 +15,7 @@ from setuptools.command.build_ext import build_ext
 
 X86_FLAGS = {
     "avx2": ["-mavx2", "-mpopcnt"],
-    "avx512": ["-mavx512f", "-mavx512bw", "-mavx512vpopcntdq", "-mavx2", "-mpopcnt"],
+    "avx512": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vpopcntdq", "-mavx2", "-mpopcnt"],
 }
 
 

@@ -30,9 +30,9 @@ bnn_cpu_features bnn_detect_cpu_features(void)
     if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
         return f;
     int avx2 = (ebx >> 5) & 1, avx512f = (ebx >> 16) & 1, avx512bw = (ebx >> 30) & 1;
-    int vpopcntdq = (ecx >> 14) & 1;
+    int avx512vl = (ebx >> 31) & 1, vpopcntdq = (ecx >> 14) & 1;
     f.avx2 = avx2 && popcnt && ymm_state;
-    f.avx512 = f.avx2 && avx512f && avx512bw && vpopcntdq && zmm_state;
+    f.avx512 = f.avx2 && avx512f && avx512bw && avx512vl && vpopcntdq && zmm_state;
     return f;
 }
 
