@@ -174,6 +174,16 @@ def default_threads():
     return bnn_default_threads()
 
 
+cdef extern from "common/parallel.h" nogil:
+    int bnn_pool_helpers()
+
+
+def pool_helpers():
+    """Helper threads the thread pool has started (0 until the first parallel
+    call of this process; a forked child starts its own). For tests."""
+    return bnn_pool_helpers()
+
+
 # ---- benchmark only (scripts/bench_bgemm.py) ---------------------------------
 
 cdef extern from "cpu/kernels/kernels.h" nogil:

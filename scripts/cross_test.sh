@@ -115,6 +115,11 @@ run "$HOST_ARCH native u8gemm, SIMD disabled" env PYBNN_DISABLE_CPU_FEATURES=avx
     "build-cross/$HOST_ARCH/test_u8gemm" --expect-isa scalar
 run "aarch64 qemu u8gemm" "${QEMU_AARCH64[@]}" build-cross/aarch64/test_u8gemm --expect-isa neon
 run "armv7 qemu u8gemm" "${QEMU_ARM[@]}" build-cross/armv7/test_u8gemm --expect-isa neon
+# the thread pool; under qemu without its fork check (qemu-user aborts on a
+# fork after threads were started, whatever the program)
+run "$HOST_ARCH native thread pool" "build-cross/$HOST_ARCH/test_parallel"
+run "aarch64 qemu thread pool" "${QEMU_AARCH64[@]}" build-cross/aarch64/test_parallel --no-fork
+run "armv7 qemu thread pool" "${QEMU_ARM[@]}" build-cross/armv7/test_parallel --no-fork
 
 # ---- the C runtime: the same files on x86 and ARM give the same bytes -------
 PYTHON=${PYTHON:-python3}

@@ -6,9 +6,6 @@
 #include "cpu/ops/ops.h"
 #include "common/parallel.h"
 
-/* Below this many bytes read per thread, a thread costs more than it saves. */
-#define MIN_BYTES_PER_THREAD ((size_t)1 << 20)
-
 typedef struct unweighted_job {
     const bnn_layer *l, *thr;
     const unsigned char *in;
@@ -47,9 +44,7 @@ bnn_status bnn_op_unweighted(const bnn_layer *l, const bnn_layer *thr, const voi
 {
     unweighted_job j = {l, thr, in, out, bnn_act_bytes(&l->in),
                         bnn_act_bytes(thr ? &thr->out : &l->out), n, n};
-    size_t most = j.in_bytes * n / MIN_BYTES_PER_THREAD + 1;
-    size_t tasks = (size_t)(threads > 0 ? threads : 1);
-    tasks = tasks < most ? tasks : most;
+    size_t tasks = (size_t)bnn_threads_for(j.in_bytes * n, BNN_MIN_BYTES_PER_THREAD, threads);
     tasks = tasks < n ? tasks : n;
     if (tasks <= 1) {
         run_samples(l, thr, in, out, n);
