@@ -6,8 +6,10 @@
 #include "cpu/tiles.h"
 
 /* Block of C handed to one task. Sized so the B block stays in L2 for
- * K up to a few thousand bits and there are enough tasks to balance. */
-#define BLOCK_M 64
+ * K up to a few thousand bits and there are enough tasks to balance; the
+ * AVX-512 kernel copies B into panels once per block, which 128 rows of A
+ * amortize. */
+#define BLOCK_M 128
 #define BLOCK_N 256
 
 typedef struct bgemm_job {
