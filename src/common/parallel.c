@@ -6,12 +6,15 @@
  * make small regions scale.
  *
  * How a region runs: the caller takes the `submit` lock (one region at a
- * time), publishes the job and bumps `generation`; every helper sees the new
- * generation, takes tasks from the shared counter if its index is below the
- * job's helper count, and acknowledges; the caller runs tasks too, then waits
- * until every helper has acknowledged, so the job can be reused at once. A
- * helper spins for a while (about 0.1-0.3 ms) before it sleeps on a condition
- * variable, so back-to-back layers reach it without a system call.
+ * time), publishes the job and opens it under a new generation in `state`;
+ * a helper that sees the new generation joins by raising the count in
+ * `state` while the region is still open, takes tasks from the shared
+ * counter, and leaves. The caller runs tasks too; when none are left it
+ * closes the region and waits only for the helpers that joined. A helper
+ * that the OS has not scheduled (a busy machine) never delays the caller: it
+ * finds the region closed and does nothing. A helper spins for a while (about
+ * 0.1-0.3 ms) before it sleeps on a condition variable, so back-to-back
+ * layers reach it without a system call.
  *
  * Exit and fork: an atexit handler stops and joins the helpers; pthread_atfork
  * holds `submit` across fork (no region is half published), and in the child,
@@ -19,6 +22,7 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -38,22 +42,26 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* state: generation << 33 | OPEN | helpers inside the region. */
+#define STATE_OPEN ((uint64_t)1 << 32)
+#define STATE_INSIDE 0xffffffffull
+#define STATE_GENERATION(v) ((v) >> 33)
+
 typedef struct pool {
     pthread_mutex_t submit; /* held by the caller of a region for its whole length */
     pthread_mutex_t lock;   /* guards the sleeps and wakes below */
     pthread_cond_t wake;    /* helpers sleep here between regions */
-    pthread_cond_t done;    /* the caller sleeps here until all helpers acknowledged */
+    pthread_cond_t done;    /* the caller sleeps here until the helpers inside left */
     pthread_t ids[MAX_HELPERS];
     int helpers;            /* started */
-    int started;            /* start attempted (once per process) */
-    unsigned generation;    /* bumped per region; helpers compare against it */
+    int started;            /* start attempted (once per process, and per forked child) */
     int stop;
-    /* the current region */
+    uint64_t state;
+    /* the current region: written only while it is closed with no helper inside */
     bnn_task_fn fn;
     void *ctx;
     size_t n_tasks, next;   /* next: the next task to hand out, taken atomically */
-    int active_helpers;     /* helpers 0..active_helpers-1 take tasks */
-    int pending;            /* helpers yet to acknowledge this region */
+    uint64_t max_inside;    /* helpers the caller asked for */
 } pool;
 
 static pool the_pool = {.submit = PTHREAD_MUTEX_INITIALIZER, .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -73,34 +81,57 @@ static void run_tasks(pool *p)
     inside_task = 0;
 }
 
+/* Join the region of generation g if it is still open and wants another
+ * helper. */
+static int try_join(pool *p, uint64_t g)
+{
+    uint64_t v = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+    while (STATE_GENERATION(v) == g && (v & STATE_OPEN) && (v & STATE_INSIDE) < p->max_inside)
+        if (__atomic_compare_exchange_n(&p->state, &v, v + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            return 1;
+    return 0;
+}
+
 static void *helper_main(void *arg)
 {
     pool *p = &the_pool;
-    int index = (int)(size_t)arg;
-    unsigned seen = 0;
+    uint64_t seen = (uint64_t)(size_t)arg; /* the generation when this helper started */
     for (;;) {
-        unsigned g = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE);
+        uint64_t g = STATE_GENERATION(__atomic_load_n(&p->state, __ATOMIC_ACQUIRE));
         for (int i = 0; g == seen && i < SPIN_POLLS; i++) {
             cpu_relax();
-            g = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE);
+            g = STATE_GENERATION(__atomic_load_n(&p->state, __ATOMIC_ACQUIRE));
         }
         if (g == seen) {
             pthread_mutex_lock(&p->lock);
-            while ((g = __atomic_load_n(&p->generation, __ATOMIC_ACQUIRE)) == seen && !p->stop)
+            while ((g = STATE_GENERATION(__atomic_load_n(&p->state, __ATOMIC_ACQUIRE))) == seen &&
+                   !p->stop)
                 pthread_cond_wait(&p->wake, &p->lock);
             pthread_mutex_unlock(&p->lock);
         }
         if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
             return NULL;
         seen = g;
-        if (index < p->active_helpers)
-            run_tasks(p);
-        if (__atomic_sub_fetch(&p->pending, 1, __ATOMIC_ACQ_REL) == 0) {
+        if (!try_join(p, g))
+            continue;
+        run_tasks(p);
+        uint64_t v = __atomic_sub_fetch(&p->state, 1, __ATOMIC_ACQ_REL);
+        if ((v & STATE_INSIDE) == 0 && !(v & STATE_OPEN)) { /* the caller may be waiting */
             pthread_mutex_lock(&p->lock);
             pthread_cond_signal(&p->done);
             pthread_mutex_unlock(&p->lock);
         }
     }
+}
+
+/* Publish a closed, empty region of the next generation (wakes every helper). */
+static void next_generation(pool *p, uint64_t flags)
+{
+    pthread_mutex_lock(&p->lock);
+    uint64_t g = STATE_GENERATION(__atomic_load_n(&p->state, __ATOMIC_RELAXED)) + 1;
+    __atomic_store_n(&p->state, g << 33 | flags, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->lock);
 }
 
 /* atexit: stop and join the helpers. If a region is running on another
@@ -110,11 +141,8 @@ static void pool_shutdown(void)
     pool *p = &the_pool;
     if (pthread_mutex_trylock(&p->submit) != 0)
         return;
-    pthread_mutex_lock(&p->lock);
     __atomic_store_n(&p->stop, 1, __ATOMIC_RELEASE);
-    __atomic_add_fetch(&p->generation, 1, __ATOMIC_RELEASE);
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->lock);
+    next_generation(p, 0);
     for (int i = 0; i < p->helpers; i++)
         pthread_join(p->ids[i], NULL);
     p->helpers = 0;
@@ -136,7 +164,7 @@ static void after_fork_child(void)
     p->helpers = 0;
     p->started = 0;
     p->stop = 0;
-    p->pending = 0;
+    p->state = 0;
 }
 
 static void register_atfork(void)
@@ -153,9 +181,9 @@ static void pool_start(pool *p)
     if (want > MAX_HELPERS)
         want = MAX_HELPERS;
     __atomic_store_n(&p->stop, 0, __ATOMIC_RELEASE);
-    p->generation = 0;
+    uint64_t g = STATE_GENERATION(__atomic_load_n(&p->state, __ATOMIC_ACQUIRE));
     while (p->helpers < want &&
-           pthread_create(&p->ids[p->helpers], NULL, helper_main, (void *)(size_t)p->helpers) == 0)
+           pthread_create(&p->ids[p->helpers], NULL, helper_main, (void *)(size_t)g) == 0)
         p->helpers++;
     static int exit_registered;
     if (!exit_registered && p->helpers > 0)
@@ -182,20 +210,19 @@ bnn_status bnn_parallel_for(size_t n_tasks, int threads, bnn_task_fn fn, void *c
     p->ctx = ctx;
     p->n_tasks = n_tasks;
     p->next = 0;
-    p->active_helpers = threads - 1 < p->helpers ? threads - 1 : p->helpers;
-    p->pending = p->helpers;
-    if (p->helpers > 0) {
-        pthread_mutex_lock(&p->lock);
-        __atomic_add_fetch(&p->generation, 1, __ATOMIC_RELEASE);
-        pthread_cond_broadcast(&p->wake);
-        pthread_mutex_unlock(&p->lock);
-    }
+    p->max_inside = (uint64_t)(threads - 1);
+    if (p->helpers > 0)
+        next_generation(p, STATE_OPEN);
     run_tasks(p);
-    for (int i = 0; __atomic_load_n(&p->pending, __ATOMIC_ACQUIRE) != 0 && i < SPIN_POLLS; i++)
+    /* close: no helper joins from now on; wait for those inside */
+    uint64_t v = __atomic_and_fetch(&p->state, ~STATE_OPEN, __ATOMIC_ACQ_REL);
+    for (int i = 0; (v & STATE_INSIDE) != 0 && i < SPIN_POLLS; i++) {
         cpu_relax();
-    if (__atomic_load_n(&p->pending, __ATOMIC_ACQUIRE) != 0) {
+        v = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+    }
+    if ((v & STATE_INSIDE) != 0) {
         pthread_mutex_lock(&p->lock);
-        while (__atomic_load_n(&p->pending, __ATOMIC_ACQUIRE) != 0)
+        while ((__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) & STATE_INSIDE) != 0)
             pthread_cond_wait(&p->done, &p->lock);
         pthread_mutex_unlock(&p->lock);
     }

@@ -1,6 +1,7 @@
 /* test_parallel.c - the thread pool (src/common/parallel.c) on its own:
  *   - every task runs exactly once, for many small regions back to back and
  *     for thread counts from 1 to twice the cores (more than the pool has);
+ *   - the helpers do take tasks (a region of slow tasks sees other threads);
  *   - a region started from inside a task runs inline (no deadlock);
  *   - several threads calling at once each get all their tasks run;
  *   - after fork, the child (which has no helpers) runs regions, starting
@@ -74,6 +75,35 @@ static int region_ok(size_t n, int threads, bnn_task_fn fn)
     return 1;
 }
 
+/* Slow tasks that note whether a thread other than the caller ran them. */
+typedef struct who {
+    pthread_t caller;
+    int others;
+} who;
+
+static void slow_task(void *ctx, size_t t)
+{
+    who *w = ctx;
+    volatile unsigned spin = 0;
+    for (unsigned i = 0; i < 200000; i++)
+        spin += i;
+    if (!pthread_equal(pthread_self(), w->caller))
+        __atomic_add_fetch(&w->others, 1, __ATOMIC_RELAXED);
+}
+
+/* On a busy machine a helper may not be scheduled within one region (the
+ * caller then runs every task): a few tries. */
+static int helpers_take_tasks(void)
+{
+    for (int attempt = 0; attempt < 20; attempt++) {
+        who w = {pthread_self(), 0};
+        bnn_parallel_for(200, 0, slow_task, &w);
+        if (w.others > 0)
+            return 1;
+    }
+    return 0;
+}
+
 static void *caller_main(void *arg)
 {
     int ok = 1;
@@ -108,6 +138,8 @@ int main(int argc, char **argv)
     snprintf(what, sizeof what, "pool has %d helper(s) after a region (cores - 1)", cores - 1);
     expect(bnn_pool_helpers() == cores - 1, what);
 
+    if (cores > 1)
+        expect(helpers_take_tasks(), "helper threads take tasks");
     expect(region_ok(16, 0, nested_task), "nested regions run inline");
 
     /* several callers at once */
