@@ -16,6 +16,7 @@ from setuptools.command.build_ext import build_ext
 X86_FLAGS = {
     "avx2": ["-mavx2", "-mpopcnt"],
     "avx512": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vpopcntdq", "-mavx2", "-mpopcnt"],
+    "avx512vnni": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni", "-mavx2"],
 }
 
 
@@ -41,7 +42,7 @@ class BuildWithIsaFlags(build_ext):
 
     def build_extension(self, ext):
         flags_by_isa, defines = isa_flags()
-        all_isas = {"avx2", "avx512", "neon"}
+        all_isas = {"avx2", "avx512", "avx512vnni", "neon"}
         common = ["-O3", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"]
         objects = []
         for path in sorted(glob.glob("src/**/*.c", recursive=True)):

@@ -209,7 +209,11 @@ static inline __attribute__((always_inline)) void panel_tile(
     for (int i = 0; i < mr; i++) {
         __m512i pc = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(acc[i][0])),
                                         _mm512_cvtepi64_epi32(acc[i][1]), 1);
-        _mm512_mask_storeu_epi32(c + i * ldc, lanes, _mm512_sub_epi32(kv, _mm512_slli_epi32(pc, 1)));
+        __m512i out = _mm512_sub_epi32(kv, _mm512_slli_epi32(pc, 1));
+        if (lanes == 0xffff) /* plain stores: masked ones are slow on some cores (Zen 4) */
+            _mm512_storeu_si512(c + i * ldc, out);
+        else
+            _mm512_mask_storeu_epi32(c + i * ldc, lanes, out);
     }
 }
 

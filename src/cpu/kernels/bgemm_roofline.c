@@ -117,7 +117,7 @@ bnn_status bnn_roofline_xor_popcount(const char *isa, const bnn_word *a, const b
         return BNN_OK;
     }
 #ifdef BNN_ARCH_X86
-    if (strcmp(isa, "avx512") == 0) {
+    if (strncmp(isa, "avx512", 6) == 0) { /* avx512 and the sets built on it */
         *count = bnn_roofline_xor_popcount_avx512(a, b, words, reps);
         return BNN_OK;
     }

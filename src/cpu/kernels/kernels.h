@@ -113,6 +113,8 @@ void bnn_pack_f32_avx512(const float *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_i8_avx512(const int8_t *x, size_t rows, size_t k, bnn_word *out);
 void bnn_u8gemm_avx512(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
                        const int8_t *w, int32_t *c, size_t ldc);
+void bnn_u8gemm_avx512vnni(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
+                           const int8_t *w, int32_t *c, size_t ldc);
 #endif
 
 /* Benchmark only (scripts/bench_bgemm.py): XOR + popcount + accumulate over
