@@ -38,10 +38,19 @@ bnn_cpu_features bnn_detect_cpu_features(void)
 }
 
 #elif defined(__aarch64__)
+#if defined(__linux__)
+#include <sys/auxv.h>
+#endif
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
 bnn_cpu_features bnn_detect_cpu_features(void)
 {
     bnn_cpu_features f = {0};
     f.neon = 1; /* Advanced SIMD is mandatory on AArch64 */
+#if defined(__linux__)
+    f.neondot = (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#endif
     return f;
 }
 

@@ -35,6 +35,13 @@ static const bnn_kernels kernels_avx2 = {
     bnn_pack_i32_scalar, bnn_u8gemm_avx2,
 };
 #endif
+#if defined(__aarch64__)
+/* neon with the udot first layer (u8gemm_neondot.c) */
+static const bnn_kernels kernels_neondot = {
+    "neondot", bnn_bgemm_neon, bnn_pack_f32_neon, bnn_pack_f64_scalar, bnn_pack_i8_neon,
+    bnn_pack_i32_scalar, bnn_u8gemm_neondot,
+};
+#endif
 #ifdef BNN_ARCH_NEON
 static const bnn_kernels kernels_neon = {
     "neon", bnn_bgemm_neon, bnn_pack_f32_neon, bnn_pack_f64_scalar, bnn_pack_i8_neon,
@@ -94,6 +101,10 @@ static void init_dispatch(void)
     add_candidate(&kernels_avx512vnni, avx512_on && f.avx512vnni, disabled);
     add_candidate(&kernels_avx512, f.avx512, disabled);
     add_candidate(&kernels_avx2, f.avx2, disabled);
+#endif
+#if defined(__aarch64__)
+    int neon_on = f.neon && !(disabled && list_contains(disabled, "neon"));
+    add_candidate(&kernels_neondot, neon_on && f.neondot, disabled);
 #endif
 #ifdef BNN_ARCH_NEON
     add_candidate(&kernels_neon, f.neon, disabled);

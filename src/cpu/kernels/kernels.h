@@ -161,5 +161,10 @@ void bnn_u8gemm_neon(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
                      int32_t *c, size_t ldc);
 extern const bnn_roofline_form bnn_roofline_alu_neon[]; /* NULL-terminated */
 #endif
+#if defined(__aarch64__)
+/* ARMv8.2 dot product (HWCAP_ASIMDDP); built with +dotprod */
+void bnn_u8gemm_neondot(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
+                        const int8_t *w, int32_t *c, size_t ldc);
+#endif
 
 #endif
