@@ -231,7 +231,7 @@ def roofline_alu(isa_name, form, reps):
 def roofline_xor_popcount(isa_name, a, b, reps):
     """Benchmark only: XOR + popcount + accumulate of two equal 1-D uint64
     arrays (length a multiple of ROOFLINE_WORDS_MULTIPLE), `reps` times, with
-    kernel set `isa_name`'s roofline kernel; returns the total popcount. The
+    kernel set `isa_name`'s streaming kernel; returns the total popcount. The
     caller times it; the GIL is released, so threads can run it side by side."""
     _require(a, "a", np.uint64, 1)
     _require(b, "b", np.uint64, 1)

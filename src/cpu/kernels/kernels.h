@@ -117,12 +117,13 @@ void bnn_u8gemm_avx512vnni(size_t m, size_t n, size_t k, const uint8_t *x, size_
                            const int8_t *w, int32_t *c, size_t ldc);
 #endif
 
-/* Benchmark only (scripts/bench_bgemm.py): XOR + popcount + accumulate over
- * two arrays of `words` words (a multiple of BNN_ROOFLINE_WORDS_MULTIPLE),
- * `reps` times. Sized to sit in L1, they measure the XOR + popcount ceiling a
- * bgemm kernel of the same ISA works under. The dispatcher takes a usable
- * kernel set's name ("ref" runs the scalar one) and stores the total popcount
- * in *count (returned, so the work cannot be optimised away). */
+/* Benchmark only (scripts/bench_bgemm.py, scripts/ceiling.py): the streaming
+ * rate, XOR + popcount + accumulate over two arrays of `words` words (a
+ * multiple of BNN_ROOFLINE_WORDS_MULTIPLE), `reps` times, sized by the caller
+ * for L1 or L2. A GEMM reuses its loads and may beat it; the ceiling it cannot
+ * beat is the ALU one below. The dispatcher takes a usable kernel set's name
+ * ("ref" runs the scalar one) and stores the total popcount in *count
+ * (returned, so the work cannot be optimised away). */
 #define BNN_ROOFLINE_WORDS_MULTIPLE 64
 bnn_status bnn_roofline_xor_popcount(const char *isa, const bnn_word *a, const bnn_word *b,
                                      size_t words, size_t reps, uint64_t *count);
