@@ -35,12 +35,6 @@ bnn_status bnn_bgemm(const uint64_t *a, const uint64_t *b, int32_t *c, size_t m,
 {
     if (!a || !b || !c)
         return bnn_fail(BNN_ERR_ARGUMENT, "bgemm: a, b and c must not be NULL");
-    return bnn_bgemm_rows(a, b, c, m, n, bnn_words_for(k), k, threads);
-}
-
-bnn_status bnn_bgemm_rows(const bnn_word *a, const bnn_word *b, int32_t *c, size_t m, size_t n,
-                          size_t words, size_t k, int threads)
-{
     /* k - 2 * popcount lies in [-k, k]: int32 holds it for k up to 2^30
      * (the .bnn limit for binary layers, docs/FORMAT.md). */
     if (k > ((size_t)1 << 30))
@@ -49,6 +43,7 @@ bnn_status bnn_bgemm_rows(const bnn_word *a, const bnn_word *b, int32_t *c, size
         return BNN_OK;
     if (n > SIZE_MAX / m)
         return bnn_fail(BNN_ERR_ARGUMENT, "bgemm: m*n overflows (m=%zu, n=%zu)", m, n);
+    size_t words = bnn_words_for(k);
     bgemm_job j = {bnn_active_kernels(), a, b, c, words, (int32_t)k,
                    bnn_tiles_of(m, n, BLOCK_M, BLOCK_N)};
     return bnn_parallel_for(j.tiles.count, bnn_tiles_threads(&j.tiles, words, threads), bgemm_task,
