@@ -109,16 +109,14 @@ def bench_net(name, spec, runs, thread_counts, batches, ceilings):
     for (threads, batch), row in rows.items():
         med, best = row["pybnn"]
         rate = macs / med
-        # best against best: the least disturbed runs of both (the ceiling was
-        # measured at another moment, and the machine may be shared)
         line = (f"{threads:3d} {batch:5d} | {med * 1e3:11.3f} {best * 1e3:8.3f} {rate / 1e9:7.1f} "
-                f"{100 * macs / best / ceilings[threads].best:5.0f}% | ")
+                f"{100 * rate / ceilings[threads].cpu:5.0f}% | ")
         cells = []
         for c in columns:
             cells.append(f"{row[c][0] * 1e3:14.3f} {row[c][0] / med:5.1f}x" if c in row else f"{'':14} {'':6}")
         print(line + " | ".join(cells))
-    print("(* best run against the best ALU ceiling run: the MACs of the binary and first layers over "
-          "the ceiling of the binary ones)")
+    print("(* median against the ALU ceiling in CPU time (scripts/ceiling.py): the MACs of the binary "
+          "and first layers over the ceiling of the binary ones)")
     if len(thread_counts) > 1:
         lo, hi = thread_counts[0], thread_counts[-1]
         print("scaling " + ", ".join(

@@ -53,8 +53,15 @@ def test_streaming_rate_counts_exactly(isa):
 
 def test_a_kernel_above_the_ceiling_is_reported():
     samples = {"alu: form": [100.0, 110.0, 105.0], "stream L1 (x)": [50.0, 52.0, 51.0]}
-    c = ceiling.Ceiling("avx512", 1, samples)
-    assert c.rate == 105.0 and c.best == 110.0 and c.form == "form"
+    c = ceiling.Ceiling("avx512", 1, samples, {"form": [108.0, 109.0, 107.0]})
+    assert c.rate == 105.0 and c.best == 110.0 and c.form == "form" and c.cpu == 108.0
     assert c.exceeded_by(112.0) is None            # within the noise floor of the best run
     assert c.exceeded_by(130.0) == pytest.approx(130 / 110 - 1)
     assert c.exceeded_by(130.0, other_best=128.0) is None  # a later, faster ceiling run
+    cpu = ceiling.Ceiling("avx512", 1, samples, {"form": [200.0]})  # wall runs all disturbed
+    assert cpu.exceeded_by(130.0) is None and cpu.exceeded_by(230.0) == pytest.approx(230 / 200 - 1)
+
+
+def test_cpu_time_ceiling_is_measured():
+    runs = ceiling.alu_cpu_rate(_core.isa(), 1, 2)
+    assert runs and all(len(r) == 2 and min(r) > 0 for r in runs.values())
