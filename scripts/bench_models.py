@@ -37,6 +37,7 @@ import ceiling  # noqa: E402
 from paper_models import convnet_spec, float32_forward, float32_params, mlp_spec  # noqa: E402
 
 BASELINE_BATCHES = (1, 32)  # numpy and ONNX Runtime are timed at these batches only (they are slow)
+CLOCK = time.perf_counter   # --cpu-time: time.thread_time (1 thread: everything runs on this thread)
 
 
 def seconds(fn, runs, min_time=0.05):
@@ -44,11 +45,11 @@ def seconds(fn, runs, min_time=0.05):
     fn()  # warm-up
     samples = []
     for _ in range(runs):
-        reps, start = 0, time.perf_counter()
+        reps, start = 0, CLOCK()
         while True:
             fn()
             reps += 1
-            elapsed = time.perf_counter() - start
+            elapsed = CLOCK() - start
             if elapsed >= min_time:
                 break
         samples.append(elapsed / reps)
@@ -180,6 +181,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7, help="timings per figure; median and best printed")
     parser.add_argument("--batches", default="1,8,32,256", help="comma list of batch sizes")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="1 thread only, timed in this thread's CPU time (pybnn, numpy and ONNX Runtime "
+                             "all run on it): on a shared machine, leaves out time given to others")
     args = parser.parse_args()
     try:
         batches = [int(b) for b in args.batches.split(",")]
@@ -190,8 +194,12 @@ def main():
     info = pybnn.kernel_info()
     all_threads = info["threads"]
     thread_counts = sorted({1, all_threads})
+    if args.cpu_time:
+        global CLOCK
+        CLOCK, thread_counts = time.thread_time, [1]
     print(f"pybnn {pybnn.__version__}, kernels {info['isa']}, {all_threads} threads; "
-          f"medians (and best) of {args.runs} runs; baselines at batch {', '.join(map(str, BASELINE_BATCHES))}")
+          f"medians (and best) of {args.runs} runs in {'CPU time, 1 thread' if args.cpu_time else 'wall clock'}; "
+          f"baselines at batch {', '.join(map(str, BASELINE_BATCHES))}")
     ceilings = {}
     for t in thread_counts:
         ceilings[t] = ceiling.measure(_core.isa(), t, args.runs, streams=False)

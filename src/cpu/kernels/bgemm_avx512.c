@@ -138,7 +138,7 @@ static inline void row_pointers(const bnn_word *b, size_t words, size_t nr, size
         bp[r] = b + (r < nr ? r : 0) * words + off;
 }
 
-#define PANEL_MIN_M 4       /* from this many A rows, the panel form */
+#define PANEL_MIN_M 16      /* from this many A rows the panel form: below, copying B costs more than it saves */
 #define PANEL_MAX_WORDS 256 /* its panel (64 bytes a word per 8 rows) lives on the stack: 32 KiB */
 #define MR 8                /* A rows per panel micro-tile */
 #define PW (2 * NR)         /* B rows per panel: two vectors per word */
