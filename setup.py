@@ -15,7 +15,8 @@ from setuptools.command.build_ext import build_ext
 
 X86_FLAGS = {
     "avx2": ["-mavx2", "-mpopcnt"],
-    "avx512": ["-mavx512f", "-mavx512bw", "-mavx512vpopcntdq", "-mavx2", "-mpopcnt"],
+    "avx512": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vpopcntdq", "-mavx2", "-mpopcnt"],
+    "avx512vnni": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni", "-mavx2"],
 }
 
 
@@ -25,7 +26,7 @@ def isa_flags():
     if machine in ("x86_64", "amd64", "i686", "i386"):
         return X86_FLAGS, []
     if machine in ("aarch64", "arm64"):
-        return {"neon": []}, []
+        return {"neon": [], "neondot": ["-march=armv8.2-a+dotprod"]}, []
     if machine.startswith("armv7") or machine.startswith("armv8l"):
         return {"neon": ["-mfpu=neon"]}, [("BNN_WITH_NEON", "1")]
     return {}, []
@@ -41,7 +42,7 @@ class BuildWithIsaFlags(build_ext):
 
     def build_extension(self, ext):
         flags_by_isa, defines = isa_flags()
-        all_isas = {"avx2", "avx512", "neon"}
+        all_isas = {"avx2", "avx512", "avx512vnni", "neon", "neondot"}
         common = ["-O3", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"]
         objects = []
         for path in sorted(glob.glob("src/**/*.c", recursive=True)):

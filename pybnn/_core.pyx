@@ -174,6 +174,16 @@ def default_threads():
     return bnn_default_threads()
 
 
+cdef extern from "common/parallel.h" nogil:
+    int bnn_pool_helpers()
+
+
+def pool_helpers():
+    """Helper threads the thread pool has started (0 until the first parallel
+    call of this process; a forked child starts its own). For tests."""
+    return bnn_pool_helpers()
+
+
 # ---- benchmark only (scripts/bench_bgemm.py) ---------------------------------
 
 cdef extern from "cpu/kernels/kernels.h" nogil:
@@ -181,13 +191,47 @@ cdef extern from "cpu/kernels/kernels.h" nogil:
     bnn_status bnn_roofline_xor_popcount(const char *isa, const uint64_t *a, const uint64_t *b,
                                          size_t words, size_t reps, uint64_t *count)
 
+    ctypedef struct bnn_roofline_form:
+        const char *name
+        uint64_t (*run)(size_t reps) noexcept nogil
+        uint64_t bit_ops_per_rep
+    int bnn_roofline_alu_forms(const char *isa, const bnn_roofline_form **forms)
+
 ROOFLINE_WORDS_MULTIPLE = BNN_ROOFLINE_WORDS_MULTIPLE
+
+
+def roofline_alu_forms(isa_name):
+    """Benchmark only: the ALU ceiling forms of kernel set `isa_name` (XOR +
+    popcount + accumulate on registers, no loads) as a list of
+    (name, bit-ops per rep); empty when the set has none or is not usable."""
+    name = isa_name.encode()
+    cdef const bnn_roofline_form *forms = NULL
+    cdef int count = bnn_roofline_alu_forms(name, &forms)
+    return [(forms[i].name.decode(), forms[i].bit_ops_per_rep) for i in range(count)]
+
+
+def roofline_alu(isa_name, form, reps):
+    """Benchmark only: run ALU ceiling form number `form` of kernel set
+    `isa_name` for `reps` reps (reps * bit-ops per rep of work, GIL released);
+    returns its popcount total."""
+    name = isa_name.encode()
+    cdef const bnn_roofline_form *forms = NULL
+    cdef int count = bnn_roofline_alu_forms(name, &forms)
+    if isinstance(form, bool) or not isinstance(form, (int, np.integer)) or not 0 <= form < count:
+        raise ValueError(f"form: expected an int in [0, {count}) for kernel set {isa_name!r}, got {form!r}")
+    if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 1:
+        raise ValueError(f"reps: expected a positive int, got {reps!r}")
+    cdef size_t nreps = reps, index = form
+    cdef uint64_t count_out
+    with nogil:
+        count_out = forms[index].run(nreps)
+    return count_out
 
 
 def roofline_xor_popcount(isa_name, a, b, reps):
     """Benchmark only: XOR + popcount + accumulate of two equal 1-D uint64
     arrays (length a multiple of ROOFLINE_WORDS_MULTIPLE), `reps` times, with
-    kernel set `isa_name`'s roofline kernel; returns the total popcount. The
+    kernel set `isa_name`'s streaming kernel; returns the total popcount. The
     caller times it; the GIL is released, so threads can run it side by side."""
     _require(a, "a", np.uint64, 1)
     _require(b, "b", np.uint64, 1)

@@ -11,7 +11,7 @@ import numpy as np
 from . import _core
 
 PACKABLE_DTYPES = (np.float32, np.float64, np.int8, np.int32)
-KNOWN_CPU_FEATURES = ("avx512", "avx2", "neon")
+KNOWN_CPU_FEATURES = ("avx512vnni", "avx512", "avx2", "neondot", "neon")
 
 
 def pack_bits(x, axis=-1):

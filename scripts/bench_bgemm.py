@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
-"""Benchmark pybnn.bgemm against numpy float32 matmul and an XOR+popcount roofline.
+"""Benchmark pybnn.bgemm against numpy float32 matmul and the XOR+popcount ceiling.
 
 For each shape [M, N, K] and thread count it measures, in the same run:
   - binary MAC/s of pybnn.bgemm (M*N*K / s, K bits per dot product),
   - float32 MAC/s of numpy.matmul on the same shape (OpenBLAS; its kernel is
     printed via threadpoolctl), and the ratio of the two,
-  - the fraction of the roofline: bit-ops/s of a streaming XOR + popcount +
-    accumulate over two L1-resident arrays with the same kernel set
-    (pybnn._core.roofline_xor_popcount; with T threads, T copies side by side).
-Every figure is the median of --repeats runs, each run long enough to time.
-Each shape's figures are taken back to back (bgemm and roofline round-robin,
-run by run), so that load from elsewhere on a shared machine shifts them
-alike instead of skewing their ratios; numpy runs first, then its OpenBLAS
-threads, which spin after a call, are given time to fall asleep.
+  - the fraction of the ALU ceiling (scripts/ceiling.py): the best of a few
+    register-only XOR + popcount + accumulate loops of the same kernel set
+    (with T threads, T copies side by side). The streaming rates from L1 and
+    L2 are printed beside it. A bgemm measured above the ceiling by more than
+    its noise makes the script fail (exit 1): the ceiling would not be one.
+Figures are medians of --repeats runs, with the best run beside them (the
+machine may be shared: the best run is the least disturbed one), each run
+long enough to time. Each shape's bgemm and ceiling are taken back to back,
+round-robin run by run, so that load from elsewhere shifts them alike;
+numpy runs first, then its OpenBLAS threads, which spin after a call, are
+given time to fall asleep.
 
 OpenBLAS reads OPENBLAS_CORETYPE once, at load, so numpy under another core
 type is measured in a child process (this script with --numpy-child), right
@@ -21,14 +24,17 @@ after the in-process figures of the same shape:
   - --coretype Haswell measures numpy with OPENBLAS_CORETYPE=Haswell (float32
     held to AVX2 width, the comparison for the AVX2 bar).
 
-Bars (from the issue): AVX2 >= 4x numpy float32 at OPENBLAS_CORETYPE=Haswell,
-1 thread, [1024,1024,1024] and [256,4096,4096]; AVX-512 >= 10x numpy and >= 50%
-of the roofline.
+Bars (issue 10), checked where the run measured them: bgemm >= 85% of the
+ceiling at [256,4096,4096], >= 75% at M = 64 for every K of the paper's
+layers, >= 50% at M = 1; at [1024,1024,1024] on 1 thread >= 12x numpy
+(AVX-512) or >= 8x numpy at OPENBLAS_CORETYPE=Haswell (AVX2); 2 threads
+>= 1.8x 1 thread at [256,4096,4096].
 
-    python scripts/bench_bgemm.py                      # best kernel set
+    python scripts/bench_bgemm.py                      # best kernel set, all bar shapes
     python scripts/bench_bgemm.py --isa avx2 --coretype Haswell
     python scripts/bench_bgemm.py --isa scalar --repeats 5
     python scripts/bench_bgemm.py --shape 256,1024,576 --shape 1024,1024,1024 --threads 1
+    python scripts/bench_bgemm.py --threads 1 --cpu-time   # 1 thread on a shared machine
 """
 import argparse
 import json
@@ -37,15 +43,20 @@ import platform
 import statistics
 import subprocess
 import sys
-import threading
 import time
 
 import numpy as np
 
-SHAPES = [(1, 4096, 4096), (64, 2048, 2048), (256, 4096, 4096), (1024, 1024, 1024)]
-BAR_SHAPES = [(1024, 1024, 1024), (256, 4096, 4096)]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ceiling  # noqa: E402
+
+# K of the paper's layers: convs (3x3 x 64..512 channels) and dense layers
+CONV_KS = (576, 1152, 2304, 4608)
+DENSE_KS = (1024, 4096, 8192)
+M64_SHAPES = [(64, 1024, k) for k in CONV_KS + DENSE_KS]
+M1_SHAPES = [(1, 4096, k) for k in DENSE_KS] + [(1, 512, k) for k in CONV_KS]
+SHAPES = [(256, 4096, 4096), (1024, 1024, 1024)] + M64_SHAPES + M1_SHAPES
 MIN_RUN_SECONDS = 0.05   # one timed run repeats the call until it lasts this long
-ROOFLINE_WORDS = 1024    # 2 x 8 KiB: both arrays sit in L1 (32 KiB and up)
 # OpenBLAS worker threads spin for a while (about 2^28 cycles) after a call:
 # let them fall asleep before timing anything else on the same cores.
 OPENBLAS_SETTLE_SECONDS = 0.3
@@ -58,27 +69,12 @@ def all_threads():
         return os.cpu_count() or 1
 
 
-def calls_per_run(fn):
-    """Warm fn up (page in buffers, settle the clock) and return how many
-    calls make one run of at least MIN_RUN_SECONDS."""
-    fn()
-    t = time.perf_counter()
-    fn()
-    return max(1, int(MIN_RUN_SECONDS / max(time.perf_counter() - t, 1e-7)))
-
-
 def median_rates(benches, repeats):
     """benches: {name: (fn, work per call)}. Runs them round-robin, `repeats`
-    rounds; returns {name: median work/s}."""
-    calls = {name: calls_per_run(fn) for name, (fn, _) in benches.items()}
-    rates = {name: [] for name in benches}
-    for _ in range(repeats):
-        for name, (fn, work) in benches.items():
-            t = time.perf_counter()
-            for _ in range(calls[name]):
-                fn()
-            rates[name].append(work * calls[name] / (time.perf_counter() - t))
-    return {name: statistics.median(r) for name, r in rates.items()}
+    rounds; returns {name: median work/s} and {name: best work/s}."""
+    samples = ceiling.rate_samples(benches, repeats)
+    return ({name: statistics.median(r) for name, r in samples.items()},
+            {name: max(r) for name, r in samples.items()})
 
 
 # ---- numpy (float32 matmul) -------------------------------------------------
@@ -129,7 +125,7 @@ def numpy_rate_in_child(m, n, k, threads, repeats, coretype):
 def numpy_child_main(spec_json):
     spec = json.loads(spec_json)
     with blas_threads(spec["threads"]):
-        rate = median_rates({"numpy": numpy_bench(*spec["shape"])}, spec["repeats"])
+        rate, _ = median_rates({"numpy": numpy_bench(*spec["shape"])}, spec["repeats"])
     print(json.dumps({"architecture": openblas_info()[0], "rate": rate["numpy"]}))
 
 
@@ -147,26 +143,6 @@ def bgemm_bench(m, n, k, threads):
         a[:, -1] &= keep
         b[:, -1] &= keep
     return (lambda: pybnn.bgemm(a, b, k, threads=threads)), m * n * k
-
-
-def roofline_bench(isa, threads):
-    """(fn, bit-ops) for `threads` roofline kernels running side by side."""
-    from pybnn import _core
-    rng = np.random.default_rng(2)
-    arrays = [(rng.integers(0, 2**63, ROOFLINE_WORDS, dtype=np.uint64),
-               rng.integers(0, 2**63, ROOFLINE_WORDS, dtype=np.uint64)) for _ in range(threads)]
-    t = time.perf_counter()
-    _core.roofline_xor_popcount(isa, *arrays[0], 1000)
-    reps = max(1, int(1000 * MIN_RUN_SECONDS / 4 / max(time.perf_counter() - t, 1e-7)))
-
-    def run():
-        workers = [threading.Thread(target=_core.roofline_xor_popcount, args=(isa, a, b, reps))
-                   for a, b in arrays]
-        for w in workers:
-            w.start()
-        for w in workers:
-            w.join()
-    return run, ROOFLINE_WORDS * 64 * reps * threads
 
 
 # ---- report -----------------------------------------------------------------
@@ -190,6 +166,9 @@ def main():
     parser.add_argument("--threads", default="1,all", help="comma list of thread counts; 'all' = every core")
     parser.add_argument("--shape", action="append", metavar="M,N,K",
                         help="measure this shape instead of the default list (repeatable)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time runs in the calling thread's CPU time (1 thread only): on a shared "
+                             "machine, leaves out the time the OS gave the core to others")
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--numpy-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -214,6 +193,12 @@ def main():
     isa = _core.isa()
     n_all = all_threads()
     thread_counts = sorted({n_all if t.strip() == "all" else int(t) for t in args.threads.split(",")})
+    if args.cpu_time:
+        if thread_counts != [1]:
+            parser.error(f"--cpu-time: times the calling thread only, so needs --threads 1, got {args.threads}")
+        if args.coretype:
+            parser.error("--cpu-time: numpy in a child process is timed in wall clock; leave out --coretype")
+        ceiling.CLOCK = time.thread_time
 
     arch, blas_version = openblas_info()
     env_coretype = os.environ.get("OPENBLAS_CORETYPE")
@@ -221,8 +206,9 @@ def main():
           f"{', '.join(_core.available_isas())}); CPU: {cpu_name()}, {n_all} threads usable")
     print(f"numpy {np.__version__}: OpenBLAS {blas_version} kernel '{arch}' "
           f"(OPENBLAS_CORETYPE={env_coretype if env_coretype is not None else 'unset'})")
-    print(f"medians of {args.repeats} runs, each >= {MIN_RUN_SECONDS * 1000:.0f} ms; per shape: "
-          f"numpy, then bgemm and roofline round-robin")
+    print(f"medians of {args.repeats} runs, each >= {MIN_RUN_SECONDS * 1000:.0f} ms of "
+          f"{'CPU time of the calling thread' if args.cpu_time else 'wall clock'}; per shape: "
+          f"numpy, then bgemm and the ALU ceiling round-robin")
 
     # numpy columns besides the in-process one, measured in child processes
     children = []  # (coretype or None, label)
@@ -231,23 +217,24 @@ def main():
     if args.coretype:
         children.append((args.coretype, f"CORETYPE={args.coretype}"))
 
-    try:  # a kernel set may have no roofline kernel yet (then: no "% roof")
-        _core.roofline_xor_popcount(isa, *(np.zeros(_core.ROOFLINE_WORDS_MULTIPLE, np.uint64),) * 2, 1)
-        has_roofline = True
-    except NotImplementedError as e:
-        print(f"no roofline: {e}")
-        has_roofline = False
-    results = {}  # (m, n, k, t) -> {"bgemm", "roofline", "numpy[...]"...}
+    ceilings = {}
+    for t in thread_counts:
+        ceilings[t] = ceiling.measure(isa, t, args.repeats)
+        print(ceilings[t].describe())
+    results = {}  # (m, n, k, t) -> {"bgemm", "ceiling", "numpy[...]"...}, medians
+    bests = {}    # the same keys: the best run of each
     labels = [f"numpy[{arch}]"]
     for m, n, k in shapes:
         for t in thread_counts:
             with blas_threads(t):
-                r = median_rates({labels[0]: numpy_bench(m, n, k)}, args.repeats)
+                r, best = median_rates({labels[0]: numpy_bench(m, n, k)}, args.repeats)
             time.sleep(OPENBLAS_SETTLE_SECONDS)
             benches = {"bgemm": bgemm_bench(m, n, k, t)}
-            if has_roofline:
-                benches["roofline"] = roofline_bench(isa, t)
-            r.update(median_rates(benches, args.repeats))
+            alu = ceiling.alu_benches(isa, t)
+            benches["ceiling"] = alu["alu: " + ceilings[t].form]
+            r2, best2 = median_rates(benches, args.repeats)
+            r.update(r2)
+            best.update(best2)
             for coretype, note in children:
                 child_arch, rate = numpy_rate_in_child(m, n, k, t, args.repeats, coretype)
                 label = f"numpy[{child_arch}, {note}]"
@@ -255,59 +242,80 @@ def main():
                     labels.append(label)
                 r[label] = rate
             results[(m, n, k, t)] = r
+            bests[(m, n, k, t)] = best
 
-    for t in thread_counts if has_roofline else []:
-        roof = statistics.median(r["roofline"] for key, r in results.items() if key[3] == t)
-        print(f"roofline ({isa} XOR+popcount+accumulate, 2 x {ROOFLINE_WORDS * 8 // 1024} KiB in L1), "
-              f"{t} thread(s): {roof / 1e9:.1f} Gbit-op/s (median over the shapes' runs)")
-    print()
-    head = f"{'M':>5} {'N':>5} {'K':>5} {'thr':>3} | {'bgemm GMAC/s':>12} {'% roof':>6}"
+    print("\n% ceil: median (and best) bgemm run against the ALU ceiling in CPU time; %wall: against the "
+          "ceiling timed in wall clock beside it, round-robin (both shift alike under load)")
+    head = (f"{'M':>5} {'N':>5} {'K':>5} {'thr':>3} | {'bgemm GMAC/s':>12} {'(best)':>8} "
+            f"{'% ceil':>6} {'(best)':>6} {'%wall':>6}")
     for label in labels:
         head += f" | {label + ' GMAC/s':>34} {'ratio':>6}"
     print(head)
     print("-" * len(head))
+    exceeded = []
     for (m, n, k, t), r in results.items():
-        roof = f"{100 * r['bgemm'] / r['roofline']:5.0f}%" if has_roofline else f"{'n/a':>6}"
-        line = f"{m:5d} {n:5d} {k:5d} {t:3d} | {r['bgemm'] / 1e9:12.1f} {roof}"
+        best = bests[(m, n, k, t)]
+        # % of the ceiling against the ceiling measured beside this shape
+        line = (f"{m:5d} {n:5d} {k:5d} {t:3d} | {r['bgemm'] / 1e9:12.1f} {best['bgemm'] / 1e9:8.1f} "
+                f"{100 * r['bgemm'] / ceilings[t].cpu:5.0f}% {100 * best['bgemm'] / ceilings[t].cpu:5.0f}% "
+                f"{100 * r['bgemm'] / r['ceiling']:5.0f}%")
         for label in labels:
             line += f" | {r[label] / 1e9:34.1f} {r['bgemm'] / r[label]:5.1f}x"
         print(line)
+        over = ceilings[t].exceeded_by(best["bgemm"], best["ceiling"])
+        if over is not None:
+            exceeded.append(f"[{m},{n},{k}] on {t} thread(s): best run {best['bgemm'] / 1e9:.1f} GMAC/s is "
+                            f"{100 * over:.0f}% above the best ALU ceiling run "
+                            f"{max(ceilings[t].best, best['ceiling']) / 1e9:.1f} Gbit-op/s")
     print()
-    bar_lines(isa, thread_counts, results, labels, has_roofline)
+    bar_lines(isa, thread_counts, results, labels, ceilings)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"isa": isa, "cpu": cpu_name(), "openblas": arch, "repeats": args.repeats,
-                       "results": [[list(key), r] for key, r in results.items()]}, f, indent=1)
+                       "ceilings": {t: {"cpu": c.cpu, "rate": c.rate, "best": c.best, "form": c.form, "streams": c.streams}
+                                    for t, c in ceilings.items()},
+                       "results": [[list(key), r, bests[key]] for key, r in results.items()]}, f, indent=1)
+    if exceeded:
+        print("\nERROR: a kernel ran faster than the ALU ceiling allows; the ceiling is not one "
+              "(or the timing is wrong):", file=sys.stderr)
+        for line in exceeded:
+            print("  " + line, file=sys.stderr)
+        return 1
     return 0
 
 
-def bar_lines(isa, thread_counts, results, labels, has_roofline):
-    """The issue's bars, where this run measured what they need."""
-    if isa == "avx2":
-        haswell = [label for label in labels if "Haswell" in label]
-        if 1 not in thread_counts or not haswell:
-            print("AVX2 bar: needs 1 thread and numpy at OpenBLAS 'Haswell' (use --coretype Haswell)")
-            return
-        label = haswell[-1]
-        for m, n, k in BAR_SHAPES:
-            if (m, n, k, 1) not in results:
-                continue
-            r = results[(m, n, k, 1)]
-            ratio = r["bgemm"] / r[label]
-            print(f"AVX2 bar [{m},{n},{k}], 1 thread: {ratio:.1f}x {label} "
-                  f"(need >= 4x): {'PASS' if ratio >= 4 else 'FAIL'}")
-    elif isa == "avx512" and has_roofline:
-        for m, n, k in BAR_SHAPES:
-            for t in thread_counts:
-                if (m, n, k, t) not in results:
-                    continue
-                r = results[(m, n, k, t)]
-                ratio, frac = r["bgemm"] / r[labels[0]], r["bgemm"] / r["roofline"]
-                ok = ratio >= 10 and frac >= 0.5
-                print(f"AVX-512 bar [{m},{n},{k}], {t} thread(s): {ratio:.1f}x {labels[0]}, "
-                      f"{100 * frac:.0f}% of roofline (need >= 10x and >= 50%): {'PASS' if ok else 'FAIL'}")
-    else:
+def bar_lines(isa, thread_counts, results, labels, ceilings):
+    """The issue's bars, where this run measured what they need (medians)."""
+    def check(what, value, need, unit):
+        print(f"bar {what}: {value:.2f}{unit} (need >= {need}{unit}): {'PASS' if value >= need else 'FAIL'}")
+
+    if not isa.startswith(("avx512", "avx2")):
         print(f"no bar is set for kernel set '{isa}'")
+        return
+    for key, r in results.items():
+        m, n, k, t = key
+        frac = 100 * r["bgemm"] / ceilings[t].cpu
+        if (m, n, k) == (256, 4096, 4096):
+            check(f"[{m},{n},{k}] {t} thread(s) % of ceiling", frac, 85, "%")
+        elif m == 64 and k in CONV_KS + DENSE_KS:
+            check(f"[{m},{n},{k}] {t} thread(s) % of ceiling", frac, 75, "%")
+        elif m == 1:
+            check(f"[{m},{n},{k}] {t} thread(s) % of ceiling", frac, 50, "%")
+    key = (1024, 1024, 1024, 1)
+    if key in results:
+        if isa.startswith("avx512"):
+            check(f"[1024,1024,1024] 1 thread vs {labels[0]}", results[key]["bgemm"] / results[key][labels[0]], 12, "x")
+        else:
+            haswell = [label for label in labels if "Haswell" in label]
+            if haswell:
+                check(f"[1024,1024,1024] 1 thread vs {haswell[-1]}",
+                      results[key]["bgemm"] / results[key][haswell[-1]], 8, "x")
+            else:
+                print("AVX2 numpy bar: needs numpy at OpenBLAS 'Haswell' (use --coretype Haswell)")
+    scaling = [t for t in thread_counts if t > 1 and (256, 4096, 4096, t) in results]
+    if (256, 4096, 4096, 1) in results and 2 in scaling:
+        check("[256,4096,4096] 2 threads / 1 thread",
+              results[(256, 4096, 4096, 2)]["bgemm"] / results[(256, 4096, 4096, 1)]["bgemm"], 1.8, "x")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,22 @@
 #!/usr/bin/env python3
 """Benchmark the paper's networks on the pybnn engine against float32 NumPy
-forwards of the same architectures, all in one run on this machine.
+forwards and ONNX Runtime float32 and int8 (QDQ) models of the same
+architectures, all in one run on this machine.
 
-    python scripts/bench_models.py [--runs 7] [--quick]
+    python scripts/bench_models.py [--runs 7] [--batches 1,8,32,256]
 
-Prints medians of --runs repetitions. Random weights: speed does not depend
-on them. Needs threadpoolctl (pip install 'pybnn[bench]')."""
+For both networks (MLP 784-4096x3-10, ConvNet 2x128C3-MP2-2x256C3-MP2-
+2x512C3-MP2-2x1024FC-10) and for 1 thread and all threads it prints ms per
+image at each batch size (median and best of --runs timings; the machine may
+be shared, and the best run is the least disturbed one), pybnn's speed-up
+over each baseline, GMAC/s and the fraction of the ALU ceiling (the best
+register-only XOR + popcount loop of the kernel set on as many threads,
+scripts/ceiling.py), and the scaling from 1 to all threads. Then issue 10's
+bars, where the run measured them.
+
+Random weights: speed does not depend on them. Needs threadpoolctl, and for
+the ONNX Runtime columns onnx and onnxruntime (pip install 'pybnn[bench]');
+without them those columns are left out, with a note."""
 import argparse
 import os
 import statistics
@@ -18,26 +29,31 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import pybnn
+from pybnn import _core
 from pybnn import format as bnn_format
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ceiling  # noqa: E402
 from paper_models import convnet_spec, float32_forward, float32_params, mlp_spec  # noqa: E402
 
+BASELINE_BATCHES = (1, 32)  # numpy and ONNX Runtime are timed at these batches only (they are slow)
+CLOCK = time.perf_counter   # --cpu-time: time.thread_time (1 thread: everything runs on this thread)
 
-def median_seconds(fn, runs, min_time=0.05):
-    """Median over `runs` timings; each timing repeats fn until min_time passes."""
+
+def seconds(fn, runs, min_time=0.05):
+    """(median, best) over `runs` timings; each timing repeats fn until min_time passes."""
     fn()  # warm-up
     samples = []
     for _ in range(runs):
-        reps, start = 0, time.perf_counter()
+        reps, start = 0, CLOCK()
         while True:
             fn()
             reps += 1
-            elapsed = time.perf_counter() - start
+            elapsed = CLOCK() - start
             if elapsed >= min_time:
                 break
         samples.append(elapsed / reps)
-    return statistics.median(samples)
+    return statistics.median(samples), min(samples)
 
 
 def binary_macs(spec):
@@ -46,56 +62,68 @@ def binary_macs(spec):
     return sum(s["binary_macs"] + s["first_macs"] for s in layer_stats(spec))
 
 
-def bgemm_peak(threads, runs):
-    """Best bgemm MAC/s over a few large shapes (the kernels benchmark's peak)."""
-    rng = np.random.default_rng(0)
-    best = 0.0
-    for m, n, k in [(1024, 1024, 1024), (256, 4096, 4096), (1024, 1024, 4608)]:
-        a = rng.integers(0, 2**63, (m, (k + 63) // 64), dtype=np.uint64)
-        b = rng.integers(0, 2**63, (n, (k + 63) // 64), dtype=np.uint64)
-        t = median_seconds(lambda: pybnn.bgemm(a, b, k, threads=threads), runs)
-        best = max(best, m * n * k / t)
-    return best
+def ort_sessions(name, threads):
+    """{label: (session, input layout)} of ONNX Runtime float32 and int8, or
+    {} with a note when onnx/onnxruntime are missing."""
+    try:
+        import onnx_models
+        import onnxruntime  # noqa: F401
+    except ImportError as e:
+        print(f"(ONNX Runtime columns left out: {e}; pip install 'pybnn[bench]')")
+        return {}
+    shape, layers = onnx_models.convnet_layers() if name == "convnet" else onnx_models.mlp_layers()
+    return {f"ORT {kind}": onnx_models.session(onnx_models.build(shape, layers, int8=kind == "int8"), threads)
+            for kind in ("f32", "int8")}
 
 
-def bench_mlp(runs, all_threads):
-    rng = np.random.default_rng(1)
-    spec = mlp_spec(rng)
-    model = pybnn.load(bnn_format.to_bytes(spec))
-    params = float32_params(spec)
-    print("\n== MLP 784-4096-4096-4096-10")
-    print(f"{'threads':>7} {'batch':>5} {'pybnn':>14} {'numpy f32':>14} {'speed-up':>9}")
-    for threads in (1, all_threads):
-        for batch in (256, 1):
-            x = rng.integers(0, 256, (batch, 784), dtype=np.uint8)
-            t_bnn = median_seconds(lambda: model.run(x, threads=threads), runs)
-            with threadpool_limits(limits=threads):
-                t_np = median_seconds(lambda: float32_forward(params, x), runs)
-            unit = (lambda t: f"{batch / t:10.0f} im/s") if batch > 1 else (lambda t: f"{t * 1e3:10.3f} ms")
-            print(f"{threads:>7} {batch:>5} {unit(t_bnn):>14} {unit(t_np):>14} {t_np / t_bnn:8.1f}x")
-    return spec
-
-
-def bench_convnet(runs, all_threads):
-    rng = np.random.default_rng(2)
-    spec = convnet_spec(rng)
+def bench_net(name, spec, runs, thread_counts, batches, ceilings):
+    """Rows {(threads, batch): {column: (median s/image, best s/image)}}."""
+    rng = np.random.default_rng(3)
     model = pybnn.load(bnn_format.to_bytes(spec))
     params = float32_params(spec)
     macs = binary_macs(spec)
-    print(f"\n== ConvNet 2x128C3-MP2-2x256C3-MP2-2x512C3-MP2-2x1024FC-10 ({macs / 1e6:.0f} M MACs/image)")
-    print(f"{'threads':>7} {'batch':>5} {'pybnn ms/im':>12} {'numpy ms/im':>12} {'speed-up':>9} "
-          f"{'GMAC/s':>8} {'bgemm peak':>10} {'of peak':>8}")
-    for threads in (1, all_threads):
-        peak = bgemm_peak(threads, runs)
-        for batch in (1, 32):
-            x = rng.integers(0, 256, (batch, 32, 32, 3), dtype=np.uint8)
-            t_bnn = median_seconds(lambda: model.run(x, threads=threads), runs) / batch
-            with threadpool_limits(limits=threads):
-                t_np = median_seconds(lambda: float32_forward(params, x), max(3, runs // 2)) / batch
-            rate = macs / t_bnn
-            print(f"{threads:>7} {batch:>5} {t_bnn * 1e3:12.3f} {t_np * 1e3:12.3f} {t_np / t_bnn:8.1f}x "
-                  f"{rate / 1e9:8.1f} {peak / 1e9:10.1f} {rate / peak:7.0%}")
-    return spec
+    shape = spec.input_shape
+    rows = {}
+    for threads in thread_counts:
+        sessions = ort_sessions(name, threads)
+        for batch in batches:
+            x = rng.integers(0, 256, (batch, *shape), dtype=np.uint8)
+            med, best = seconds(lambda: model.run(x, threads=threads), runs)
+            row = {"pybnn": (med / batch, best / batch)}
+            if batch in BASELINE_BATCHES:
+                base_runs = max(3, runs // 2)
+                with threadpool_limits(limits=threads):
+                    med, best = seconds(lambda: float32_forward(params, x), base_runs)
+                row["numpy f32"] = (med / batch, best / batch)
+                xf = (x.astype(np.float32) / 255)
+                if xf.ndim == 4:
+                    xf = np.ascontiguousarray(xf.transpose(0, 3, 1, 2))  # ONNX convs are channels first
+                for label, sess in sessions.items():
+                    med, best = seconds(lambda: sess.run(None, {"x": xf}), base_runs)
+                    row[label] = (med / batch, best / batch)
+            rows[(threads, batch)] = row
+    columns = ["numpy f32"] + [c for c in ("ORT f32", "ORT int8") if any(c in r for r in rows.values())]
+    head = (f"{'thr':>3} {'batch':>5} | {'pybnn ms/im':>11} {'(best)':>8} {'GMAC/s':>7} {'%ceil*':>6} | "
+            + " | ".join(f"{c + ' ms/im':>14} {'ratio':>6}" for c in columns))
+    print(head)
+    print("-" * len(head))
+    for (threads, batch), row in rows.items():
+        med, best = row["pybnn"]
+        rate = macs / med
+        line = (f"{threads:3d} {batch:5d} | {med * 1e3:11.3f} {best * 1e3:8.3f} {rate / 1e9:7.1f} "
+                f"{100 * rate / ceilings[threads].cpu:5.0f}% | ")
+        cells = []
+        for c in columns:
+            cells.append(f"{row[c][0] * 1e3:14.3f} {row[c][0] / med:5.1f}x" if c in row else f"{'':14} {'':6}")
+        print(line + " | ".join(cells))
+    print("(* median against the ALU ceiling in CPU time (scripts/ceiling.py): the MACs of the binary "
+          "and first layers over the ceiling of the binary ones)")
+    if len(thread_counts) > 1:
+        lo, hi = thread_counts[0], thread_counts[-1]
+        print("scaling " + ", ".join(
+            f"batch {b}: {hi} threads {rows[(hi, b)]['pybnn'][0] / rows[(lo, b)]['pybnn'][0]:.2f}x "
+            f"the time of {lo}" for b in batches))
+    return rows
 
 
 def report_sizes(specs):
@@ -121,17 +149,70 @@ def report_bench_rss(spec):
     print(f"\n== `pybnn bench mlp.bnn --batch 256`: {rss}")
 
 
+def bars(isa, mlp, conv, all_threads):
+    """Issue 10's bars (medians), where this run measured them."""
+    def check(what, value, op, need, unit=""):
+        ok = value <= need if op == "<=" else value >= need
+        print(f"bar {what}: {value:.3f}{unit} (need {op} {need}{unit}): {'PASS' if ok else 'FAIL'}")
+
+    print("\n== bars (issue 10; medians)")
+    two = 2 if all_threads >= 2 else None
+    for name, rows in (("MLP", mlp), ("ConvNet", conv)):
+        if two and (1, 1) in rows and (two, 1) in rows:
+            check(f"{name} batch 1, 2 threads / 1 thread", rows[(two, 1)]["pybnn"][0] / rows[(1, 1)]["pybnn"][0],
+                  "<=", 0.6, "x")
+    if isa.startswith("avx512"):
+        if two and (two, 1) in mlp:
+            check("MLP batch 1, 2 threads", mlp[(two, 1)]["pybnn"][0] * 1e3, "<=", 0.15, " ms")
+        if (1, 1) in conv:
+            check("ConvNet batch 1, 1 thread", conv[(1, 1)]["pybnn"][0] * 1e3, "<=", 0.95, " ms")
+        if two and (two, 1) in conv:
+            check("ConvNet batch 1, 2 threads", conv[(two, 1)]["pybnn"][0] * 1e3, "<=", 0.6, " ms")
+    if (1, 1) in conv and (1, 32) in conv:
+        check("ConvNet batch 32 / batch 1 per image, 1 thread",
+              conv[(1, 32)]["pybnn"][0] / conv[(1, 1)]["pybnn"][0], "<=", 1.0, "x")
+    for batch in (1, 32):
+        row = conv.get((1, batch), {})
+        if "ORT int8" in row:
+            check(f"ConvNet vs ORT int8, batch {batch}, 1 thread", row["ORT int8"][0] / row["pybnn"][0], ">=", 3, "x")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=7, help="timings per figure; the median is printed")
+    parser.add_argument("--runs", type=int, default=7, help="timings per figure; median and best printed")
+    parser.add_argument("--batches", default="1,8,32,256", help="comma list of batch sizes")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="1 thread only, timed in this thread's CPU time (pybnn, numpy and ONNX Runtime "
+                             "all run on it): on a shared machine, leaves out time given to others")
     args = parser.parse_args()
+    try:
+        batches = [int(b) for b in args.batches.split(",")]
+    except ValueError:
+        batches = []
+    if not batches or min(batches) < 1:
+        parser.error(f"--batches: expected a comma list of positive ints, got {args.batches!r}")
     info = pybnn.kernel_info()
     all_threads = info["threads"]
-    print(f"pybnn {pybnn.__version__}, kernels {info['isa']}, {all_threads} threads")
-    mlp = bench_mlp(args.runs, all_threads)
-    conv = bench_convnet(args.runs, all_threads)
+    thread_counts = sorted({1, all_threads})
+    if args.cpu_time:
+        global CLOCK
+        CLOCK, thread_counts = time.thread_time, [1]
+    print(f"pybnn {pybnn.__version__}, kernels {info['isa']}, {all_threads} threads; "
+          f"medians (and best) of {args.runs} runs in {'CPU time, 1 thread' if args.cpu_time else 'wall clock'}; "
+          f"baselines at batch {', '.join(map(str, BASELINE_BATCHES))}")
+    ceilings = {}
+    for t in thread_counts:
+        ceilings[t] = ceiling.measure(_core.isa(), t, args.runs, streams=False)
+        print(ceilings[t].describe())
+    mlp = mlp_spec(np.random.default_rng(1))
+    conv = convnet_spec(np.random.default_rng(2))
+    print(f"\n== MLP 784-4096-4096-4096-10 ({binary_macs(mlp) / 1e6:.0f} M MACs/image)")
+    mlp_rows = bench_net("mlp", mlp, args.runs, thread_counts, batches, ceilings)
+    print(f"\n== ConvNet 2x128C3-MP2-2x256C3-MP2-2x512C3-MP2-2x1024FC-10 ({binary_macs(conv) / 1e6:.0f} M MACs/image)")
+    conv_rows = bench_net("convnet", conv, args.runs, thread_counts, batches, ceilings)
     report_sizes([("mlp", mlp), ("convnet", conv)])
     report_bench_rss(mlp)
+    bars(_core.isa(), mlp_rows, conv_rows, all_threads)
 
 
 if __name__ == "__main__":

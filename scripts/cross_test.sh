@@ -14,6 +14,7 @@
 # one yourself, as this script does:
 #   build-cross/x86_64/PROG
 #   qemu-aarch64 -cpu cortex-a72 -L /usr/aarch64-linux-gnu build-cross/aarch64/PROG
+#   qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu build-cross/aarch64/PROG   # + udot
 #   qemu-arm -cpu cortex-a7 -L /usr/arm-linux-gnueabihf build-cross/armv7/PROG
 # (Cortex-A72: Raspberry Pi 4; Cortex-A7: Raspberry Pi 2, an armv7 core with
 # NEON. test_kernels --expect-isa neon fails unless NEON was really picked.)
@@ -45,6 +46,8 @@ ARMV7_CC=${ARMV7_CC:-arm-linux-gnueabihf-gcc}
 # optional and picked at run time from HWCAP.
 ARMV7_FLAGS="-march=armv7-a -mfpu=vfpv3-d16 -mfloat-abi=hard"
 QEMU_AARCH64=(qemu-aarch64 -cpu cortex-a72 -L /usr/aarch64-linux-gnu)
+# -cpu max has the ARMv8.2 dot product (HWCAP_ASIMDDP): the neondot set runs
+QEMU_AARCH64_DOT=(qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu)
 QEMU_ARM=(qemu-arm -cpu cortex-a7 -L /usr/arm-linux-gnueabihf)
 HOST_ARCH=$(uname -m)
 
@@ -115,6 +118,13 @@ run "$HOST_ARCH native u8gemm, SIMD disabled" env PYBNN_DISABLE_CPU_FEATURES=avx
     "build-cross/$HOST_ARCH/test_u8gemm" --expect-isa scalar
 run "aarch64 qemu u8gemm" "${QEMU_AARCH64[@]}" build-cross/aarch64/test_u8gemm --expect-isa neon
 run "armv7 qemu u8gemm" "${QEMU_ARM[@]}" build-cross/armv7/test_u8gemm --expect-isa neon
+run "aarch64 qemu -cpu max (udot)" "${QEMU_AARCH64_DOT[@]}" build-cross/aarch64/test_kernels --expect-isa neondot
+run "aarch64 qemu -cpu max u8gemm (udot)" "${QEMU_AARCH64_DOT[@]}" build-cross/aarch64/test_u8gemm --expect-isa neondot
+# the thread pool; under qemu without its fork check (qemu-user aborts on a
+# fork after threads were started, whatever the program)
+run "$HOST_ARCH native thread pool" "build-cross/$HOST_ARCH/test_parallel"
+run "aarch64 qemu thread pool" "${QEMU_AARCH64[@]}" build-cross/aarch64/test_parallel --no-fork
+run "armv7 qemu thread pool" "${QEMU_ARM[@]}" build-cross/armv7/test_parallel --no-fork
 
 # ---- the C runtime: the same files on x86 and ARM give the same bytes -------
 PYTHON=${PYTHON:-python3}

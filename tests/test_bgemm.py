@@ -26,7 +26,8 @@ def test_bgemm_matches_numpy_all_shapes(isa, rng, k):
             np.testing.assert_array_equal(got, numpy_bgemm(a, b), err_msg=f"{isa} m={m} n={n} k={k}")
 
 
-@pytest.mark.parametrize("m,n,k", [(70, 300, 576), (130, 257, 1024), (1, 600, 4096), (65, 65, 8193)])
+@pytest.mark.parametrize("m,n,k", [(70, 300, 576), (130, 257, 1024), (1, 600, 4096), (65, 65, 8193),
+                                   (9, 40, 16384), (9, 40, 16449)])
 def test_bgemm_larger_than_a_block(isa, rng, m, n, k):
     a, b = random_pm1(rng, m, k), random_pm1(rng, n, k)
     got = pybnn.bgemm(pybnn.pack_bits(a), pybnn.pack_bits(b), k)

@@ -1,53 +1,249 @@
-/* parallel.c - threads are started per call: the kernels that use this run
- * for far longer than a thread start (tens of microseconds), and small calls
- * stay on the calling thread. No global state, so every call is reentrant. */
+/* parallel.c - the thread pool behind bnn_parallel_for (parallel.h).
+ *
+ * Why persistent: a model runs one parallel region per layer, some of them
+ * 10-50 us long at batch 1; starting and joining threads per region costs
+ * 30-300 us, more than the region. Helpers started once and kept waiting
+ * make small regions scale.
+ *
+ * How a region runs: the caller takes the `submit` lock (one region at a
+ * time), publishes the job and opens it under a new generation in `state`;
+ * a helper that sees the new generation joins by raising the count in
+ * `state` while the region is still open, takes tasks from the shared
+ * counter, and leaves. The caller runs tasks too; when none are left it
+ * closes the region and waits only for the helpers that joined. A helper
+ * that the OS has not scheduled (a busy machine) never delays the caller: it
+ * finds the region closed and does nothing. A helper spins for a while (about
+ * 0.1-0.3 ms) before it sleeps on a condition variable, so back-to-back
+ * layers reach it without a system call.
+ *
+ * Exit and fork: an atexit handler stops and joins the helpers; pthread_atfork
+ * holds `submit` across fork (no region is half published), and in the child,
+ * where the helpers do not exist, resets the pool to "not started". */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "common/errors.h"
 #include "common/parallel.h"
 
-#define BNN_MAX_THREADS 256
+#define MAX_HELPERS 255
+/* Polls of `generation` (each with a pause) before a helper goes to sleep. */
+#define SPIN_POLLS (1 << 14)
 
-typedef struct job {
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || (defined(__arm__) && __ARM_ARCH >= 7)
+    __asm__ volatile("yield");
+#endif
+}
+
+/* state: generation << 33 | OPEN | helpers inside the region. */
+#define STATE_OPEN ((uint64_t)1 << 32)
+#define STATE_INSIDE 0xffffffffull
+#define STATE_GENERATION(v) ((v) >> 33)
+
+typedef struct pool {
+    pthread_mutex_t submit; /* held by the caller of a region for its whole length */
+    pthread_mutex_t lock;   /* guards the sleeps and wakes below */
+    pthread_cond_t wake;    /* helpers sleep here between regions */
+    pthread_cond_t done;    /* the caller sleeps here until the helpers inside left */
+    pthread_t ids[MAX_HELPERS];
+    int helpers;            /* started */
+    int started;            /* start attempted (once per process, and per forked child) */
+    int stop;
+    uint64_t state;
+    /* the current region: written only while it is closed with no helper inside */
     bnn_task_fn fn;
     void *ctx;
-    size_t n_tasks;
-    size_t next; /* next task to hand out, taken atomically */
-} job;
+    size_t n_tasks, next;   /* next: the next task to hand out, taken atomically */
+    uint64_t max_inside;    /* helpers the caller asked for */
+} pool;
 
-static void *worker(void *arg)
+static pool the_pool = {.submit = PTHREAD_MUTEX_INITIALIZER, .lock = PTHREAD_MUTEX_INITIALIZER,
+                        .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static __thread int inside_task; /* this thread is running a task: nested calls run inline */
+
+static void run_tasks(pool *p)
 {
-    job *j = arg;
+    inside_task = 1;
     for (;;) {
-        size_t t = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED);
-        if (t >= j->n_tasks)
+        size_t t = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED);
+        if (t >= p->n_tasks)
             break;
-        j->fn(j->ctx, t);
+        p->fn(p->ctx, t);
     }
-    return NULL;
+    inside_task = 0;
+}
+
+/* Join the region of generation g if it is still open and wants another
+ * helper. */
+static int try_join(pool *p, uint64_t g)
+{
+    uint64_t v = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+    while (STATE_GENERATION(v) == g && (v & STATE_OPEN) && (v & STATE_INSIDE) < p->max_inside)
+        if (__atomic_compare_exchange_n(&p->state, &v, v + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            return 1;
+    return 0;
+}
+
+static void *helper_main(void *arg)
+{
+    pool *p = &the_pool;
+    uint64_t seen = (uint64_t)(size_t)arg; /* the generation when this helper started */
+    for (;;) {
+        uint64_t g = STATE_GENERATION(__atomic_load_n(&p->state, __ATOMIC_ACQUIRE));
+        for (int i = 0; g == seen && i < SPIN_POLLS; i++) {
+            cpu_relax();
+            g = STATE_GENERATION(__atomic_load_n(&p->state, __ATOMIC_ACQUIRE));
+        }
+        if (g == seen) {
+            pthread_mutex_lock(&p->lock);
+            while ((g = STATE_GENERATION(__atomic_load_n(&p->state, __ATOMIC_ACQUIRE))) == seen &&
+                   !p->stop)
+                pthread_cond_wait(&p->wake, &p->lock);
+            pthread_mutex_unlock(&p->lock);
+        }
+        if (__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
+            return NULL;
+        seen = g;
+        if (!try_join(p, g))
+            continue;
+        run_tasks(p);
+        uint64_t v = __atomic_sub_fetch(&p->state, 1, __ATOMIC_ACQ_REL);
+        if ((v & STATE_INSIDE) == 0 && !(v & STATE_OPEN)) { /* the caller may be waiting */
+            pthread_mutex_lock(&p->lock);
+            pthread_cond_signal(&p->done);
+            pthread_mutex_unlock(&p->lock);
+        }
+    }
+}
+
+/* Publish a closed, empty region of the next generation (wakes every helper). */
+static void next_generation(pool *p, uint64_t flags)
+{
+    pthread_mutex_lock(&p->lock);
+    uint64_t g = STATE_GENERATION(__atomic_load_n(&p->state, __ATOMIC_RELAXED)) + 1;
+    __atomic_store_n(&p->state, g << 33 | flags, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* atexit: stop and join the helpers. If a region is running on another
+ * thread (the process is exiting under it), leave them: exit ends them. */
+static void pool_shutdown(void)
+{
+    pool *p = &the_pool;
+    if (pthread_mutex_trylock(&p->submit) != 0)
+        return;
+    __atomic_store_n(&p->stop, 1, __ATOMIC_RELEASE);
+    next_generation(p, 0);
+    for (int i = 0; i < p->helpers; i++)
+        pthread_join(p->ids[i], NULL);
+    p->helpers = 0;
+    pthread_mutex_unlock(&p->submit);
+}
+
+static void before_fork(void) { pthread_mutex_lock(&the_pool.submit); }
+static void after_fork_parent(void) { pthread_mutex_unlock(&the_pool.submit); }
+
+/* The child has only the forking thread: no helpers, and the locks and
+ * condition variables may be in any state they were in elsewhere. */
+static void after_fork_child(void)
+{
+    pool *p = &the_pool;
+    pthread_mutex_init(&p->submit, NULL);
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->helpers = 0;
+    p->started = 0;
+    p->stop = 0;
+    p->state = 0;
+}
+
+static void register_atfork(void)
+{
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
+/* Start the helpers (under `submit`, once per process). On failure to
+ * start some, the pool has fewer: every task still runs. */
+static void pool_start(pool *p)
+{
+    p->started = 1;
+    int want = bnn_default_threads() - 1;
+    if (want > MAX_HELPERS)
+        want = MAX_HELPERS;
+    __atomic_store_n(&p->stop, 0, __ATOMIC_RELEASE);
+    uint64_t g = STATE_GENERATION(__atomic_load_n(&p->state, __ATOMIC_ACQUIRE));
+    while (p->helpers < want &&
+           pthread_create(&p->ids[p->helpers], NULL, helper_main, (void *)(size_t)g) == 0)
+        p->helpers++;
+    static int exit_registered;
+    if (!exit_registered && p->helpers > 0)
+        exit_registered = atexit(pool_shutdown) == 0;
 }
 
 bnn_status bnn_parallel_for(size_t n_tasks, int threads, bnn_task_fn fn, void *ctx)
 {
-    job j = {fn, ctx, n_tasks, 0};
+    pool *p = &the_pool;
     if (threads <= 0)
         threads = bnn_default_threads();
     if ((size_t)threads > n_tasks)
         threads = (int)n_tasks;
-    if (threads > BNN_MAX_THREADS)
-        threads = BNN_MAX_THREADS;
-    pthread_t ids[BNN_MAX_THREADS];
-    int started = 0;
-    for (; started < threads - 1; started++)
-        if (pthread_create(&ids[started], NULL, worker, &j) != 0)
-            break; /* run with fewer threads; the tasks still all run */
-    worker(&j);
-    for (int i = 0; i < started; i++)
-        pthread_join(ids[i], NULL);
+    if (threads <= 1 || inside_task) {
+        for (size_t t = 0; t < n_tasks; t++)
+            fn(ctx, t);
+        return BNN_OK;
+    }
+    pthread_once(&atfork_once, register_atfork);
+    pthread_mutex_lock(&p->submit);
+    if (!p->started)
+        pool_start(p);
+    p->fn = fn;
+    p->ctx = ctx;
+    p->n_tasks = n_tasks;
+    p->next = 0;
+    p->max_inside = (uint64_t)(threads - 1);
+    if (p->helpers > 0)
+        next_generation(p, STATE_OPEN);
+    run_tasks(p);
+    /* close: no helper joins from now on; wait for those inside */
+    uint64_t v = __atomic_and_fetch(&p->state, ~STATE_OPEN, __ATOMIC_ACQ_REL);
+    for (int i = 0; (v & STATE_INSIDE) != 0 && i < SPIN_POLLS; i++) {
+        cpu_relax();
+        v = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+    }
+    if ((v & STATE_INSIDE) != 0) {
+        pthread_mutex_lock(&p->lock);
+        while ((__atomic_load_n(&p->state, __ATOMIC_ACQUIRE) & STATE_INSIDE) != 0)
+            pthread_cond_wait(&p->done, &p->lock);
+        pthread_mutex_unlock(&p->lock);
+    }
+    pthread_mutex_unlock(&p->submit);
     return BNN_OK;
+}
+
+int bnn_threads_for(size_t work, size_t min_per_thread, int threads)
+{
+    if (threads <= 0)
+        threads = bnn_default_threads();
+    size_t most = work / (min_per_thread ? min_per_thread : 1) + 1;
+    return most < (size_t)threads ? (int)most : threads;
+}
+
+int bnn_pool_helpers(void)
+{
+    pthread_mutex_lock(&the_pool.submit);
+    int n = the_pool.helpers;
+    pthread_mutex_unlock(&the_pool.submit);
+    return n;
 }
 
 int bnn_default_threads(void)

@@ -3,33 +3,31 @@
  * whole by one kernel call, so results never depend on the thread count. */
 #include "common/errors.h"
 #include "cpu/kernels/kernels.h"
-#include "common/parallel.h"
+#include "cpu/tiles.h"
 
 /* Block of C handed to one task. Sized so the B block stays in L2 for
- * K up to a few thousand bits and there are enough tasks to balance. */
-#define BLOCK_M 64
+ * K up to a few thousand bits and there are enough tasks to balance; the
+ * AVX-512 kernel copies B into panels once per block, which 128 rows of A
+ * amortize. */
+#define BLOCK_M 128
 #define BLOCK_N 256
-/* Below this many word operations (64 bit-MACs each) a second thread costs
- * more than it saves: threads start per call, 30 us each at best (more on a
- * loaded machine), and 2^20 words take about 0.2 ms with AVX2. */
-#define MIN_WORK_PER_THREAD (1u << 20)
 
 typedef struct bgemm_job {
     const bnn_kernels *kernels;
     const bnn_word *a, *b;
     int32_t *c;
-    size_t m, n, words, m_blocks;
+    size_t words;
     int32_t k;
+    bnn_tiles tiles;
 } bgemm_job;
 
 static void bgemm_task(void *ctx, size_t task)
 {
     const bgemm_job *j = ctx;
-    size_t i0 = (task % j->m_blocks) * BLOCK_M, j0 = (task / j->m_blocks) * BLOCK_N;
-    size_t mb = j->m - i0 < BLOCK_M ? j->m - i0 : BLOCK_M;
-    size_t nb = j->n - j0 < BLOCK_N ? j->n - j0 : BLOCK_N;
+    size_t i0, mb, j0, nb;
+    bnn_tile_at(&j->tiles, task, &i0, &mb, &j0, &nb);
     j->kernels->bgemm(mb, nb, j->words, j->a + i0 * j->words, j->b + j0 * j->words,
-                      j->c + i0 * j->n + j0, j->n, j->k);
+                      j->c + i0 * j->tiles.n + j0, j->tiles.n, j->k);
 }
 
 bnn_status bnn_bgemm(const uint64_t *a, const uint64_t *b, int32_t *c, size_t m, size_t n,
@@ -45,13 +43,9 @@ bnn_status bnn_bgemm(const uint64_t *a, const uint64_t *b, int32_t *c, size_t m,
         return BNN_OK;
     if (n > SIZE_MAX / m)
         return bnn_fail(BNN_ERR_ARGUMENT, "bgemm: m*n overflows (m=%zu, n=%zu)", m, n);
-    bgemm_job j = {bnn_active_kernels(), a, b, c, m, n, bnn_words_for(k), 0, (int32_t)k};
-    j.m_blocks = (m + BLOCK_M - 1) / BLOCK_M;
-    size_t n_tasks = j.m_blocks * ((n + BLOCK_N - 1) / BLOCK_N);
-    if (threads <= 0)
-        threads = bnn_default_threads();
-    size_t work = m * n * (j.words ? j.words : 1);
-    if (work / MIN_WORK_PER_THREAD < (size_t)threads)
-        threads = (int)(work / MIN_WORK_PER_THREAD) + 1;
-    return bnn_parallel_for(n_tasks, threads, bgemm_task, &j);
+    size_t words = bnn_words_for(k);
+    bgemm_job j = {bnn_active_kernels(), a, b, c, words, (int32_t)k,
+                   bnn_tiles_of(m, n, BLOCK_M, BLOCK_N)};
+    return bnn_parallel_for(j.tiles.count, bnn_tiles_threads(&j.tiles, words, threads), bgemm_task,
+                            &j);
 }

@@ -17,7 +17,7 @@ static uint64_t read_xcr0(void)
 
 bnn_cpu_features bnn_detect_cpu_features(void)
 {
-    bnn_cpu_features f = {0, 0, 0};
+    bnn_cpu_features f = {0};
     unsigned eax, ebx, ecx, edx;
     if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
         return f;
@@ -30,16 +30,27 @@ bnn_cpu_features bnn_detect_cpu_features(void)
     if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
         return f;
     int avx2 = (ebx >> 5) & 1, avx512f = (ebx >> 16) & 1, avx512bw = (ebx >> 30) & 1;
-    int vpopcntdq = (ecx >> 14) & 1;
+    int avx512vl = (ebx >> 31) & 1, vpopcntdq = (ecx >> 14) & 1, vnni = (ecx >> 11) & 1;
     f.avx2 = avx2 && popcnt && ymm_state;
-    f.avx512 = f.avx2 && avx512f && avx512bw && vpopcntdq && zmm_state;
+    f.avx512 = f.avx2 && avx512f && avx512bw && avx512vl && vpopcntdq && zmm_state;
+    f.avx512vnni = f.avx512 && vnni;
     return f;
 }
 
 #elif defined(__aarch64__)
+#if defined(__linux__)
+#include <sys/auxv.h>
+#endif
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1 << 20)
+#endif
 bnn_cpu_features bnn_detect_cpu_features(void)
 {
-    bnn_cpu_features f = {0, 0, 1}; /* Advanced SIMD is mandatory on AArch64 */
+    bnn_cpu_features f = {0};
+    f.neon = 1; /* Advanced SIMD is mandatory on AArch64 */
+#if defined(__linux__)
+    f.neondot = (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+#endif
     return f;
 }
 
@@ -50,7 +61,7 @@ bnn_cpu_features bnn_detect_cpu_features(void)
 #endif
 bnn_cpu_features bnn_detect_cpu_features(void)
 {
-    bnn_cpu_features f = {0, 0, 0};
+    bnn_cpu_features f = {0};
     f.neon = (getauxval(AT_HWCAP) & HWCAP_NEON) != 0;
     return f;
 }
@@ -58,7 +69,7 @@ bnn_cpu_features bnn_detect_cpu_features(void)
 #else
 bnn_cpu_features bnn_detect_cpu_features(void)
 {
-    bnn_cpu_features f = {0, 0, 0};
+    bnn_cpu_features f = {0};
     return f;
 }
 #endif

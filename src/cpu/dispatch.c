@@ -21,6 +21,11 @@ static const bnn_kernels kernels_scalar = {
     bnn_pack_i32_scalar, bnn_u8gemm_scalar,
 };
 #ifdef BNN_ARCH_X86
+/* avx512 with the VNNI first layer (u8gemm_avx512vnni.c) */
+static const bnn_kernels kernels_avx512vnni = {
+    "avx512vnni", bnn_bgemm_avx512, bnn_pack_f32_avx512, bnn_pack_f64_scalar, bnn_pack_i8_avx512,
+    bnn_pack_i32_scalar, bnn_u8gemm_avx512vnni,
+};
 static const bnn_kernels kernels_avx512 = {
     "avx512", bnn_bgemm_avx512, bnn_pack_f32_avx512, bnn_pack_f64_scalar, bnn_pack_i8_avx512,
     bnn_pack_i32_scalar, bnn_u8gemm_avx512,
@@ -28,6 +33,13 @@ static const bnn_kernels kernels_avx512 = {
 static const bnn_kernels kernels_avx2 = {
     "avx2", bnn_bgemm_avx2, bnn_pack_f32_avx2, bnn_pack_f64_scalar, bnn_pack_i8_avx2,
     bnn_pack_i32_scalar, bnn_u8gemm_avx2,
+};
+#endif
+#if defined(__aarch64__)
+/* neon with the udot first layer (u8gemm_neondot.c) */
+static const bnn_kernels kernels_neondot = {
+    "neondot", bnn_bgemm_neon, bnn_pack_f32_neon, bnn_pack_f64_scalar, bnn_pack_i8_neon,
+    bnn_pack_i32_scalar, bnn_u8gemm_neondot,
 };
 #endif
 #ifdef BNN_ARCH_NEON
@@ -43,7 +55,7 @@ typedef struct candidate {
     int usable;
 } candidate;
 
-static candidate candidates[5];
+static candidate candidates[8];
 static int n_candidates;
 static const bnn_kernels *active;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -83,8 +95,16 @@ static void init_dispatch(void)
     const char *disabled = getenv("PYBNN_DISABLE_CPU_FEATURES");
     (void)f;
 #ifdef BNN_ARCH_X86
+    /* a set built on avx512 is off when avx512 is: disabling a set disables
+     * everything that uses its instructions */
+    int avx512_on = f.avx512 && !(disabled && list_contains(disabled, "avx512"));
+    add_candidate(&kernels_avx512vnni, avx512_on && f.avx512vnni, disabled);
     add_candidate(&kernels_avx512, f.avx512, disabled);
     add_candidate(&kernels_avx2, f.avx2, disabled);
+#endif
+#if defined(__aarch64__)
+    int neon_on = f.neon && !(disabled && list_contains(disabled, "neon"));
+    add_candidate(&kernels_neondot, neon_on && f.neondot, disabled);
 #endif
 #ifdef BNN_ARCH_NEON
     add_candidate(&kernels_neon, f.neon, disabled);

@@ -13,7 +13,16 @@
  * The 1-7 words past a row's last whole vector (K = 576 is 1 vector + 1 word)
  * are counted from transposed tail vectors: word w of NR B rows in one vector,
  * XORed with A's word w broadcast, gives NR outputs' tail counts in one step,
- * already in output order, where a masked step would use 1 lane of 8. */
+ * already in output order, where a masked step would use 1 lane of 8.
+ *
+ * With PANEL_MIN_M rows of A or more, that transposed form runs the whole K
+ * (panel_bgemm below): 2 x NR B rows are copied once (8 x 8 transposes) into a
+ * panel holding word w of them in two vectors, and MR rows of A meet each
+ * panel vector through broadcast XORs. Every lane of an accumulator is one output,
+ * so there is no reduction at all (the per-tile reduction dominated at short
+ * K: 21 ops per 8 outputs against 3 ops per 512 MACs), and one panel load
+ * serves MR rows (the 1 x NR tile loads a B vector per popcount, which on
+ * cores with one 512-bit load per cycle binds as tightly as the popcounts). */
 #include <immintrin.h>
 #include <string.h>
 
@@ -129,9 +138,112 @@ static inline void row_pointers(const bnn_word *b, size_t words, size_t nr, size
         bp[r] = b + (r < nr ? r : 0) * words + off;
 }
 
+#define PANEL_MIN_M 16      /* from this many A rows the panel form: below, copying B costs more than it saves */
+#define PANEL_MAX_WORDS 256 /* its panel (64 bytes a word per 8 rows) lives on the stack: 32 KiB */
+#define MR 8                /* A rows per panel micro-tile */
+#define PW (2 * NR)         /* B rows per panel: two vectors per word */
+
+/* 8 x 8 words (rows r[0..7], 8 words each) transposed: out[w] = word w of
+ * the 8 rows, stored at dst + w * stride. 24 shuffles for 64 words. */
+static inline void transpose8(const __m512i *r, bnn_word *dst, size_t stride)
+{
+    __m512i t[8], u[8];
+    for (int p = 0; p < 4; p++) { /* t[2p]: words 0,2,4,6 of rows 2p,2p+1; t[2p+1]: 1,3,5,7 */
+        t[2 * p] = _mm512_unpacklo_epi64(r[2 * p], r[2 * p + 1]);
+        t[2 * p + 1] = _mm512_unpackhi_epi64(r[2 * p], r[2 * p + 1]);
+    }
+    for (int h = 0; h < 2; h++) { /* h = 0: even words, 1: odd words */
+        /* u[4h]: words (0,4)+h of rows 0-3, u[4h+1]: words (2,6)+h of rows 0-3; +2: rows 4-7 */
+        u[4 * h] = _mm512_shuffle_i64x2(t[h], t[2 + h], 0x88);
+        u[4 * h + 1] = _mm512_shuffle_i64x2(t[h], t[2 + h], 0xdd);
+        u[4 * h + 2] = _mm512_shuffle_i64x2(t[4 + h], t[6 + h], 0x88);
+        u[4 * h + 3] = _mm512_shuffle_i64x2(t[4 + h], t[6 + h], 0xdd);
+        _mm512_storeu_si512(dst + (0 + h) * stride, _mm512_shuffle_i64x2(u[4 * h], u[4 * h + 2], 0x88));
+        _mm512_storeu_si512(dst + (4 + h) * stride, _mm512_shuffle_i64x2(u[4 * h], u[4 * h + 2], 0xdd));
+        _mm512_storeu_si512(dst + (2 + h) * stride, _mm512_shuffle_i64x2(u[4 * h + 1], u[4 * h + 3], 0x88));
+        _mm512_storeu_si512(dst + (6 + h) * stride, _mm512_shuffle_i64x2(u[4 * h + 1], u[4 * h + 3], 0xdd));
+    }
+}
+
+/* Word w of B rows 0..nr-1 (nr <= PW) in lane r of panel[w * PW ..]; lanes
+ * past nr are 0. Whole blocks of 8 words by transposes, the rest by words. */
+static void pack_panel(const bnn_word *b, size_t words, size_t nr, bnn_word *panel)
+{
+    for (size_t g = 0; g < PW; g += NR) {
+        __m512i rows[NR];
+        size_t w = 0;
+        for (; w + WORDS_PER_VEC <= words; w += WORDS_PER_VEC) {
+            for (size_t r = 0; r < NR; r++)
+                rows[r] = g + r < nr ? _mm512_loadu_si512(b + (g + r) * words + w)
+                                     : _mm512_setzero_si512();
+            transpose8(rows, panel + w * PW + g, PW);
+        }
+        for (; w < words; w++)
+            for (size_t r = 0; r < NR; r++)
+                panel[w * PW + g + r] = g + r < nr ? b[(g + r) * words + w] : 0;
+    }
+}
+
+/* mr (<= MR, a constant after inlining) rows of A against the panel's two
+ * vectors per word: row i's popcounts in the lanes of acc[i][0..1], then
+ * k - 2 * popcount to C (the lanes in `lanes`: bit r = column r). */
+static inline __attribute__((always_inline)) void panel_tile(
+    const bnn_word *a, size_t words, const bnn_word *panel, int mr, int32_t *c, size_t ldc,
+    __mmask16 lanes, int32_t k)
+{
+    __m512i acc[MR][2];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; i++)
+        acc[i][0] = acc[i][1] = _mm512_setzero_si512();
+    for (size_t w = 0; w < words; w++) {
+        __m512i b0 = _mm512_load_si512(panel + w * PW), b1 = _mm512_load_si512(panel + w * PW + NR);
+#pragma GCC unroll 8
+        for (int i = 0; i < mr; i++) {
+            __m512i x = _mm512_set1_epi64((long long)a[i * words + w]);
+            acc[i][0] = _mm512_add_epi64(acc[i][0], _mm512_popcnt_epi64(_mm512_xor_si512(b0, x)));
+            acc[i][1] = _mm512_add_epi64(acc[i][1], _mm512_popcnt_epi64(_mm512_xor_si512(b1, x)));
+        }
+    }
+    const __m512i kv = _mm512_set1_epi32(k);
+#pragma GCC unroll 8
+    for (int i = 0; i < mr; i++) {
+        __m512i pc = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(acc[i][0])),
+                                        _mm512_cvtepi64_epi32(acc[i][1]), 1);
+        __m512i out = _mm512_sub_epi32(kv, _mm512_slli_epi32(pc, 1));
+        if (lanes == 0xffff) /* plain stores: masked ones are slow on some cores (Zen 4) */
+            _mm512_storeu_si512(c + i * ldc, out);
+        else
+            _mm512_mask_storeu_epi32(c + i * ldc, lanes, out);
+    }
+}
+
+static void panel_bgemm(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
+                        int32_t *c, size_t ldc, int32_t k)
+{
+    bnn_word panel[PANEL_MAX_WORDS * PW] __attribute__((aligned(64)));
+    for (size_t j = 0; j < n; j += PW) {
+        size_t nr = n - j < PW ? n - j : PW;
+        __mmask16 lanes = (__mmask16)((1u << nr) - 1);
+        pack_panel(b + j * words, words, nr, panel);
+        size_t i = 0;
+        for (; i + MR <= m; i += MR)
+            panel_tile(a + i * words, words, panel, MR, c + i * ldc + j, ldc, lanes, k);
+        if (m - i >= 4) {
+            panel_tile(a + i * words, words, panel, 4, c + i * ldc + j, ldc, lanes, k);
+            i += 4;
+        }
+        for (; i < m; i++)
+            panel_tile(a + i * words, words, panel, 1, c + i * ldc + j, ldc, lanes, k);
+    }
+}
+
 void bnn_bgemm_avx512(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
                       int32_t *c, size_t ldc, int32_t k)
 {
+    if (m >= PANEL_MIN_M && words <= PANEL_MAX_WORDS && words > 0) { /* K <= 16384 */
+        panel_bgemm(m, n, words, a, b, c, ldc, k);
+        return;
+    }
     size_t full = words / WORDS_PER_VEC, rem = words % WORDS_PER_VEC, tail = full * WORDS_PER_VEC;
     __m512i tail_vecs[WORDS_PER_VEC - 1];
     for (size_t j = 0; j < n; j += NR) {

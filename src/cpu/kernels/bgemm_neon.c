@@ -24,7 +24,8 @@
 #endif
 
 /* A u16 lane gains at most 2 * 8 = 16 per step, so 4095 steps
- * (65520) are the most it can take before the sum could pass 65535. */
+ * (65520) are the most it can take before the sum could pass 65535 (a chunk
+ * takes at most 4094 whole steps and the odd last word). */
 #define U16_SAFE_VECS 4095
 
 #if defined(__GNUC__)
@@ -77,9 +78,12 @@ static BNN_ALWAYS_INLINE void tile(size_t mr, size_t nr, size_t words, const bnn
         for (size_t s = 0; s < nr; s++)
             acc32[r][s] = vdupq_n_u32(0);
 
-    size_t vecs = words / 2; /* whole 128-bit steps */
-    for (size_t v0 = 0; v0 < vecs; v0 += U16_SAFE_VECS) {
-        size_t v1 = vecs - v0 < U16_SAFE_VECS ? vecs : v0 + U16_SAFE_VECS;
+    /* Whole 128-bit steps; an odd last word is one more step (a vector whose
+     * high half is 0), taken in the last chunk so that it costs the same 3
+     * ops as the others: U16_SAFE_VECS - 1 steps per chunk leave it room. */
+    size_t vecs = words / 2, odd = words % 2;
+    for (size_t v0 = 0; v0 < vecs || (v0 == 0 && odd); v0 += U16_SAFE_VECS - 1) {
+        size_t v1 = vecs - v0 < U16_SAFE_VECS - 1 ? vecs : v0 + U16_SAFE_VECS - 1;
 #pragma GCC unroll 4
         for (size_t r = 0; r < mr; r++)
 #pragma GCC unroll 4
@@ -97,25 +101,38 @@ static BNN_ALWAYS_INLINE void tile(size_t mr, size_t nr, size_t words, const bnn
                     acc16[r][s] = add_popcount(acc16[r][s], va[r], vb);
             }
         }
+        if (odd && v1 == vecs) { /* the odd last word */
+#pragma GCC unroll 4
+            for (size_t r = 0; r < mr; r++)
+                va[r] = load_last_word(a + r * words + words - 1);
+#pragma GCC unroll 4
+            for (size_t s = 0; s < nr; s++) {
+                uint8x16_t vb = load_last_word(b + s * words + words - 1);
+#pragma GCC unroll 4
+                for (size_t r = 0; r < mr; r++)
+                    acc16[r][s] = add_popcount(acc16[r][s], va[r], vb);
+            }
+        }
 #pragma GCC unroll 4
         for (size_t r = 0; r < mr; r++)
 #pragma GCC unroll 4
             for (size_t s = 0; s < nr; s++)
                 acc32[r][s] = vpadalq_u16(acc32[r][s], acc16[r][s]);
+        if (v1 == vecs)
+            break;
     }
-    if (words % 2) { /* the odd last word, straight into the u32 sums */
+#if defined(__aarch64__)
+    if (nr == NR) { /* a reduction tree: 3 pairwise adds give a row's 4 sums in one vector */
 #pragma GCC unroll 4
-        for (size_t r = 0; r < mr; r++)
-            va[r] = load_last_word(a + r * words + words - 1);
-#pragma GCC unroll 4
-        for (size_t s = 0; s < nr; s++) {
-            uint8x16_t vb = load_last_word(b + s * words + words - 1);
-#pragma GCC unroll 4
-            for (size_t r = 0; r < mr; r++)
-                acc32[r][s] = vpadalq_u16(acc32[r][s],
-                                          vpaddlq_u8(vcntq_u8(veorq_u8(va[r], vb))));
+        for (size_t r = 0; r < mr; r++) {
+            uint32x4_t sums = vpaddq_u32(vpaddq_u32(acc32[r][0], acc32[r][1]),
+                                         vpaddq_u32(acc32[r][2], acc32[r][3]));
+            int32x4_t dot = vsubq_s32(vdupq_n_s32(k), vreinterpretq_s32_u32(vshlq_n_u32(sums, 1)));
+            vst1q_s32(c + r * ldc, dot);
         }
+        return;
     }
+#endif
 #pragma GCC unroll 4
     for (size_t r = 0; r < mr; r++)
 #pragma GCC unroll 4

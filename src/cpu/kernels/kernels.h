@@ -107,20 +107,36 @@ void bnn_pack_f32_avx512(const float *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_i8_avx512(const int8_t *x, size_t rows, size_t k, bnn_word *out);
 void bnn_u8gemm_avx512(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
                        const int8_t *w, int32_t *c, size_t ldc);
+void bnn_u8gemm_avx512vnni(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
+                           const int8_t *w, int32_t *c, size_t ldc);
 #endif
 
-/* Benchmark only (scripts/bench_bgemm.py): XOR + popcount + accumulate over
- * two arrays of `words` words (a multiple of BNN_ROOFLINE_WORDS_MULTIPLE),
- * `reps` times. Sized to sit in L1, they measure the XOR + popcount ceiling a
- * bgemm kernel of the same ISA works under. The dispatcher takes a usable
- * kernel set's name ("ref" runs the scalar one) and stores the total popcount
- * in *count (returned, so the work cannot be optimised away). */
+/* Benchmark only (scripts/bench_bgemm.py, scripts/ceiling.py): the streaming
+ * rate, XOR + popcount + accumulate over two arrays of `words` words (a
+ * multiple of BNN_ROOFLINE_WORDS_MULTIPLE), `reps` times, sized by the caller
+ * for L1 or L2. A GEMM reuses its loads and may beat it; the ceiling it cannot
+ * beat is the ALU one below. The dispatcher takes a usable kernel set's name
+ * ("ref" runs the scalar one) and stores the total popcount in *count
+ * (returned, so the work cannot be optimised away). */
 #define BNN_ROOFLINE_WORDS_MULTIPLE 64
 bnn_status bnn_roofline_xor_popcount(const char *isa, const bnn_word *a, const bnn_word *b,
                                      size_t words, size_t reps, uint64_t *count);
 uint64_t bnn_roofline_xor_popcount_scalar(const bnn_word *a, const bnn_word *b, size_t words,
                                           size_t reps);
+
+/* ALU ceiling forms (bgemm_roofline.c): run(reps) does reps * bit_ops_per_rep
+ * XOR + popcount + accumulate bit operations on registers only and returns
+ * the total count. bnn_roofline_alu_forms sets *forms to the table of a usable
+ * kernel set ("ref" gets the scalar one) and returns its length (0: none). */
+typedef struct bnn_roofline_form {
+    const char *name;
+    uint64_t (*run)(size_t reps);
+    uint64_t bit_ops_per_rep;
+} bnn_roofline_form;
+int bnn_roofline_alu_forms(const char *isa, const bnn_roofline_form **forms);
 #ifdef BNN_ARCH_X86
+extern const bnn_roofline_form bnn_roofline_alu_avx2[];   /* NULL-terminated */
+extern const bnn_roofline_form bnn_roofline_alu_avx512[]; /* NULL-terminated */
 uint64_t bnn_roofline_xor_popcount_avx2(const bnn_word *a, const bnn_word *b, size_t words,
                                         size_t reps);
 uint64_t bnn_roofline_xor_popcount_avx512(const bnn_word *a, const bnn_word *b, size_t words,
@@ -138,6 +154,12 @@ void bnn_pack_f32_neon(const float *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_i8_neon(const int8_t *x, size_t rows, size_t k, bnn_word *out);
 void bnn_u8gemm_neon(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx, const int8_t *w,
                      int32_t *c, size_t ldc);
+extern const bnn_roofline_form bnn_roofline_alu_neon[]; /* NULL-terminated */
+#endif
+#if defined(__aarch64__)
+/* ARMv8.2 dot product (HWCAP_ASIMDDP); built with +dotprod */
+void bnn_u8gemm_neondot(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
+                        const int8_t *w, int32_t *c, size_t ldc);
 #endif
 
 #endif

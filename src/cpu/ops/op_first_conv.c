@@ -66,10 +66,10 @@ static bnn_status run(const bnn_step *s, const void *in, void *out, size_t n, vo
     size_t rows = n * l->out.h * l->out.w;
     im2col_job j = {l, in, scratch};
     /* Patches of several samples are built in parallel when each thread
-     * gets at least ~1 MiB of them to write (as op_conv.c). */
+     * gets BNN_MIN_BYTES_PER_THREAD of them to write (parallel.h). */
     size_t bytes = rows * l->k;
-    int im2col_threads = bytes >> 20 < (size_t)threads ? (int)(bytes >> 20) + 1 : threads;
-    bnn_status st = bnn_parallel_for(n, im2col_threads, im2col_task, &j);
+    bnn_status st = bnn_parallel_for(n, bnn_threads_for(bytes, BNN_MIN_BYTES_PER_THREAD, threads),
+                                     im2col_task, &j);
     if (st != BNN_OK)
         return st;
     bnn_gemm g = {.step = s, .x = scratch, .ldx = l->k, .rows = rows, .out_int = out,

@@ -11,7 +11,7 @@
 
 #include "common/errors.h"
 #include "cpu/ops/ops.h"
-#include "common/parallel.h"
+#include "cpu/tiles.h"
 
 /* TILE_N is a multiple of 64 so a fused threshold writes whole words (and of
  * BNN_U8_GROUP, so a tile starts at a group of the u8gemm weight panel). An
@@ -19,18 +19,15 @@
 #define TILE_M 64
 #define TILE_N 64
 typedef char bnn_assert_tile_n_whole_groups[(TILE_N % BNN_U8_GROUP == 0) ? 1 : -1];
-/* Each thread gets at least this many word operations (some 200 us of
- * kernel time, as in bgemm.c): a layer is one parallel region whose threads
- * are started and joined per call, which costs tens of microseconds. */
-#define MIN_WORK_PER_THREAD ((size_t)1 << 20)
 /* A first layer's 16 bytes of K per output cost about one binary word
- * operation (AVX2: ~120 G byte-MACs/s against ~6 G words/s), for the count above. */
+ * operation (AVX2: ~120 G byte-MACs/s against ~6 G words/s), for the thread
+ * count (tiles.h). */
 #define U8_BYTES_PER_WORD_OP 16
 
 typedef struct tile_job {
     const bnn_gemm *g;
     const bnn_kernels *kernels;
-    size_t m_tiles;
+    bnn_tiles tiles;
 } tile_job;
 
 static void gemm_tile(void *ctx, size_t task)
@@ -39,10 +36,8 @@ static void gemm_tile(void *ctx, size_t task)
     const bnn_gemm *g = job->g;
     const bnn_step *s = g->step;
     const bnn_layer *l = s->layer;
-    size_t units = l->units, words = l->row_words;
-    size_t i0 = (task % job->m_tiles) * TILE_M, u0 = (task / job->m_tiles) * TILE_N;
-    size_t mb = g->rows - i0 < TILE_M ? g->rows - i0 : TILE_M;
-    size_t nb = units - u0 < TILE_N ? units - u0 : TILE_N;
+    size_t units = l->units, words = l->row_words, i0, mb, u0, nb;
+    bnn_tile_at(&job->tiles, task, &i0, &mb, &u0, &nb);
     int32_t tile[TILE_M * TILE_N];
     /* Sums go straight to the int output unless a threshold consumes them. */
     int32_t *t = s->threshold ? tile : g->out_int + i0 * units + u0;
@@ -66,15 +61,10 @@ bnn_status bnn_gemm_run(const bnn_gemm *g, int threads)
 {
     if (g->rows == 0)
         return BNN_OK;
-    tile_job job = {g, bnn_active_kernels(), (g->rows + TILE_M - 1) / TILE_M};
     const bnn_layer *l = g->step->layer;
-    size_t n_tasks = job.m_tiles * ((l->units + TILE_N - 1) / TILE_N);
+    tile_job job = {g, bnn_active_kernels(), bnn_tiles_of(g->rows, l->units, TILE_M, TILE_N)};
     size_t per_output = g->x ? (l->k + U8_BYTES_PER_WORD_OP - 1) / U8_BYTES_PER_WORD_OP
                              : l->row_words;
-    size_t work = g->rows * l->units * (per_output ? per_output : 1);
-    if (threads <= 0)
-        threads = bnn_default_threads();
-    if (work / MIN_WORK_PER_THREAD < (size_t)threads)
-        threads = (int)(work / MIN_WORK_PER_THREAD) + 1;
-    return bnn_parallel_for(n_tasks, threads, gemm_tile, &job);
+    return bnn_parallel_for(job.tiles.count, bnn_tiles_threads(&job.tiles, per_output, threads),
+                            gemm_tile, &job);
 }

@@ -7,9 +7,6 @@
 #include "common/parallel.h"
 #include "cpu/ops/ops.h"
 
-/* Below this many bytes read per thread, a thread costs more than it saves. */
-#define MIN_BYTES_PER_THREAD ((size_t)1 << 20)
-
 const bnn_op *bnn_op_for(uint32_t type)
 {
     switch (type) {
@@ -54,9 +51,7 @@ bnn_status bnn_op_run(const bnn_step *s, const void *in, void *out, size_t n, vo
         return s->op->run(s, in, out, n, scratch, threads);
     const bnn_layer *last = s->threshold ? s->threshold->layer : s->layer;
     samples_job j = {s, in, out, bnn_act_bytes(&s->layer->in), bnn_act_bytes(&last->out), n, n};
-    size_t most = j.in_bytes * n / MIN_BYTES_PER_THREAD + 1;
-    size_t tasks = (size_t)(threads > 0 ? threads : 1);
-    tasks = tasks < most ? tasks : most;
+    size_t tasks = (size_t)bnn_threads_for(j.in_bytes * n, BNN_MIN_BYTES_PER_THREAD, threads);
     tasks = tasks < n ? tasks : n;
     if (tasks <= 1) {
         s->op->run_samples(s, in, out, n);

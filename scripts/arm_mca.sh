@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# ARM speed estimates without ARM hardware: clang + llvm-mca on the NEON
+# kernels (whole bgemm tiles at the paper's K, the hot loop, the first layer
+# with and without udot) for Cortex-A53, Cortex-A72 and Neoverse-N1 (the
+# LLVM model of the Pi 5's Cortex-A76). See scripts/arm_mca.py for what is
+# printed. Needs Debian's clang and llvm (llvm-mca):
+#   apt-get install clang llvm
+#   bash scripts/arm_mca.sh
+# CLANG=clang-15 LLVM_MCA=llvm-mca-15 pick other versions.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+missing=()
+command -v "${CLANG:-clang}" >/dev/null 2>&1 || missing+=("${CLANG:-clang} (apt package clang)")
+command -v "${LLVM_MCA:-llvm-mca}" >/dev/null 2>&1 || missing+=("${LLVM_MCA:-llvm-mca} (apt package llvm)")
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "arm_mca.sh: missing tools; install them and run again:" >&2
+    for m in "${missing[@]}"; do echo "  - $m" >&2; done
+    exit 1
+fi
+exec "${PYTHON:-python3}" scripts/arm_mca.py "$@"

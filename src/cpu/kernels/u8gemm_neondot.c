@@ -1,0 +1,132 @@
+/* u8gemm_neondot.c - ARMv8.2 dot-product (udot) first-layer product for
+ * aarch64 (built with +dotprod, picked when HWCAP_ASIMDDP says the core has
+ * it): C = x (uint8) times +-1 weights from the panel of kernels.h, exact
+ * int32.
+ *
+ * As in u8gemm_neon.c, x . w = S - 2 A with S = sum x over the row and A the
+ * sum of the x bytes whose weight is -1. Here A comes from udot: each u32
+ * lane gains the dot product of its 4 unsigned bytes with 4 others, so a
+ * row's broadcast K quad against the panel quad block turned into 0/1 bytes
+ * (1 where the weight is -1: w >> 7, logical; the panel's zero padding gives
+ * 0) adds a whole step of 4 columns per instruction, straight into u32: no
+ * widening chain and no chunks (A <= 255 k fits). The 0/1 bytes are made once
+ * per quad block and serve MR rows. S is summed once per row per call.
+ *
+ * Register blocking: MR = 4 rows x 16 columns (4 q registers), 16
+ * accumulators + 4 weight vectors + the broadcast rows. Edge rows use the
+ * same code with a smaller constant mr; a last partial quad (k % 4) is
+ * assembled byte by byte, so nothing past a row's k bytes is read. */
+#include <arm_neon.h>
+#include <string.h>
+
+#include "cpu/kernels/kernels.h"
+
+#define MR 4
+#define VECS 4         /* q registers per panel quad block */
+#define ROW_BATCH 64   /* rows whose sums S are kept at a time */
+
+#if defined(__GNUC__)
+#define BNN_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define BNN_ALWAYS_INLINE inline
+#endif
+
+/* The 4 x bytes at p (`avail` of them, the rest 0) in every u32 lane
+ * (little-endian: byte 0 first). */
+static BNN_ALWAYS_INLINE uint8x16_t broadcast_quad(const uint8_t *p, size_t avail)
+{
+    uint32_t v;
+    if (avail == BNN_U8_QUAD) {
+        memcpy(&v, p, sizeof v);
+    } else {
+        v = p[0];
+        if (avail > 1)
+            v |= (uint32_t)p[1] << 8;
+        if (avail > 2)
+            v |= (uint32_t)p[2] << 16;
+    }
+    return vreinterpretq_u8_u32(vdupq_n_u32(v));
+}
+
+/* mr rows (a constant after inlining) against one panel group; nc <= 16
+ * columns stored; s[r] = row r's byte sum. */
+static BNN_ALWAYS_INLINE void block(size_t mr, size_t nc, size_t k, const uint8_t *x, size_t ldx,
+                                    const int8_t *w, const uint32_t *s, int32_t *c, size_t ldc)
+{
+    const size_t block_bytes = BNN_U8_GROUP * BNN_U8_QUAD;
+    size_t quads = (k + BNN_U8_QUAD - 1) / BNN_U8_QUAD;
+    uint32x4_t acc[MR][VECS];
+#pragma GCC unroll 4
+    for (size_t r = 0; r < MR; r++)
+#pragma GCC unroll 4
+        for (size_t v = 0; v < VECS; v++)
+            acc[r][v] = vdupq_n_u32(0);
+    for (size_t q = 0; q < quads; q++) {
+        size_t avail = k - q * BNN_U8_QUAD < BNN_U8_QUAD ? k - q * BNN_U8_QUAD : BNN_U8_QUAD;
+        const int8_t *wq = w + q * block_bytes;
+        uint8x16_t neg[VECS];
+#pragma GCC unroll 4
+        for (size_t v = 0; v < VECS; v++)
+            neg[v] = vshrq_n_u8(vreinterpretq_u8_s8(vld1q_s8(wq + 16 * v)), 7);
+#pragma GCC unroll 4
+        for (size_t r = 0; r < mr; r++) {
+            uint8x16_t xb = broadcast_quad(x + r * ldx + q * BNN_U8_QUAD, avail);
+#pragma GCC unroll 4
+            for (size_t v = 0; v < VECS; v++)
+                acc[r][v] = vdotq_u32(acc[r][v], xb, neg[v]);
+        }
+    }
+#pragma GCC unroll 4
+    for (size_t r = 0; r < mr; r++) {
+        int32_t out[BNN_U8_GROUP];
+        int32x4_t sv = vdupq_n_s32((int32_t)s[r]);
+#pragma GCC unroll 4
+        for (size_t v = 0; v < VECS; v++) {
+            int32x4_t o = vsubq_s32(sv, vreinterpretq_s32_u32(vshlq_n_u32(acc[r][v], 1)));
+            if (nc == BNN_U8_GROUP)
+                vst1q_s32(c + r * ldc + 4 * v, o);
+            else
+                vst1q_s32(out + 4 * v, o);
+        }
+        if (nc < BNN_U8_GROUP)
+            memcpy(c + r * ldc, out, nc * sizeof(int32_t));
+    }
+}
+
+static uint32_t row_sum(const uint8_t *p, size_t k)
+{
+    uint32x4_t acc = vdupq_n_u32(0);
+    size_t t = 0;
+    for (; t + 16 <= k; t += 16)
+        acc = vpadalq_u16(acc, vpaddlq_u8(vld1q_u8(p + t)));
+    uint32_t s = vaddvq_u32(acc);
+    for (; t < k; t++)
+        s += p[t];
+    return s;
+}
+
+void bnn_u8gemm_neondot(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
+                        const int8_t *w, int32_t *c, size_t ldc)
+{
+    size_t group = bnn_u8_group_bytes(k);
+    uint32_t sums[ROW_BATCH];
+    for (size_t i0 = 0; i0 < m; i0 += ROW_BATCH) {
+        size_t rows = m - i0 < ROW_BATCH ? m - i0 : ROW_BATCH;
+        const uint8_t *xb = x + i0 * ldx;
+        for (size_t r = 0; r < rows; r++)
+            sums[r] = row_sum(xb + r * ldx, k);
+        const int8_t *wg = w;
+        for (size_t j = 0; j < n; j += BNN_U8_GROUP, wg += group) {
+            size_t nc = n - j < BNN_U8_GROUP ? n - j : BNN_U8_GROUP;
+            int32_t *cb = c + i0 * ldc + j;
+            size_t i = 0;
+            for (; i + MR <= rows; i += MR)
+                block(MR, nc, k, xb + i * ldx, ldx, wg, sums + i, cb + i * ldc, ldc);
+            switch (rows - i) { /* constant row counts, so each block is unrolled */
+            case 3: block(3, nc, k, xb + i * ldx, ldx, wg, sums + i, cb + i * ldc, ldc); break;
+            case 2: block(2, nc, k, xb + i * ldx, ldx, wg, sums + i, cb + i * ldc, ldc); break;
+            case 1: block(1, nc, k, xb + i * ldx, ldx, wg, sums + i, cb + i * ldc, ldc); break;
+            }
+        }
+    }
+}

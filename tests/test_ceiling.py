@@ -1,0 +1,67 @@
+"""The XOR + popcount ceilings the benchmarks measure (src/cpu/kernels/
+bgemm_roofline*.c, scripts/ceiling.py): every usable kernel set has ALU
+forms, each does the work it claims, and a kernel above the ceiling is
+reported."""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+from pybnn import _core
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+import ceiling  # noqa: E402
+
+
+def test_every_usable_set_has_alu_forms(isa):
+    forms = _core.roofline_alu_forms(isa)
+    assert forms, f"kernel set {isa} has no ALU ceiling form"
+    for name, bits in forms:
+        assert name and bits > 0 and bits % 64 == 0
+
+
+def test_alu_forms_do_work_in_proportion_to_reps(isa):
+    """The count is a sum over reps of the same work: doubling reps doubles it
+    (byte-wrapping forms excepted: they only keep the work alive)."""
+    for index, (name, _) in enumerate(_core.roofline_alu_forms(isa)):
+        one, two = _core.roofline_alu(isa, index, 8), _core.roofline_alu(isa, index, 16)
+        assert one > 0, name
+        if "vector SWAR" not in name:
+            assert two == 2 * one, name
+
+
+def test_alu_form_arguments_are_checked():
+    isa = _core.isa()
+    count = len(_core.roofline_alu_forms(isa))
+    with pytest.raises(ValueError, match="form: expected an int in"):
+        _core.roofline_alu(isa, count, 1)
+    with pytest.raises(ValueError, match="reps: expected a positive int"):
+        _core.roofline_alu(isa, 0, 0)
+    assert _core.roofline_alu_forms("sve9") == []
+
+
+def test_streaming_rate_counts_exactly(isa):
+    if isa == "neon" or isa.startswith("neon"):
+        pytest.skip("no streaming kernel for NEON (ALU ceiling only)")
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 2**63, 128, dtype=np.uint64)
+    b = rng.integers(0, 2**63, 128, dtype=np.uint64)
+    want = sum(bin(int(x) ^ int(y)).count("1") for x, y in zip(a, b))
+    assert _core.roofline_xor_popcount(isa, a, b, 3) == 3 * want
+
+
+def test_a_kernel_above_the_ceiling_is_reported():
+    samples = {"alu: form": [100.0, 110.0, 105.0], "stream L1 (x)": [50.0, 52.0, 51.0]}
+    c = ceiling.Ceiling("avx512", 1, samples, {"form": [108.0, 109.0, 107.0]})
+    assert c.rate == 105.0 and c.best == 110.0 and c.form == "form" and c.cpu == 108.0
+    assert c.exceeded_by(112.0) is None            # within the noise floor of the best run
+    assert c.exceeded_by(130.0) == pytest.approx(130 / 110 - 1)
+    assert c.exceeded_by(130.0, other_best=128.0) is None  # a later, faster ceiling run
+    cpu = ceiling.Ceiling("avx512", 1, samples, {"form": [200.0]})  # wall runs all disturbed
+    assert cpu.exceeded_by(130.0) is None and cpu.exceeded_by(230.0) == pytest.approx(230 / 200 - 1)
+
+
+def test_cpu_time_ceiling_is_measured():
+    runs = ceiling.alu_cpu_rate(_core.isa(), 1, 2)
+    assert runs and all(len(r) == 2 and min(r) > 0 for r in runs.values())
