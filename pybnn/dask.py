@@ -187,6 +187,12 @@ def worker_stats():
         return dict(_stats)
 
 
+def clear_cache():
+    """Drop the models this process has loaded (they load again on next use)."""
+    with _cache_lock:
+        _cache.clear()
+
+
 def _scores_block(block, ref, threads):
     model = _cached_model(ref)
     out = model.run(np.ascontiguousarray(block), threads=_threads_per_chunk(threads))

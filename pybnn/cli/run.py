@@ -5,6 +5,8 @@ import time
 
 import numpy as np
 
+LOCAL_CLUSTER = "local"  # --dask without an address
+
 
 def load_input(path, model):
     """Read INPUT (.npy, or an IDX image file, gz or plain) as uint8 samples
@@ -14,6 +16,12 @@ def load_input(path, model):
     else:
         from ..idx import read_idx
         x = read_idx(path)
+    return np.ascontiguousarray(fit_samples(x, model, path))
+
+
+def fit_samples(x, model, path):
+    """x (a NumPy or dask array) checked as uint8 and reshaped to
+    (N, *model.input_shape) where each sample has the right number of values."""
     if x.dtype != np.uint8:
         raise ValueError(f"{path}: expected uint8 samples (8-bit fixed point), got {x.dtype}")
     per_sample = int(np.prod(model.input_shape))
@@ -25,7 +33,7 @@ def load_input(path, model):
         else:
             raise ValueError(f"{path}: expected samples of shape {tuple(model.input_shape)} "
                              f"({per_sample} values), got array of shape {x.shape}")
-    return np.ascontiguousarray(x)
+    return x
 
 
 def load_labels(path, count):
@@ -44,16 +52,30 @@ def cmd_run(args):
     """Classify INPUT with MODEL; optionally report accuracy and write outputs."""
     from .. import load
     model = load(args.model, threads=args.threads)
-    x = load_input(args.input, model)
-    start = time.perf_counter()
-    scores = model.run(x)
-    seconds = time.perf_counter() - start
+    if args.dask is not None:
+        try:
+            from .run_dask import run_on_dask
+        except ImportError as exc:  # the optional extra
+            raise ValueError(f"--dask needs pybnn[dask] (dask[array], distributed): {exc}") from None
+        scores, seconds = run_on_dask(args, model)
+    else:
+        x = load_input(args.input, model)
+        start = time.perf_counter()
+        scores = model.run(x)
+        seconds = time.perf_counter() - start
+    report(args, scores, seconds)
+    return 0
+
+
+def report(args, scores, seconds):
+    """Print the timing (and accuracy) and write the outputs asked for."""
     predictions = scores.argmax(axis=1)
-    print(f"{len(x)} samples in {seconds * 1e3:.1f} ms ({len(x) / seconds:.0f} samples/s)")
+    n = len(scores)
+    print(f"{n} samples in {seconds * 1e3:.1f} ms ({n / seconds:.0f} samples/s)")
     if args.labels:
-        labels = load_labels(args.labels, len(x))
+        labels = load_labels(args.labels, n)
         errors = int((predictions != labels).sum())
-        print(f"accuracy {1 - errors / len(x):.2%} (error {errors / len(x):.2%}, {errors} of {len(x)} wrong)")
+        print(f"accuracy {1 - errors / n:.2%} (error {errors / n:.2%}, {errors} of {n} wrong)")
     if args.output:
         if args.scores:
             np.save(args.output, scores)
@@ -62,7 +84,6 @@ def cmd_run(args):
         print(f"wrote {'scores' if args.scores else 'predictions'} to {args.output}")
     elif not args.labels:
         print(" ".join(str(p) for p in predictions[:50]) + (" ..." if len(predictions) > 50 else ""))
-    return 0
 
 
 def cmd_bench(args):
@@ -117,7 +138,13 @@ def add_model_commands(sub):
     p.add_argument("--labels", help="labels (.npy or IDX) to report accuracy against")
     p.add_argument("-o", "--output", help="write predictions (text, one per line) to this file")
     p.add_argument("--scores", action="store_true", help="with -o: write float32 scores as .npy instead")
-    p.add_argument("--threads", type=positive_int, help="threads (default: every core)")
+    p.add_argument("--threads", type=positive_int,
+                   help="threads (default: every core; with --dask: per chunk, default 1)")
+    p.add_argument("--dask", nargs="?", const=LOCAL_CLUSTER, metavar="SCHEDULER_ADDRESS",
+                   help="run on a Dask cluster: its scheduler (e.g. tcp://host:8786), or "
+                        "none for a local cluster sized to this machine; needs pybnn[dask]")
+    p.add_argument("--chunk-size", type=positive_int, default=1000,
+                   help="with --dask: samples per task (default 1000; npy stacks keep theirs)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("bench", help="latency and throughput of a .bnn model")

@@ -1,0 +1,55 @@
+"""`pybnn run --dask`: the same run on a Dask cluster (a scheduler address,
+or a local cluster sized to this machine), with a progress bar on stderr."""
+import sys
+import time
+
+import numpy as np
+from distributed import Client, as_completed
+
+from .. import dask as pybnn_dask
+from ..dask_files import open_images
+from .run import LOCAL_CLUSTER, fit_samples
+
+BAR_WIDTH = 40
+
+
+def run_on_dask(args, model):
+    """float32 scores of args.input and the seconds the cluster took."""
+    images = fit_samples(open_images(args.input, args.chunk_size), model, args.input)
+    scores = pybnn_dask.scores(args.model, images, threads=args.threads)
+    with _client(args.dask) as client:
+        workers = client.scheduler_info()["workers"].values()
+        threads = sum(w["nthreads"] for w in workers)
+        print(f"dask: {client.scheduler.address}, {len(workers)} workers, {threads} threads, "
+              f"{scores.numblocks[0]} chunks", file=sys.stderr)
+        start = time.perf_counter()
+        result = compute_with_progress(client, scores)
+        return result, time.perf_counter() - start
+
+
+def _client(address):
+    if address == LOCAL_CLUSTER:
+        # A LocalCluster that Dask sizes to the machine (workers x threads =
+        # cores), owned by the client: it closes with it.
+        return Client(processes=True, dashboard_address=None, set_as_default=False)
+    return Client(address, set_as_default=False)
+
+
+def compute_with_progress(client, array, out=None):
+    """The dask array `array` (chunked along its first axis only) computed on
+    `client`, one future per chunk, drawing a bar on `out` as chunks finish."""
+    out = out or sys.stderr
+    futures = client.compute(list(array.to_delayed().ravel()))
+    done = 0
+    _draw(out, done, len(futures))
+    for _ in as_completed(futures, loop=client.loop):
+        done += 1
+        _draw(out, done, len(futures))
+    out.write("\n")
+    return np.concatenate(client.gather(futures))  # raises the first chunk's error
+
+
+def _draw(out, done, total):
+    filled = BAR_WIDTH * done // total
+    out.write(f"\r[{'#' * filled}{' ' * (BAR_WIDTH - filled)}] {done}/{total} chunks")
+    out.flush()
