@@ -46,7 +46,7 @@ def dask_client():
     """A real local Dask cluster: 2 worker processes of 1 thread, closed at the end."""
     from distributed import Client, LocalCluster
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                           dashboard_address=None)
+                           dashboard_address=":0")
     client = Client(cluster)
     yield client
     client.close()

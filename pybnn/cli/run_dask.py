@@ -30,8 +30,9 @@ def run_on_dask(args, model):
 def _client(address):
     if address == LOCAL_CLUSTER:
         # A LocalCluster that Dask sizes to the machine (workers x threads =
-        # cores), owned by the client: it closes with it.
-        return Client(processes=True, dashboard_address=None, set_as_default=False)
+        # cores), owned by the client: it closes with it. Its HTTP server (health,
+        # dashboard) on a free port, not 8787, which may be taken.
+        return Client(processes=True, dashboard_address=":0", set_as_default=False)
     return Client(address, set_as_default=False)
 
 
