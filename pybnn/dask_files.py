@@ -2,6 +2,7 @@
 
     images = pybnn.dask_files.open_images("/shared/test.npy", chunk_size=1000)
 
+Workers open the absolute path (their working directory may differ).
 - a `.npy` file and a plain (not gzip'd) IDX file: only the path travels in
   the graph; each task memory-maps its own rows, so the file must be on
   storage the workers share (the same path on every machine);
@@ -48,7 +49,7 @@ def open_images(path, chunk_size=1000):
         if not os.path.isfile(os.path.join(path, "info")):
             raise ValueError(f"{path}: a directory must be an npy stack written by "
                              f"dask.array.to_npy_stack (it has no 'info' file)")
-        return da.from_npy_stack(path, mmap_mode="r")
+        return da.from_npy_stack(os.path.abspath(path), mmap_mode="r")
     if path.endswith(".npy"):
         return _chunked(_npy_file(path), chunk_size, path)
     with open(path, "rb") as f:
@@ -61,7 +62,7 @@ def open_images(path, chunk_size=1000):
 def _npy_file(path):
     mapped = np.load(path, mmap_mode="r", allow_pickle=False)
     order = "F" if mapped.flags.f_contiguous and not mapped.flags.c_contiguous else "C"
-    return FileArray(path, mapped.dtype, mapped.shape, mapped.offset, order)
+    return FileArray(os.path.abspath(path), mapped.dtype, mapped.shape, mapped.offset, order)
 
 
 def _idx_file(path):
@@ -69,7 +70,7 @@ def _idx_file(path):
         start = f.read(4 + 4 * MAX_DIMS)
     dtype, dims, header = parse_header(start, path)
     check_size(dtype, dims, header, os.path.getsize(path), path)
-    return FileArray(path, dtype, dims, header)
+    return FileArray(os.path.abspath(path), dtype, dims, header)
 
 
 def _chunked(array, chunk_size, path):

@@ -96,6 +96,9 @@ def test_errors_are_one_line(dask_client, tmp_path, capsys):
     code, _, err = run_cli(capsys, str(tmp_path / "empty_dir"), "--dask", address)
     assert code == 1 and "must be an npy stack written by dask.array.to_npy_stack" in err
     assert err.count("\n") == 1
+    np.save(tmp_path / "x.npy", np.zeros((3, 784), np.uint8))
+    code, _, err = run_cli(capsys, str(tmp_path / "x.npy"), "--dask", "nonsense://x")
+    assert code == 1 and err.startswith("pybnn run: error: unknown address scheme 'nonsense'")
 
 
 def test_missing_dask_is_named(monkeypatch, tmp_path, capsys):

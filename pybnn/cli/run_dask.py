@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 from distributed import Client, as_completed
+from distributed.comm import resolve_address
 
 from .. import dask as pybnn_dask
 from ..dask_files import open_images
@@ -33,6 +34,12 @@ def _client(address):
         # cores), owned by the client: it closes with it. Its HTTP server (health,
         # dashboard) on a free port, not 8787, which may be taken.
         return Client(processes=True, dashboard_address=":0", set_as_default=False)
+    # A malformed address is refused here (ValueError naming the problem; an
+    # unknown host: OSError): a Client half made from one hangs a minute on exit.
+    try:
+        resolve_address(address)
+    except OSError as exc:
+        raise OSError(f"scheduler {address}: {exc.strerror or exc}") from None
     return Client(address, set_as_default=False)
 
 
