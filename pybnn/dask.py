@@ -53,7 +53,7 @@ class ModelRef:
     """What travels to the workers: the model's bytes or a path they can
     read, its SHA-256 (the cache key) and the load options."""
 
-    def __init__(self, sha256, data=None, path=None, backend=None, device=None):
+    def __init__(self, sha256, data=None, path=None, backend="cpu", device=None):
         self.sha256, self.data, self.path = sha256, data, path
         self.backend, self.device = backend, device
 
@@ -68,16 +68,17 @@ class ModelRef:
         return f"<pybnn model sha256 {self.sha256[:12]}, {where}>"
 
 
-def scores(model, images, *, threads=None, backend=None, device=None, ship="bytes"):
+def scores(model, images, *, threads=None, backend="cpu", device=None, ship="bytes"):
     """Lazy float32 scores (N, classes) of `model` on the dask array `images`.
 
-    model:   a .bnn path or its bytes. Loaded here once to check it and the
-             input against it.
+    model:   a .bnn path or its bytes. Validated here (the C reader) before
+             anything is scheduled, and the input checked against it.
     images:  a dask array of uint8, shape (N, *model.input_shape), chunked
              along N (other chunkings are re-chunked to whole samples).
     threads: pybnn threads per chunk (default: 1 per chunk under a
              multi-threaded scheduler, see the module notes).
-    backend, device: passed to pybnn.load on the workers.
+    backend, device: passed to pybnn.load on the workers (e.g. an OpenCL
+             worker on its GPU); the client needs neither.
     ship:    "bytes" (default) sends the model's bytes to the workers;
              "path" sends only the path, for workers that share storage.
     """
@@ -104,27 +105,33 @@ def _argmax_rows(block):
 # --- checks on the client -------------------------------------------------
 
 def _model_ref(model, backend, device, ship):
-    """A ModelRef for `model`, plus its input shape and class count (the
-    model is loaded here so that a bad file fails now, not on a worker)."""
-    from .model import load
+    """A ModelRef for `model`, plus its input shape and class count. The
+    file is validated here (the C reader, as every backend does), so that a
+    bad file fails now, not on the workers; the backend is only named here:
+    the workers may have devices or libraries the client lacks."""
+    from . import backends
+    from .backends.graph import read_graph
+    from .backends.source import read_regular_file
     if ship not in SHIP_MODES:
         raise ValueError(f"ship: expected one of {SHIP_MODES}, got {ship!r}")
+    if backend not in backends.names():
+        raise ValueError(f"backend: expected one of {', '.join(map(repr, backends.names()))}, "
+                         f"got {backend!r}")
     if isinstance(model, (str, os.PathLike)):
         path = os.fspath(model)
-        with open(path, "rb") as f:
-            data = f.read()
+        data = read_regular_file(path)
     elif isinstance(model, (bytes, bytearray, memoryview)):
         if ship == "path":
             raise ValueError("ship='path' needs the model as a path the workers can read, got bytes")
         path, data = None, bytes(model)
     else:
         raise TypeError(f"model: expected a .bnn path or bytes, got {type(model).__name__}")
-    loaded = load(data, **_load_options(backend, device))
+    graph = read_graph(data)
     ref = ModelRef(hashlib.sha256(data).hexdigest(),
                    data=data if ship == "bytes" else None,
                    path=os.path.abspath(path) if ship == "path" else None,
                    backend=backend, device=device)
-    return ref, tuple(loaded.input_shape), loaded.num_classes
+    return ref, tuple(graph.input_shape), graph.num_classes
 
 
 def _checked_images(images, input_shape):
@@ -161,16 +168,6 @@ def _warn_if_tiny(sample_chunks):
                       f"about a millisecond, more than running it; re-chunk to at least "
                       f"{MIN_CHUNK_SAMPLES} (e.g. images.rechunk({{0: 1000}}))",
                       stacklevel=4)
-
-
-def _load_options(backend, device):
-    # Only what was given, so that a pybnn.load without these options still works.
-    options = {}
-    if backend is not None:
-        options["backend"] = backend
-    if device is not None:
-        options["device"] = device
-    return options
 
 
 # --- on the workers -------------------------------------------------------
@@ -218,29 +215,41 @@ def _cached_model(ref):
 
 
 def _load_on_worker(ref):
-    """Load `ref` here. A failure is re-raised as the same plain exception
-    type with the loader's text and where it happened, so that it reaches the
-    client intact (no chained C-level context to pickle)."""
+    """Load `ref` here. A failure is re-raised as a plain exception of the
+    same type (FormatError for a bad file) with the loader's text and where it
+    happened, so that it reaches the client intact: no chained context, and
+    nothing a backend library defines that the client could not unpickle."""
+    from .backends.source import read_regular_file
     from .model import load
     where = _where()
     try:
-        data = ref.data
-        if data is None:
-            with open(ref.path, "rb") as f:
-                data = f.read()
-        differs = hashlib.sha256(data).hexdigest() != ref.sha256
-        try:
-            model = load(data, **_load_options(ref.backend, ref.device))
-        except FormatError as exc:
-            note = " (its SHA-256 differs from the file the client read)" if differs else ""
-            raise FormatError(f"{where}: cannot load model {ref.path or ''}{note}: {exc}") from None
-        if differs:
-            raise ValueError(f"{where}: model {ref.path} differs from the file the client read "
-                             f"(SHA-256 {hashlib.sha256(data).hexdigest()[:12]}, "
-                             f"expected {ref.sha256[:12]}); is the shared storage the same?")
-        return model
+        data = ref.data if ref.data is not None else read_regular_file(ref.path)
     except OSError as exc:
-        raise OSError(exc.errno, f"{where}: cannot read model: {exc.strerror}", ref.path) from None
+        raise OSError(exc.errno, f"{where}: cannot read model: {exc.strerror or exc}", ref.path) from None
+    sha256 = hashlib.sha256(data).hexdigest()
+    try:
+        model = load(data, backend=ref.backend, device=ref.device)
+    except Exception as exc:  # re-raised, never swallowed
+        name = f" {ref.path}" if ref.path else ""
+        note = " (its SHA-256 differs from the file the client read)" if sha256 != ref.sha256 else ""
+        raise _plain(exc, f"{where}: cannot load model{name}{note}: {exc}") from None
+    if sha256 != ref.sha256:
+        raise ValueError(f"{where}: model {ref.path} differs from the file the client read "
+                         f"(SHA-256 {sha256[:12]}, expected {ref.sha256[:12]}); "
+                         f"is the shared storage the same?")
+    return model
+
+
+def _plain(exc, text):
+    """`text` as an exception of exc's type when that is a built-in or a
+    pybnn one (they pickle with one argument), else as a RuntimeError."""
+    kind = type(exc)
+    if kind.__module__ in ("builtins", "pybnn.errors"):
+        try:
+            return kind(text)
+        except Exception:  # a built-in that wants other arguments
+            pass
+    return RuntimeError(f"{kind.__name__}: {text}")
 
 
 def _where():

@@ -175,3 +175,19 @@ def test_threads_per_chunk(dask_client):
     assert lazy.compute(scheduler="threads") == 1
     assert lazy.compute(scheduler="sync") is None
     assert pybnn.dask._threads_per_chunk(3) == 3
+
+
+def test_backend_and_device_reach_the_workers(dask_client, mnist_flat, tmp_path):
+    x, _ = mnist_flat
+    path = _private_model(tmp_path, seed=24)
+    images = da.from_array(x[:1000], chunks=(500, 784))
+    on_cpu = pybnn.dask.predict(str(path), images, backend="cpu", device="cpu")
+    np.testing.assert_array_equal(on_cpu.compute(), pybnn.load(str(path)).predict(x[:1000]))
+    with pytest.raises(ValueError, match="backend: expected one of 'cpu'"):
+        pybnn.dask.predict(str(path), images, backend="no-such-backend")  # named on the client
+    # The device is the workers' business: the cpu backend refuses this one there.
+    with pytest.raises(ValueError) as loader:
+        pybnn.load(str(path), device="gpu0")
+    with pytest.raises(ValueError) as info:
+        pybnn.dask.predict(str(path), images, device="gpu0").compute()
+    assert str(info.value).startswith("worker tcp://") and str(loader.value) in str(info.value)
