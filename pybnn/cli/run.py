@@ -4,6 +4,7 @@ import time
 import numpy as np
 
 from .args import positive_int
+from .samples import fit_samples
 
 LOCAL_CLUSTER = "local"  # --dask without an address
 
@@ -17,23 +18,6 @@ def load_input(path, model):
         from ..idx import read_idx
         x = read_idx(path)
     return np.ascontiguousarray(fit_samples(x, model, path))
-
-
-def fit_samples(x, model, path):
-    """x (a NumPy or dask array) checked as uint8 and reshaped to
-    (N, *model.input_shape) where each sample has the right number of values."""
-    if x.dtype != np.uint8:
-        raise ValueError(f"{path}: expected uint8 samples (8-bit fixed point), got {x.dtype}")
-    per_sample = int(np.prod(model.input_shape))
-    if x.ndim >= 1 and x.shape[1:] != tuple(model.input_shape):
-        if x.ndim >= 2 and int(np.prod(x.shape[1:])) == per_sample:
-            x = x.reshape((x.shape[0],) + tuple(model.input_shape))  # e.g. IDX (N, 28, 28) -> (N, 784)
-        elif x.shape == tuple(model.input_shape):
-            x = x[None]
-        else:
-            raise ValueError(f"{path}: expected samples of shape {tuple(model.input_shape)} "
-                             f"({per_sample} values), got array of shape {x.shape}")
-    return x
 
 
 def load_labels(path, count):
@@ -57,7 +41,8 @@ def cmd_run(args):
             from .run_dask import run_on_dask
         except ImportError as exc:  # the optional extra
             raise ValueError(f"--dask needs pybnn[dask] (dask[array], distributed): {exc}") from None
-        scores, seconds = run_on_dask(args, model)
+        address = None if args.dask == LOCAL_CLUSTER else args.dask
+        scores, seconds = run_on_dask(args, model, address)
     else:
         x = load_input(args.input, model)
         start = time.perf_counter()

@@ -9,27 +9,44 @@ from distributed.comm import resolve_address
 
 from .. import dask as pybnn_dask
 from ..dask_files import open_images
-from .run import LOCAL_CLUSTER, fit_samples
+from .samples import fit_samples
 
 BAR_WIDTH = 40
+WAIT_FOR_WORKERS_S = 60
 
 
-def run_on_dask(args, model):
-    """float32 scores of args.input and the seconds the cluster took."""
+def run_on_dask(args, model, address):
+    """float32 scores of args.input and the seconds the cluster took, on the
+    scheduler at `address` (None: a local cluster)."""
     images = fit_samples(open_images(args.input, args.chunk_size), model, args.input)
     scores = pybnn_dask.scores(args.model, images, threads=args.threads)
-    with _client(args.dask) as client:
+    with _client(address) as client:
+        _wait_for_workers(client)
         workers = client.scheduler_info()["workers"].values()
         threads = sum(w["nthreads"] for w in workers)
         print(f"dask: {client.scheduler.address}, {len(workers)} workers, {threads} threads, "
               f"{scores.numblocks[0]} chunks", file=sys.stderr)
         start = time.perf_counter()
-        result = compute_with_progress(client, scores)
+        try:
+            result = compute_with_progress(client, scores)
+        except (ValueError, OSError):
+            raise  # the task's own error (FormatError, a bad file): the CLI prints it
+        except Exception as exc:  # e.g. distributed.KilledWorker: a worker died; one line too
+            raise OSError(f"dask: {type(exc).__name__}: {exc}") from None
         return result, time.perf_counter() - start
 
 
+def _wait_for_workers(client):
+    """Workers may still be joining; a scheduler with none would wait forever."""
+    try:
+        client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS_S)
+    except TimeoutError:
+        raise OSError(f"scheduler {client.scheduler.address}: no worker joined within "
+                      f"{WAIT_FOR_WORKERS_S} s") from None
+
+
 def _client(address):
-    if address == LOCAL_CLUSTER:
+    if address is None:
         # A LocalCluster that Dask sizes to the machine (workers x threads =
         # cores), owned by the client: it closes with it. Its HTTP server (health,
         # dashboard) on a free port, not 8787, which may be taken.
