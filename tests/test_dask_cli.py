@@ -101,6 +101,17 @@ def test_errors_are_one_line(dask_client, tmp_path, capsys):
     assert code == 1 and err.startswith("pybnn run: error: unknown address scheme 'nonsense'")
 
 
+def test_a_scheduler_without_workers_is_an_error_not_a_hang(monkeypatch, tmp_path, capsys):
+    from distributed import LocalCluster
+    from pybnn.cli import run_dask
+    monkeypatch.setattr(run_dask, "WAIT_FOR_WORKERS_S", 1)
+    np.save(tmp_path / "x.npy", np.zeros((3, 784), np.uint8))
+    with LocalCluster(n_workers=0, dashboard_address=":0") as empty:
+        code, _, err = run_cli(capsys, str(tmp_path / "x.npy"), "--dask", empty.scheduler_address)
+    assert code == 1
+    assert err == f"pybnn run: error: scheduler {empty.scheduler_address}: no worker joined within 1 s\n"
+
+
 def test_missing_dask_is_named(monkeypatch, tmp_path, capsys):
     np.save(tmp_path / "x.npy", np.zeros((3, 784), np.uint8))
     monkeypatch.setitem(sys.modules, "pybnn.cli.run_dask", None)  # as if dask were absent

@@ -1,5 +1,6 @@
 """`pybnn run --dask`: the same run on a Dask cluster (a scheduler address,
 or a local cluster sized to this machine), with a progress bar on stderr."""
+import asyncio
 import sys
 import time
 
@@ -40,7 +41,7 @@ def _wait_for_workers(client):
     """Workers may still be joining; a scheduler with none would wait forever."""
     try:
         client.wait_for_workers(1, timeout=WAIT_FOR_WORKERS_S)
-    except TimeoutError:
+    except (TimeoutError, asyncio.TimeoutError):  # the same class from Python 3.11 on
         raise OSError(f"scheduler {client.scheduler.address}: no worker joined within "
                       f"{WAIT_FOR_WORKERS_S} s") from None
 
