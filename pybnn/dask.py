@@ -28,6 +28,7 @@ import hashlib
 import multiprocessing
 import os
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -41,8 +42,10 @@ except ImportError as exc:  # the optional extra is missing
 
 from .errors import FormatError
 
-# Chunks smaller than this spend more time in scheduling (about a millisecond
-# per task, see scripts/bench_dask.py) than the engine needs for small models.
+# Chunks smaller than this spend more time in scheduling than in the engine for
+# small models: Dask's documentation puts its overhead at up to about a
+# millisecond per task, and the bundled MNIST MLP classifies 100 images in
+# about half a millisecond (scripts/bench_dask.py measures the ConvNet's).
 MIN_CHUNK_SAMPLES = 100
 # Loaded models a worker process keeps (least recently used dropped first).
 MAX_CACHED_MODELS = 4
@@ -164,9 +167,9 @@ def _warn_if_tiny(sample_chunks):
         return  # one chunk (or unknown sizes): nothing to say
     typical = int(np.median(sizes))
     if typical < MIN_CHUNK_SAMPLES:
-        warnings.warn(f"images: chunks of about {typical} samples are tiny: scheduling a chunk costs "
-                      f"about a millisecond, more than running it; re-chunk to at least "
-                      f"{MIN_CHUNK_SAMPLES} (e.g. images.rechunk({{0: 1000}}))",
+        warnings.warn(f"images: chunks of about {typical} samples are tiny: scheduling a chunk "
+                      f"costs up to about a millisecond, more than running it on a small model; "
+                      f"re-chunk to at least {MIN_CHUNK_SAMPLES} (e.g. images.rechunk({{0: 1000}}))",
                       stacklevel=4)
 
 
@@ -174,12 +177,12 @@ def _warn_if_tiny(sample_chunks):
 
 _cache = collections.OrderedDict()  # ModelRef.cache_key() -> loaded Model
 _cache_lock = threading.Lock()
-_stats = {"loads": 0, "chunks": 0}
+_stats = {"loads": 0, "chunks": 0, "run_seconds": 0.0}
 
 
 def worker_stats():
-    """This process's counts: models loaded and chunks run (for tests and
-    monitoring: `client.run(pybnn.dask.worker_stats)`)."""
+    """This process's counts: models loaded, chunks run and the seconds spent
+    in Model.run (for tests and monitoring: `client.run(pybnn.dask.worker_stats)`)."""
     with _cache_lock:
         return dict(_stats)
 
@@ -192,9 +195,12 @@ def clear_cache():
 
 def _scores_block(block, ref, threads):
     model = _cached_model(ref)
+    start = time.perf_counter()
     out = model.run(np.ascontiguousarray(block), threads=_threads_per_chunk(threads))
+    seconds = time.perf_counter() - start
     with _cache_lock:
         _stats["chunks"] += 1
+        _stats["run_seconds"] += seconds
     return out
 
 

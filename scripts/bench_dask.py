@@ -11,7 +11,9 @@ Measures, each --repeats times (median and minimum shown):
   read by the workers from a .npy file (as from shared storage);
 - the overhead per chunk: (1 worker - in-process 1 thread) / chunks, and the
   same graph with the model call replaced by a no-op (reading, scheduling,
-  sending the result back).
+  sending the result back);
+- the seconds the workers spent in Model.run (pybnn.dask.worker_stats), and
+  the model loads per worker.
 The model is loaded on every worker before timing (one warm-up run).
 Needs the dask extra: pip install 'pybnn[dask]'."""
 import argparse
@@ -47,9 +49,10 @@ def no_op_scores(block):
 
 
 def bench_cluster(workers, model_path, npy_path, chunk, repeats, expected):
-    """(model timings, no-op timings) on a fresh local cluster of `workers` processes."""
+    """(model timings, no-op timings, per-worker stats) on a fresh local
+    cluster of `workers` processes."""
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=":0") as cluster, Client(cluster):
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         images = open_images(npy_path, chunk_size=chunk)
         predictions = pybnn.dask.predict(model_path, images, threads=1)
         # Warm-up: every worker loads the model (and imports pybnn) once.
@@ -57,11 +60,15 @@ def bench_cluster(workers, model_path, npy_path, chunk, repeats, expected):
         got = predictions.compute()
         if not np.array_equal(got, expected):
             raise SystemExit(f"{workers} workers: predictions differ from Model.predict")
+        before = client.run(pybnn.dask.worker_stats)
         model_times = timings(predictions.compute, repeats)
+        after = client.run(pybnn.dask.worker_stats)
+        engine = sum(after[w]["run_seconds"] - before[w]["run_seconds"] for w in after) / repeats
         no_op = images.map_blocks(no_op_scores, dtype=np.float32, chunks=(images.chunks[0], (10,)),
                                   drop_axis=[2, 3])
         no_op_times = timings(no_op.compute, repeats)
-    return model_times, no_op_times
+        stats = client.run(pybnn.dask.worker_stats)
+    return model_times, no_op_times, stats, engine
 
 
 def row(label, samples, n, base=None):
@@ -104,11 +111,14 @@ def main():
         expected = model.predict(x, threads=1)
         results = {"1 process, 1 thread": timings(lambda: model.predict(x, threads=1), args.repeats),
                    f"1 process, {cores} threads": timings(lambda: model.predict(x), args.repeats)}
-        no_op = {}
+        no_op, loads = {}, {}
         for workers in args.workers:
             label = f"dask, {workers} worker{'s' if workers > 1 else ''} x 1 thread"
-            results[label], no_op[workers] = bench_cluster(workers, model_path, npy_path,
-                                                           args.chunk, args.repeats, expected)
+            results[label], no_op[workers], stats, engine = bench_cluster(
+                workers, model_path, npy_path, args.chunk, args.repeats, expected)
+            loads[label] = (", ".join(f"{s['loads']} load(s) for {s['chunks']} chunks"
+                                      for s in stats.values()) +
+                            f"; {engine:.2f} s in Model.run per run, all workers together")
 
     print(f"\n{'':<34} {'median s':>8} {'min s':>8} {'img/s med':>9} {'img/s max':>9}  speedup")
     base = None
@@ -116,6 +126,8 @@ def main():
         print(row(label, samples, args.images, base))
         if label.startswith("dask, 1 worker"):
             base = statistics.median(samples)  # later rows: speedup over one worker
+    for label, text in loads.items():
+        print(f"{label}: model {text}")
     if 1 in no_op:
         one_process = statistics.median(results["1 process, 1 thread"])
         one_worker = statistics.median(results["dask, 1 worker x 1 thread"])

@@ -45,6 +45,7 @@ def test_predictions_identical_and_one_load_per_worker(fresh_workers, mnist_flat
     chunks = {w: after[w]["chunks"] - before[w]["chunks"] for w in after}
     loads = {w: after[w]["loads"] - before[w]["loads"] for w in after}
     assert sum(chunks.values()) == 10
+    assert sum(after[w]["run_seconds"] - before[w]["run_seconds"] for w in after) > 0
     assert max(chunks.values()) >= 5  # some worker reused its model for several chunks
     for worker in after:
         assert loads[worker] == (1 if chunks[worker] else 0), (worker, loads, chunks)

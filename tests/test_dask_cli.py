@@ -91,7 +91,8 @@ def test_errors_are_one_line(dask_client, tmp_path, capsys):
     np.save(tmp_path / "f.npy", np.zeros((10, 784), np.float32))
     code, _, err = run_cli(capsys, str(tmp_path / "f.npy"), "--dask", address)
     assert code == 1
-    assert err == f"pybnn run: error: {tmp_path / 'f.npy'}: expected uint8 samples (8-bit fixed point), got float32\n"
+    assert err == (f"pybnn run: error: {tmp_path / 'f.npy'}: "
+                   f"expected uint8 samples (8-bit fixed point), got float32\n")
     (tmp_path / "empty_dir").mkdir()
     code, _, err = run_cli(capsys, str(tmp_path / "empty_dir"), "--dask", address)
     assert code == 1 and "must be an npy stack written by dask.array.to_npy_stack" in err
@@ -124,7 +125,8 @@ def test_file_array_travels_as_its_path(tmp_path):
     np.save(tmp_path / "x.npy", x)
     images = open_images(str(tmp_path / "x.npy"), chunk_size=2)
     assert images.chunks == ((2, 2, 1), (784,))
-    (source,) = [v for v in dict(images.__dask_graph__()).values() if isinstance(v, FileArray)] or [None]
-    assert source is not None and len(pickle.dumps(source)) < 500  # not the 3920 bytes of data
+    graph = images.__dask_graph__()
+    (source,) = [v for v in dict(graph).values() if isinstance(v, FileArray)]  # one, not per chunk
+    assert len(pickle.dumps(source)) < 500  # the path, not the 3920 bytes of data
     np.testing.assert_array_equal(images.compute(), x)
     np.testing.assert_array_equal(np.asarray(images[1:4]), x[1:4])
