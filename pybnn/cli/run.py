@@ -81,8 +81,9 @@ def add_parser(sub):
     p.add_argument("--threads", type=positive_int,
                    help="threads (default: every core; with --dask: per chunk, default 1)")
     p.add_argument("--dask", nargs="?", const=LOCAL_CLUSTER, metavar="SCHEDULER_ADDRESS",
-                   help="run on a Dask cluster: its scheduler (e.g. tcp://host:8786), or "
-                        "none for a local cluster sized to this machine; needs pybnn[dask]")
+                   help="run on a Dask cluster: its scheduler (e.g. tcp://host:8786); with no "
+                        "address, a local cluster sized to this machine; needs pybnn[dask]; "
+                        "INPUT may then also be an npy stack (dask.array.to_npy_stack)")
     p.add_argument("--chunk-size", type=positive_int, default=1000,
                    help="with --dask: samples per task (default 1000; npy stacks keep theirs)")
     p.set_defaults(func=cmd_run)
