@@ -1,4 +1,4 @@
-"""Fold a trained model into a `pybnn.layers.ModelSpec` (and a .bnn file).
+"""Fold a trained model into a `pybnn.format.ModelSpec` (and a .bnn file).
 
 The walk tracks the domain of the data, as the engine sees it:
 - 'u8': the raw uint8 input; the trainer feeds the first binary layer
