@@ -12,8 +12,9 @@ Measures, each --repeats times (median and minimum shown):
 - the overhead per chunk: (1 worker - in-process 1 thread) / chunks, and the
   same graph with the model call replaced by a no-op (reading, scheduling,
   sending the result back);
-- the seconds the workers spent in Model.run (pybnn.dask.worker_stats), and
-  the model loads per worker.
+- the seconds the workers spent in Model.run (pybnn.dask.worker_stats), the
+  wall time beyond it per chunk (what Dask adds, and any waiting for a CPU on
+  a shared machine), and the model loads per worker.
 The model is loaded on every worker before timing (one warm-up run).
 Needs the dask extra: pip install 'pybnn[dask]'."""
 import argparse
@@ -116,9 +117,12 @@ def main():
             label = f"dask, {workers} worker{'s' if workers > 1 else ''} x 1 thread"
             results[label], no_op[workers], stats, engine = bench_cluster(
                 workers, model_path, npy_path, args.chunk, args.repeats, expected)
+            wall = statistics.mean(results[label])
             loads[label] = (", ".join(f"{s['loads']} load(s) for {s['chunks']} chunks"
                                       for s in stats.values()) +
-                            f"; {engine:.2f} s in Model.run per run, all workers together")
+                            f"; {engine:.2f} s in Model.run per run, all workers together; "
+                            f"wall - Model.run per worker: {(wall - engine / workers) / chunks * 1e3:.0f} "
+                            f"ms per chunk (means)")
 
     print(f"\n{'':<34} {'median s':>8} {'min s':>8} {'img/s med':>9} {'img/s max':>9}  speedup")
     base = None
