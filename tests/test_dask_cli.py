@@ -98,6 +98,10 @@ def test_errors_are_one_line(dask_client, tmp_path, capsys):
     assert code == 1 and "must be an npy stack written by dask.array.to_npy_stack" in err
     assert err.count("\n") == 1
     np.save(tmp_path / "x.npy", np.zeros((3, 784), np.uint8))
+    # --device reaches the workers' pybnn.load: the cpu backend refuses this one there.
+    code, _, err = run_cli(capsys, str(tmp_path / "x.npy"), "--dask", address, "--device", "gpu0")
+    assert code == 1 and err.startswith("pybnn run: error: worker tcp://")
+    assert "device: the cpu backend runs on this CPU only" in err and err.endswith("\n")
     code, _, err = run_cli(capsys, str(tmp_path / "x.npy"), "--dask", "nonsense://x")
     assert code == 1 and err.startswith("pybnn run: error: unknown address scheme 'nonsense'")
 

@@ -3,7 +3,7 @@ import time
 
 import numpy as np
 
-from .args import positive_int
+from .args import add_backend_arguments, positive_int
 from .samples import fit_samples
 
 LOCAL_CLUSTER = "local"  # --dask without an address
@@ -35,15 +35,17 @@ def load_labels(path, count):
 def cmd_run(args):
     """Classify INPUT with MODEL; optionally report accuracy and write outputs."""
     from .. import load
-    model = load(args.model, threads=args.threads)
     if args.dask is not None:
         try:
             from .run_dask import run_on_dask
         except ImportError as exc:  # the optional extra
             raise ValueError(f"--dask needs pybnn[dask] (dask[array], distributed): {exc}") from None
+        # Here only for the input shape: the workers load it with --backend and --device.
+        model = load(args.model)
         address = None if args.dask == LOCAL_CLUSTER else args.dask
         scores, seconds = run_on_dask(args, model, address)
     else:
+        model = load(args.model, threads=args.threads, backend=args.backend, device=args.device)
         x = load_input(args.input, model)
         start = time.perf_counter()
         scores = model.run(x)
@@ -78,6 +80,7 @@ def add_parser(sub):
     p.add_argument("--labels", help="labels (.npy or IDX) to report accuracy against")
     p.add_argument("-o", "--output", help="write predictions (text, one per line) to this file")
     p.add_argument("--scores", action="store_true", help="with -o: write float32 scores as .npy instead")
+    add_backend_arguments(p)
     p.add_argument("--threads", type=positive_int,
                    help="threads (default: every core; with --dask: per chunk, default 1)")
     p.add_argument("--dask", nargs="?", const=LOCAL_CLUSTER, metavar="SCHEDULER_ADDRESS",

@@ -20,7 +20,8 @@ def run_on_dask(args, model, address):
     """float32 scores of args.input and the seconds the cluster took, on the
     scheduler at `address` (None: a local cluster)."""
     images = fit_samples(open_images(args.input, args.chunk_size), model, args.input)
-    scores = pybnn_dask.scores(args.model, images, threads=args.threads)
+    scores = pybnn_dask.scores(args.model, images, threads=args.threads,
+                               backend=args.backend, device=args.device)
     with _client(address) as client:
         _wait_for_workers(client)
         workers = client.scheduler_info()["workers"].values()
