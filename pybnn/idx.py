@@ -51,6 +51,16 @@ def read_idx(path):
 
 def parse_idx(raw, name="<bytes>"):
     """Parse the bytes of an IDX file; `name` is used in error messages."""
+    dtype, dims, header = parse_header(raw, name)
+    check_size(dtype, dims, header, len(raw), name)
+    count = int(np.prod(dims, dtype=np.int64))
+    data = np.frombuffer(raw, dtype, offset=header, count=count)
+    return data.reshape(dims).astype(dtype.newbyteorder("="), copy=True)
+
+
+def parse_header(raw, name="<bytes>"):
+    """(dtype, dims, header bytes) from the start of an IDX file (at least
+    its first 4 + 4 * MAX_DIMS bytes, or all of a shorter file)."""
     if len(raw) < 4:
         raise IdxError(f"{name}: expected a 4-byte IDX magic, got a file of {len(raw)} bytes")
     if raw[0] != 0 or raw[1] != 0:
@@ -69,16 +79,18 @@ def parse_idx(raw, name="<bytes>"):
     dims = tuple(int(d) for d in np.frombuffer(raw, ">i4", ndim, 4))
     if any(d < 0 for d in dims):
         raise IdxError(f"{name}: negative dimension in {dims}")
-    dtype = IDX_DTYPES[code]
+    return IDX_DTYPES[code], dims, header
+
+
+def check_size(dtype, dims, header, size, name="<bytes>"):
+    """Raise IdxError unless a file of `size` bytes holds exactly the header and the data."""
     expected = header + int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
-    if len(raw) < expected:
+    if size < expected:
         raise IdxError(f"{name}: truncated data: shape {dims} of {dtype.name} needs "
-                       f"{expected} bytes, the file has {len(raw)}")
-    if len(raw) > expected:
-        raise IdxError(f"{name}: {len(raw) - expected} unexpected trailing bytes after "
+                       f"{expected} bytes, the file has {size}")
+    if size > expected:
+        raise IdxError(f"{name}: {size - expected} unexpected trailing bytes after "
                        f"shape {dims} of {dtype.name} ({expected} bytes expected)")
-    data = np.frombuffer(raw, dtype, offset=header, count=(expected - header) // dtype.itemsize)
-    return data.reshape(dims).astype(dtype.newbyteorder("="), copy=True)
 
 
 def find_file(directory, stem):

@@ -1,3 +1,4 @@
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,3 +57,30 @@ def target(request):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+# The MNIST files shared by the project's machines: ../shared/data/mnist from the repo root.
+MNIST_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                         os.pardir, "shared", "data", "mnist")
+
+
+@pytest.fixture(scope="session")
+def mnist_test_images():
+    """The 10,000 MNIST test images (N, 28, 28) uint8 and their labels."""
+    from pybnn.idx import load_split
+    if not os.path.isdir(MNIST_DIR):
+        pytest.skip(f"MNIST not found at {os.path.normpath(MNIST_DIR)} (../shared/data/mnist "
+                    f"from the repo root)")
+    return load_split(MNIST_DIR, "test")
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A real local Dask cluster: 2 worker processes of 1 thread, closed at the end."""
+    from distributed import Client, LocalCluster
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           dashboard_address=":0")
+    client = Client(cluster)
+    yield client
+    client.close()
+    cluster.close()

@@ -4,6 +4,9 @@ import time
 import numpy as np
 
 from .args import add_backend_arguments, positive_int
+from .samples import fit_samples
+
+LOCAL_CLUSTER = "local"  # --dask without an address
 
 
 def load_input(path, model):
@@ -14,18 +17,7 @@ def load_input(path, model):
     else:
         from ..idx import read_idx
         x = read_idx(path)
-    if x.dtype != np.uint8:
-        raise ValueError(f"{path}: expected uint8 samples (8-bit fixed point), got {x.dtype}")
-    per_sample = int(np.prod(model.input_shape))
-    if x.ndim >= 1 and x.shape[1:] != tuple(model.input_shape):
-        if x.ndim >= 2 and int(np.prod(x.shape[1:])) == per_sample:
-            x = x.reshape((x.shape[0],) + tuple(model.input_shape))  # e.g. IDX (N, 28, 28) -> (N, 784)
-        elif x.shape == tuple(model.input_shape):
-            x = x[None]
-        else:
-            raise ValueError(f"{path}: expected samples of shape {tuple(model.input_shape)} "
-                             f"({per_sample} values), got array of shape {x.shape}")
-    return np.ascontiguousarray(x)
+    return np.ascontiguousarray(fit_samples(x, model, path))
 
 
 def load_labels(path, count):
@@ -43,17 +35,34 @@ def load_labels(path, count):
 def cmd_run(args):
     """Classify INPUT with MODEL; optionally report accuracy and write outputs."""
     from .. import load
-    model = load(args.model, threads=args.threads, backend=args.backend, device=args.device)
-    x = load_input(args.input, model)
-    start = time.perf_counter()
-    scores = model.run(x)
-    seconds = time.perf_counter() - start
+    if args.dask is not None:
+        try:
+            from .run_dask import run_on_dask
+        except ImportError as exc:  # the optional extra
+            raise ValueError(f"--dask needs pybnn[dask] (dask[array], distributed): {exc}") from None
+        # Here only for the input shape: the workers load it with --backend and --device.
+        model = load(args.model)
+        address = None if args.dask == LOCAL_CLUSTER else args.dask
+        scores, seconds = run_on_dask(args, model, address)
+    else:
+        model = load(args.model, threads=args.threads, backend=args.backend, device=args.device)
+        x = load_input(args.input, model)
+        start = time.perf_counter()
+        scores = model.run(x)
+        seconds = time.perf_counter() - start
+    report(args, scores, seconds)
+    return 0
+
+
+def report(args, scores, seconds):
+    """Print the timing (and accuracy) and write the outputs asked for."""
     predictions = scores.argmax(axis=1)
-    print(f"{len(x)} samples in {seconds * 1e3:.1f} ms ({len(x) / seconds:.0f} samples/s)")
+    n = len(scores)
+    print(f"{n} samples in {seconds * 1e3:.1f} ms ({n / seconds:.0f} samples/s)")
     if args.labels:
-        labels = load_labels(args.labels, len(x))
+        labels = load_labels(args.labels, n)
         errors = int((predictions != labels).sum())
-        print(f"accuracy {1 - errors / len(x):.2%} (error {errors / len(x):.2%}, {errors} of {len(x)} wrong)")
+        print(f"accuracy {1 - errors / n:.2%} (error {errors / n:.2%}, {errors} of {n} wrong)")
     if args.output:
         if args.scores:
             np.save(args.output, scores)
@@ -62,7 +71,6 @@ def cmd_run(args):
         print(f"wrote {'scores' if args.scores else 'predictions'} to {args.output}")
     elif not args.labels:
         print(" ".join(str(p) for p in predictions[:50]) + (" ..." if len(predictions) > 50 else ""))
-    return 0
 
 
 def add_parser(sub):
@@ -73,5 +81,12 @@ def add_parser(sub):
     p.add_argument("-o", "--output", help="write predictions (text, one per line) to this file")
     p.add_argument("--scores", action="store_true", help="with -o: write float32 scores as .npy instead")
     add_backend_arguments(p)
-    p.add_argument("--threads", type=positive_int, help="threads (default: every core)")
+    p.add_argument("--threads", type=positive_int,
+                   help="threads (default: every core; with --dask: per chunk, default 1)")
+    p.add_argument("--dask", nargs="?", const=LOCAL_CLUSTER, metavar="SCHEDULER_ADDRESS",
+                   help="run on a Dask cluster: its scheduler (e.g. tcp://host:8786); with no "
+                        "address, a local cluster sized to this machine; needs pybnn[dask]; "
+                        "INPUT may then also be an npy stack (dask.array.to_npy_stack)")
+    p.add_argument("--chunk-size", type=positive_int, default=1000,
+                   help="with --dask: samples per task (default 1000; npy stacks keep theirs)")
     p.set_defaults(func=cmd_run)
