@@ -8,7 +8,7 @@ import dask.array as da
 
 import pybnn
 import pybnn.dask
-from pybnn import demo
+from pybnn.cli import demo
 from pybnn import format as bnn_format
 
 from model_factory import random_model

@@ -9,7 +9,7 @@ import pytest
 import dask.array as da
 
 import pybnn
-from pybnn import demo
+from pybnn.cli import demo
 from pybnn.cli import main
 from pybnn.dask_files import FileArray, open_images
 
