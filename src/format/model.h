@@ -94,6 +94,7 @@ struct bnn_model {
     bnn_act_shape input;
     size_t input_size, num_classes;
     int threads;
+    uint64_t workspace_limit; /* bytes a run may take; 0: the default (workspace_limit.c) */
     size_t max_act_bytes; /* largest activation of one sample, in bytes */
 
     /* One workspace kept between runs (model_run.c), so repeated calls do
