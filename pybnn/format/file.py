@@ -123,13 +123,15 @@ def _read_file(path):
     sparse file costs no memory, and a FIFO with no writer cannot block us
     (opened non-blocking, like the C reader)."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    with open(fd, "rb", buffering=0) as f:
+    try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise OSError(errno.EINVAL, f"cannot read '{path}': expected a regular file, "
                                         f"got {_file_kind(info.st_mode)}")
-        _check_header(f.read(HEADER_SIZE), info.st_size)
-        mapped = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+        _check_header(os.read(fd, HEADER_SIZE), info.st_size)
+        mapped = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)  # keeps its own descriptor
+    finally:
+        os.close(fd)
     spec = parse(mapped)
     try:
         mapped.close()
