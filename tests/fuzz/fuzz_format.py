@@ -119,24 +119,24 @@ def mutate(rng, seed):
     return bytes(d)
 
 
+def attempt(reader, who, data):
+    """(result, None) or (None, the FormatError); Finding on any other exception."""
+    try:
+        return reader(data), None
+    except FormatError as exc:
+        return None, exc
+    except Exception as exc:
+        raise Finding(f"{who} raised {type(exc).__name__}, not FormatError") from exc
+
+
 def read_both(data):
-    """(spec or None, CModel or None); raises Finding on anything but FormatError."""
-    try:
-        spec = bnn_format.read(data)
-    except FormatError:
-        spec = None
-    except Exception as exc:
-        raise Finding(f"pybnn.format.read raised {type(exc).__name__}, not FormatError") from exc
-    try:
-        model = _core.CModel(data)
-    except FormatError:
-        model = None
-    except Exception as exc:
-        raise Finding(f"the C reader raised {type(exc).__name__}, not FormatError") from exc
+    """(spec, CModel), or (None, the Python reader's FormatError) when both
+    readers refuse; Finding when they disagree or raise anything else."""
+    spec, refusal = attempt(bnn_format.read, "pybnn.format.read", data)
+    model, _ = attempt(_core.CModel, "the C reader", data)
     if (spec is None) != (model is None):
-        who = "C" if spec is None else "Python"
-        raise Finding(f"only the {who} reader accepts this input")
-    return spec, model
+        raise Finding(f"only the {'C' if spec is None else 'Python'} reader accepts this input")
+    return (spec, model) if spec is not None else (None, refusal)
 
 
 def same_spec(a, b):
@@ -213,10 +213,7 @@ def main(argv=None):
             spec, model = read_both(data)
             if spec is None:
                 stats["refused"] += 1
-                try:
-                    bnn_format.read(data)
-                except FormatError as exc:
-                    messages.add(str(exc).split(":")[0].split(" (")[0])
+                messages.add(str(model).split(":")[0].split(" (")[0])  # the field named
                 continue
             stats["accepted"] += 1
             check_accepted(spec, model, data, rng)
