@@ -13,7 +13,7 @@
 # Needs clang and its sanitizer runtime (Debian: clang, libclang-rt-14-dev;
 # installed when root and missing) and, for the Python harness, pybnn
 # installed in $PYTHON (default .venv/bin/python, else python3). The
-# corpus grows in build-fuzz/corpus; the seeds in tests/fuzz/corpus come
+# corpus grows in build-fuzz/corpus (or $FUZZ_BUILD/corpus); the seeds in tests/fuzz/corpus come
 # from tests/fuzz/make_seeds.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +28,7 @@ esac
 
 source scripts/clang_env.sh # CC (clang), installed from apt when missing
 
-BUILD=$ROOT/build-fuzz
+BUILD=${FUZZ_BUILD:-$ROOT/build-fuzz} # a separate one lets two runs go side by side
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 echo "== build the C library with $SAN"
 make -s -j"${JOBS:-2}" -C src CC="$CC" CFLAGS="-O1 -g $SAN -fsanitize=fuzzer-no-link" \
