@@ -52,7 +52,7 @@ def assert_one_line_error(capsys, argv, *needles):
         assert needle in lines[0], (needle, lines[0])
 
 
-BAD_MODELS = [("missing", "No such file"), ("directory", "expected a regular file, got a directory"),
+BAD_MODELS = [("missing", "No such file"), ("directory", "it is a directory, not a regular file"),
               ("text", "magic"), ("truncated_bnn", "truncated"), ("x", "magic")]
 
 
@@ -121,4 +121,4 @@ def test_the_installed_command_exits_2_without_a_traceback(files):
                           capture_output=True, text=True, cwd=os.path.dirname(files["model"]))
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
-    assert "expected a regular file, got a directory" in done.stderr
+    assert "it is a directory, not a regular file" in done.stderr

@@ -43,7 +43,7 @@ def test_fifo_is_refused_at_once(tmp_path, reader):
     assert time.monotonic() - start < 30
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("OSError")
-    assert "expected a regular file, got a FIFO" in done.stdout
+    assert "it is a FIFO (named pipe), not a regular file" in done.stdout
 
 
 # ---------------------------------------------------------------- sparse file

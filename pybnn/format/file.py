@@ -118,26 +118,30 @@ def read(source):
 
 
 def _read_file(path):
-    """Check the file type, then the header against the file size, before
-    touching the payload, which is memory-mapped rather than read: a huge or
-    sparse file costs no memory, and a FIFO with no writer cannot block us
-    (opened non-blocking, like the C reader)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, f"cannot read '{path}': expected a regular file, "
-                                        f"got {_file_kind(info.st_mode)}")
-        _check_header(os.read(fd, HEADER_SIZE), info.st_size)
-        mapped = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)  # keeps its own descriptor
-    finally:
-        os.close(fd)
+    mapped = map_file(path)
     spec = parse(mapped)
     try:
         mapped.close()
     except BufferError:  # a view still open (none expected): the collector closes it
         pass
     return spec
+
+
+def map_file(path):
+    """The .bnn file at `path`, memory-mapped read-only, after the checks
+    that need no payload: the file type, then the header against the file
+    size. So a huge or sparse file costs no memory, and a FIFO with no
+    writer cannot block (it is opened non-blocking, like the C reader)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, f"cannot read '{path}': it is "
+                                        f"{_file_kind(info.st_mode)}, not a regular file")
+        _check_header(os.read(fd, HEADER_SIZE), info.st_size)
+        return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)  # keeps its own descriptor
+    finally:
+        os.close(fd)
 
 
 def _file_kind(mode):

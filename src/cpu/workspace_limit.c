@@ -19,7 +19,7 @@
 #endif
 
 #include "common/errors.h"
-#include "format/model.h"
+#include "cpu/plan.h"
 
 #define ENV_NAME "PYBNN_WORKSPACE_LIMIT"
 
