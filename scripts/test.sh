@@ -40,7 +40,11 @@ echo "== ARM cross tests (qemu)"
 PYTHON="$VENV/bin/python" bash scripts/cross_test.sh
 
 echo "== C tests under sanitizers"
+start=$SECONDS
 PYTHON="$VENV/bin/python" bash scripts/sanitize.sh
+echo "== sanitizers took $((SECONDS - start))s"
 
 echo "== fuzzers (${PYBNN_FUZZ_SECONDS:-120}s each)"
+start=$SECONDS
 PYTHON="$VENV/bin/python" bash scripts/fuzz.sh "${PYBNN_FUZZ_SECONDS:-120}"
+echo "== fuzzers took $((SECONDS - start))s"
