@@ -4,7 +4,7 @@ import os
 import numpy as np
 
 import pybnn
-from pybnn import demo
+from pybnn.cli import demo
 from pybnn.cli import main
 
 

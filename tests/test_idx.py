@@ -5,7 +5,7 @@ import struct
 import numpy as np
 import pytest
 
-from pybnn import demo
+from pybnn.cli import demo
 from pybnn.idx import IdxError, load_split, parse_idx, read_idx
 
 

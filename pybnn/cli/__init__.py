@@ -1,29 +1,11 @@
-"""The `pybnn` command line. Each subcommand lives in its own function;
-`main` builds the parser and dispatches."""
+"""The `pybnn` command line: one module per command, each with
+add_parser(sub); `main` builds the parser and dispatches."""
 import argparse
 import sys
 
 import pybnn
 
-from .. import demo
-from .run import add_model_commands
-from . import train as train_cli
-
-
-def cmd_info(args):
-    """Print the version and kernel info (and a model summary when given one)."""
-    if getattr(args, "model", None):
-        from ..summary import summarize_file  # imported lazily so `pybnn info` stays light
-        print(summarize_file(args.model))
-        return 0
-    info = pybnn.kernel_info()
-    print(f"pybnn {pybnn.__version__}")
-    print(f"kernels in use: {info['isa']}")
-    print(f"available:      {', '.join(info['available'])}")
-    print(f"threads:        {info['threads']}")
-    if info["disabled"]:
-        print(f"disabled:       {', '.join(info['disabled'])} (PYBNN_DISABLE_CPU_FEATURES)")
-    return 0
+from . import bench, demo, info, run, train
 
 
 def build_parser():
@@ -31,12 +13,8 @@ def build_parser():
         prog="pybnn", description="Binarized neural network inference: XOR + popcount kernels.")
     parser.add_argument("--version", action="version", version=f"pybnn {pybnn.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    p = sub.add_parser("info", help="print version and kernel info, or a model's summary")
-    p.add_argument("model", nargs="?", help="a .bnn file to summarise")
-    p.set_defaults(func=cmd_info)
-    add_model_commands(sub)
-    train_cli.add_parser(sub)
-    demo.add_parser(sub)
+    for command in (info, run, bench, train, demo):
+        command.add_parser(sub)
     return parser
 
 

@@ -9,7 +9,8 @@ import time
 
 import numpy as np
 
-DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+# The package data lies in pybnn/data/, one folder above this module.
+DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 DEMO_MODEL = os.path.join(DATA_DIR, "demo_mlp.bnn")
 DEMO_IMAGES = os.path.join(DATA_DIR, "demo-images-idx3-ubyte.gz")
 DEMO_LABELS = os.path.join(DATA_DIR, "demo-labels-idx1-ubyte.gz")
@@ -30,7 +31,7 @@ def add_parser(sub):
 
 def load_digits():
     """The bundled digits: uint8 images (N, 28, 28) and labels (N,)."""
-    from .idx import read_idx
+    from ..idx import read_idx
     return read_idx(DEMO_IMAGES), read_idx(DEMO_LABELS)
 
 
@@ -42,8 +43,8 @@ def ascii_digit(image):
 
 
 def run(args):
-    from . import format as bnn_format
-    from . import kernel_info, load
+    from .. import format as bnn_format
+    from .. import kernel_info, load
     if args.repeat < 1:
         raise ValueError(f"--repeat must be >= 1, got {args.repeat}")
     images, labels = load_digits()
