@@ -3,7 +3,8 @@
 IDX layout: a big-endian 4-byte magic ``00 00 TT NN`` (TT the element type,
 NN the number of dimensions), then NN big-endian int32 dims, then the data,
 big-endian, row-major. MNIST images are ``00 00 08 03`` (uint8, N x 28 x 28),
-labels ``00 00 08 01`` (uint8, N). Fashion-MNIST uses the same files.
+labels ``00 00 08 01`` (uint8, N). Fashion-MNIST uses the same files; colour
+images are rank 4, ``00 00 08 04`` (uint8, N x H x W x C, channels last).
 
 Nothing is ever downloaded: `load_split` only looks in the directory it is given.
 """
@@ -92,7 +93,11 @@ def find_file(directory, stem):
 
 
 def load_split(directory, split):
-    """Images (N, H, W) uint8 and labels (N,) uint8 of `split` ('train' or 'test') in `directory`."""
+    """Images and labels of `split` ('train' or 'test') in `directory`.
+
+    Images are uint8, (N, H, W) or (N, H, W, C) as the file has them; labels
+    are (N,) of any integer IDX type (uint8 in MNIST).
+    """
     if split not in SPLIT_FILES:
         raise ValueError(f"split must be one of {sorted(SPLIT_FILES)}, got {split!r}")
     if not os.path.isdir(directory):
@@ -100,12 +105,18 @@ def load_split(directory, split):
     image_stem, label_stem = SPLIT_FILES[split]
     image_path, label_path = find_file(directory, image_stem), find_file(directory, label_stem)
     images, labels = read_idx(image_path), read_idx(label_path)
-    if images.dtype != np.uint8 or images.ndim != 3:
-        raise IdxError(f"{image_path}: expected uint8 images of shape (N, H, W), "
+    if images.dtype != np.uint8 or images.ndim not in (3, 4):
+        raise IdxError(f"{image_path}: expected uint8 images of shape (N, H, W) or (N, H, W, C), "
                        f"got {images.dtype} of shape {images.shape}")
-    if labels.dtype != np.uint8 or labels.ndim != 1:
-        raise IdxError(f"{label_path}: expected uint8 labels of shape (N,), "
+    if labels.dtype.kind not in "iu" or labels.ndim != 1:
+        raise IdxError(f"{label_path}: expected integer labels of shape (N,), "
                        f"got {labels.dtype} of shape {labels.shape}")
     if len(images) != len(labels):
         raise IdxError(f"{directory}: {len(images)} {split} images but {len(labels)} labels")
     return images, labels
+
+
+def has_split(directory, split):
+    """Whether any file of `split` (images or labels, plain or .gz) is in `directory`."""
+    return any(os.path.isfile(os.path.join(directory, stem + ext))
+               for stem in SPLIT_FILES[split] for ext in ("", ".gz"))

@@ -122,3 +122,9 @@ def test_the_installed_command_exits_2_without_a_traceback(files):
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert "it is a directory, not a regular file" in done.stderr
+
+
+@pytest.mark.parametrize("bad", ["missing", "directory", "text", "truncated_bnn", "empty_npy"])
+def test_convert_bad_model_file(files, tmp_path, capsys, bad):
+    assert_one_line_error(capsys, ["convert", files[bad], "-o", str(tmp_path / "out.bnn")])
+    assert not (tmp_path / "out.bnn").exists()

@@ -106,7 +106,8 @@ def test_load_split_errors(tmp_path):
     d = tmp_path / "wrongtype"
     make_split(d, 3)
     write(d / "train-images-idx3-ubyte", idx_bytes(np.zeros((3, 4, 4), np.int32), 0x0C))
-    with pytest.raises(IdxError, match="expected uint8 images of shape \\(N, H, W\\)"):
+    with pytest.raises(IdxError, match="expected uint8 images of shape "
+                                       "\\(N, H, W\\) or \\(N, H, W, C\\)"):
         load_split(str(d), "train")
 
 

@@ -1,4 +1,4 @@
-"""Population batch-norm statistics (Model.set_population_statistics and `--bn-stats`)."""
+"""Population batch-norm statistics (Network.set_population_statistics and `--bn-stats`)."""
 import numpy as np
 import pytest
 

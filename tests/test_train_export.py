@@ -110,15 +110,15 @@ def test_export_rejects_unfoldable_models():
     from pybnn.train.layers_basic import BinaryActivation, MaxPool2D
     from pybnn.train.layers_binary import BinaryConv2D, BinaryDense
     from pybnn.train.layers_norm import BatchNorm
-    from pybnn.train.model import Model
-    m = Model((4, 4, 1), [BinaryConv2D(2, 3), BatchNorm(), MaxPool2D(2), BinaryActivation()])
+    from pybnn.train.network import Network
+    m = Network((4, 4, 1), [BinaryConv2D(2, 3), BatchNorm(), MaxPool2D(2), BinaryActivation()])
     m.layers[1].gamma.value[0] = -1.0
     with pytest.raises(ValueError, match="max-pooling after a batch-norm with negative"):
         m.to_spec()
-    m = Model((5,), [BinaryDense(3), BinaryDense(2)])
+    m = Network((5,), [BinaryDense(3), BinaryDense(2)])
     with pytest.raises(ValueError, match="needs \\+-1 or uint8 input"):
         m.to_spec()
-    m = Model((5,), [BinaryDense(3), BatchNorm(), BinaryActivation()])
+    m = Network((5,), [BinaryDense(3), BatchNorm(), BinaryActivation()])
     with pytest.raises(ValueError, match="must end with a binary layer"):
         m.to_spec()
 

@@ -104,8 +104,8 @@ def test_model_save_load(tmp_path):
     trainer = train_small(1)
     path = str(tmp_path / "m.npz")
     trainer.model.save(path)
-    from pybnn.train.model import Model
-    back = Model.load(path)
+    from pybnn.train.network import Network
+    back = Network.load(path)
     x, _ = synthetic(50, 9)
     np.testing.assert_array_equal(back.scores(flat(x)), trainer.model.scores(flat(x)))
 

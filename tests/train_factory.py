@@ -4,7 +4,7 @@ import numpy as np
 from pybnn.train.layers_basic import BinaryActivation, Dropout, Flatten, MaxPool2D
 from pybnn.train.layers_binary import BinaryConv2D, BinaryDense
 from pybnn.train.layers_norm import BatchNorm, ShiftBatchNorm
-from pybnn.train.model import Model
+from pybnn.train.network import Network
 
 
 def dense_net(n_features=37, widths=(24, 70), classes=5, shift_bn=False, seed=0):
@@ -13,7 +13,7 @@ def dense_net(n_features=37, widths=(24, 70), classes=5, shift_bn=False, seed=0)
     for w in widths:
         layers += [BinaryDense(w), bn(), BinaryActivation(), Dropout(0.3)]
     layers += [BinaryDense(classes), bn()]
-    return Model((n_features,), layers, seed)
+    return Network((n_features,), layers, seed)
 
 
 def conv_net(input_shape=(9, 8, 2), padding="same", pad_value="zero", stride=(1, 1),
@@ -25,7 +25,7 @@ def conv_net(input_shape=(9, 8, 2), padding="same", pad_value="zero", stride=(1,
               BinaryConv2D(5, (2, 3), stride, padding, pad_value), bn(), BinaryActivation(),
               MaxPool2D(2), Flatten(), BinaryDense(9), bn(), BinaryActivation(),
               BinaryDense(classes), bn()]
-    return Model(input_shape, layers, seed)
+    return Network(input_shape, layers, seed)
 
 
 def randomize(model, x, seed=0, zero_gamma=True):

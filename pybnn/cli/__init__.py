@@ -5,7 +5,7 @@ import sys
 
 import pybnn
 
-from . import bench, demo, info, run, train
+from . import bench, convert, demo, info, run, train
 
 
 def build_parser():
@@ -13,7 +13,7 @@ def build_parser():
         prog="pybnn", description="Binarized neural network inference: XOR + popcount kernels.")
     parser.add_argument("--version", action="version", version=f"pybnn {pybnn.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in (info, run, bench, train, demo):
+    for command in (info, run, bench, train, convert, demo):
         command.add_parser(sub)
     return parser
 

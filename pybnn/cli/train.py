@@ -1,25 +1,30 @@
-"""`pybnn train`: train a preset on IDX data and export it to .bnn.
+"""`pybnn train`: train a preset on IDX files or a .npz of arrays and export it to .bnn.
 
     pybnn train --model mlp --data ../shared/data/mnist --out mlp.bnn
+    pybnn train --model conv --data my_images.npz
 
-Per epoch it prints the train loss, the validation error and the time (a
-progress bar runs on a terminal), then the test error of the exported model,
-checked against the engine when it is built.
+It prints what it read and how it split it, then per epoch the train loss,
+the validation error and the time (a progress bar runs on a terminal), then
+the test error of the exported model (the validation error when the data has
+no test set), checked against the engine when it is built.
 """
 import os
 import time
 
 import numpy as np
 
-from ..train.data import load_dataset, n_classes
+from ..train.data import VAL_FRACTION, VAL_MAX, load_dataset
 from ..train.layers_norm import BatchNorm
 from ..train.plot import plot_history
 from ..train.presets import CONV_DEFAULTS, MLP_DEFAULTS, PRESETS
 from ..train.trainer import TrainConfig, Trainer
 
 # Defaults per preset: the MLP fits 30 minutes on 2 cores, the ConvNet 60 (docs/TRAINING.md).
+# The batch is capped at the training set's size.
 EPOCHS = {"mlp": 30, "conv": 16}
 BATCH = {"mlp": 200, "conv": 100}
+
+
 def say(*args):
     print(*args, flush=True)  # flushed: long runs write to log files
 
@@ -29,16 +34,20 @@ LOSS_ALIASES = {"hinge": "squared_hinge", "squared_hinge": "squared_hinge",
 
 
 def add_parser(sub):
-    p = sub.add_parser("train", help="train a binarized network on IDX data and write a .bnn file",
+    p = sub.add_parser("train", help="train a binarized network on IDX or .npz data and write "
+                                     "a .bnn file",
                        description=__doc__.split("\n\n")[0])
     p.add_argument("--model", choices=sorted(PRESETS), default="mlp", help="preset (default mlp)")
-    p.add_argument("--data", required=True, metavar="DIR",
-                   help="directory with the IDX files (train-images-idx3-ubyte[.gz], ...)")
+    p.add_argument("--data", required=True, metavar="DIR|NPZ",
+                   help="a directory of IDX files (train-images-idx3-ubyte[.gz], ...; the t10k "
+                        "test files are optional) or a .npz with uint8 images x_train "
+                        "(N, H, W[, C]), integer labels y_train and optionally x_test, y_test")
     p.add_argument("--out", default=None, help="the .bnn file to write (default MODEL.bnn)")
     p.add_argument("--epochs", type=int, default=None,
                    help=f"epochs (default {EPOCHS['mlp']} for mlp, {EPOCHS['conv']} for conv)")
     p.add_argument("--batch", type=int, default=None,
-                   help=f"mini-batch size (default {BATCH['mlp']} for mlp, {BATCH['conv']} for conv)")
+                   help=f"mini-batch size (default {BATCH['mlp']} for mlp, {BATCH['conv']} for "
+                        f"conv, at most the training set)")
     p.add_argument("--width", type=int, default=None,
                    help=f"hidden units (mlp, default {MLP_DEFAULTS['width']}) or first conv "
                         f"channels (conv, default {CONV_DEFAULTS['width']})")
@@ -61,8 +70,9 @@ def add_parser(sub):
                    help="augmentation: move each training image by a random offset of up to "
                         "PIXELS in each direction (default 0: none, as the paper)")
     p.add_argument("--seed", type=int, default=0, help="seeds initialisation and batches")
-    p.add_argument("--val", type=int, default=10000,
-                   help="validation images, taken from the end of the training set (default 10000)")
+    p.add_argument("--val", type=int, default=None,
+                   help=f"validation images, taken from the end of the training set (default "
+                        f"1/{VAL_FRACTION} of it, at most {VAL_MAX}: MNIST's 10000 of 60000)")
     p.add_argument("--train-limit", type=int, default=None,
                    help="use only the first N remaining training images (quick runs)")
     p.add_argument("--bn-stats", type=int, default=10000, metavar="N",
@@ -80,7 +90,7 @@ def add_parser(sub):
     return p
 
 
-def build_model(args, input_shape, classes):
+def build_network(args, input_shape, classes):
     preset = PRESETS[args.model]
     kw = {"n_classes": classes, "stochastic": args.stochastic, "shift_bn": args.shift_bn,
           "seed": args.seed}
@@ -105,40 +115,38 @@ def run(args):
     if args.shift_adamax:
         args.optimizer = "shift_adamax"
     epochs = args.epochs or EPOCHS[args.model]
-    batch = args.batch or BATCH[args.model]
-    if epochs < 1 or batch < 1:
-        raise ValueError(f"--epochs and --batch must be >= 1, got {epochs} and {batch}")
+    if epochs < 1 or (args.batch is not None and args.batch < 1):
+        raise ValueError(f"--epochs and --batch must be >= 1, got {epochs} and {args.batch}")
     if args.bn_stats < 0:
         raise ValueError(f"--bn-stats must be >= 0, got {args.bn_stats}")
     t0 = time.monotonic()
-    xs = load_dataset(args.data, args.model, args.val, args.train_limit)
-    x_train, y_train, x_val, y_val, x_test, y_test, image_shape = xs
-    classes = n_classes(y_train, y_test)
-    say(f"data: {len(x_train)} train, {len(x_val)} validation, {len(x_test)} test images "
-          f"{x_train.shape[1:]} from {args.data}; {classes} classes")
+    data = load_dataset(args.data, args.model, args.val, args.train_limit)
+    batch = choose_batch(args.batch, BATCH[args.model], len(data.x_train))
+    say(data.summary())
     if args.resume and os.path.exists(ckpt):
         trainer = Trainer.resume(ckpt, epochs=epochs)
         say(f"resumed from {ckpt} after epoch {trainer.epoch}")
     else:
-        model = build_model(args, x_train.shape[1:], classes)
+        model = build_network(args, data.x_train.shape[1:], data.classes)
         config = TrainConfig(epochs=epochs, batch=batch, lr_start=args.lr_start,
                              lr_end=args.lr_end, optimizer=args.optimizer,
                              loss=LOSS_ALIASES[args.loss], seed=args.seed, translate=args.translate,
-                             image_shape=image_shape)
+                             image_shape=data.image_shape)
         trainer = Trainer(model, config, checkpoint=ckpt)
     model = trainer.model
     say(model.summary())
     say(f"training: {trainer.config}")
-    trainer.fit(x_train, y_train, x_val, y_val)
+    trainer.fit(data.x_train, data.y_train, data.x_val, data.y_val)
     if args.bn_stats:
-        set_bn_statistics(model, x_train[:args.bn_stats], x_val, y_val, trainer.history)
+        set_bn_statistics(model, data.x_train[:args.bn_stats], data.x_val, data.y_val,
+                          trainer.history)
     model.export(out)
-    test_pred = model.predict(x_test)
-    test_error = float(np.mean(test_pred != y_test))
     say(f"wrote {out} ({os.path.getsize(out)} bytes)")
-    say(f"test error {100 * test_error:.2f}% on {len(x_test)} images "
-          f"(the trainer's evaluation forward = the exported integer model)")
-    status = check_with_engine(out, test_pred, x_test, y_test)
+    name, x_eval, y_eval = final_evaluation_set(data, args.bn_stats > 0)
+    pred = model.predict(x_eval)
+    say(f"{name} error {100 * np.mean(pred != y_eval):.2f}% on {len(x_eval)} images "
+        f"(the trainer's evaluation forward = the exported integer model)")
+    status = check_with_engine(out, pred, x_eval, y_eval, name)
     png = args.plot or f"{stem}.png"
     if plot_history(trainer.history, png, f"{args.model} on {args.data}"):
         say(f"learning curves: {png}")
@@ -148,8 +156,35 @@ def run(args):
     return status
 
 
+def choose_batch(requested, preset_default, n_train):
+    """--batch as given (at most the training set), or the preset's default capped at it."""
+    if requested is None:
+        return min(preset_default, n_train)
+    if requested > n_train:
+        raise ValueError(f"--batch must be in [1, {n_train}] for {n_train} training images, "
+                         f"got {requested}")
+    return requested
+
+
+def final_evaluation_set(data, bn_chosen):
+    """(name, x, y) the final error is measured on: test, else validation, else training.
+
+    bn_chosen: the validation error chose the batch-norm statistics (--bn-stats).
+    """
+    if data.x_test is not None:
+        return "test", data.x_test, data.y_test
+    if len(data.x_val):
+        chose = (" (it also chose the batch-norm statistics: not an independent test)"
+                 if bn_chosen else "")
+        say(f"no test set: the final figure is the validation error{chose}")
+        return "validation", data.x_val, data.y_val
+    say("no test set and no validation split: the final figure is the training error, "
+        "not a measure of generalisation")
+    return "training", data.x_train, data.y_train
+
+
 def set_bn_statistics(model, x, x_val, y_val, history):
-    """Population batch-norm statistics (Model.set_population_statistics), kept if they help.
+    """Population batch-norm statistics (Network.set_population_statistics), kept if they help.
 
     With a validation split, whichever of the population statistics and the
     running averages gives the lower validation error is kept (ties: population).
@@ -171,7 +206,7 @@ def set_bn_statistics(model, x, x_val, y_val, history):
     say(line)
 
 
-def check_with_engine(path, trainer_pred, x, y):
+def check_with_engine(path, trainer_pred, x, y, name="test"):
     """Run the written file with the engine; report its error and agreement with the trainer."""
     try:
         from .. import load
@@ -180,7 +215,7 @@ def check_with_engine(path, trainer_pred, x, y):
         return 0
     engine_pred = np.argmax(load(path).run(x), axis=1)
     same = int(np.sum(engine_pred == trainer_pred))
-    say(f"engine (pybnn.load): test error {100 * np.mean(engine_pred != y):.2f}%, "
+    say(f"engine (pybnn.load): {name} error {100 * np.mean(engine_pred != y):.2f}%, "
           f"{same}/{len(x)} predictions identical to the trainer's")
     return 0 if same == len(x) else 1
 

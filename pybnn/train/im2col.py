@@ -1,36 +1,30 @@
-"""im2col / col2im for channels-last (NHWC) convolution, and the padding geometry.
+"""im2col / col2im for channels-last (NHWC) convolution, and the layers' output shapes.
 
 A column row holds one output position's receptive field in (kh, kw, C)
 order, the order of the engine's conv weights (units, kh, kw, C), so a
 convolution is one BLAS matmul: cols (N*H'*W', kh*kw*C) @ W (kh*kw*C, units).
 
-Geometry follows docs/FORMAT.md: `valid`: H' = (H - kh) // sh + 1; `same` (as
-TensorFlow): H' = ceil(H / sh), total padding max((H' - 1)*sh + kh - H, 0),
-of which total // 2 before, the rest after.
+The geometry is docs/FORMAT.md's, computed by pybnn.format.shapes.conv_geometry
+(the engine's checks use the same function): `valid`: H' = (H - kh) // sh + 1;
+`same` (as TensorFlow): H' = ceil(H / sh), total padding
+max((H' - 1)*sh + kh - H, 0), of which total // 2 before, the rest after.
 """
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-
-def conv_geometry(size, kernel, stride, padding):
-    """(output size, pad before, pad after) along one axis."""
-    if padding == "valid":
-        if kernel > size:
-            raise ValueError(f"valid convolution/pooling: kernel {kernel} is larger than the "
-                             f"input size {size}")
-        return (size - kernel) // stride + 1, 0, 0
-    if padding == "same":
-        out = -(-size // stride)
-        total = max((out - 1) * stride + kernel - size, 0)
-        return out, total // 2, total - total // 2
-    raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+from ..format.shapes import conv_geometry  # the one definition, shared with the engine's checks
 
 
 def output_shape(shape_hwc, kernel, stride, padding, units=None):
     """(H', W', C') of a conv (units given) or pool (units None) on (H, W, C)."""
+    if padding not in ("valid", "same"):
+        raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
     h, w, c = shape_hwc
     oh = conv_geometry(h, kernel[0], stride[0], padding)[0]
     ow = conv_geometry(w, kernel[1], stride[1], padding)[0]
+    if oh < 1 or ow < 1:
+        raise ValueError(f"{padding} convolution/pooling: kernel {tuple(kernel)} is larger than "
+                         f"the input {(h, w)}")
     return oh, ow, c if units is None else units
 
 

@@ -1,4 +1,4 @@
-"""Run a `pybnn.layers.ModelSpec` fast with NumPy BLAS: the trainer's evaluation forward.
+"""Run a `pybnn.format.ModelSpec` fast with NumPy BLAS: the trainer's evaluation forward.
 
 This computes exactly what the engine computes (docs/FORMAT.md): every
 pre-activation s is an integer, held in float32 while |partial sums| < 2^24

@@ -1,4 +1,8 @@
-"""Model presets: the paper's MLP and a small BinaryNet-style ConvNet for 28x28 inputs.
+"""Network presets: the paper's MLP and a small BinaryNet-style ConvNet.
+
+Both take any image size and channel count: the MLP the flat (H*W*C,) pixels
+in NHWC order (as the engine flattens), the ConvNet (H, W, C) images of at
+least 4x4 (it pools twice by 2); their defaults were tuned on 28x28 MNIST.
 
 Each binary layer is followed by batch-norm (or shift-based BN) and, for the
 hidden ones, a binary activation; the last layer's batch-norm output is the
@@ -7,7 +11,7 @@ score vector (folded into the engine's final affine).
 from .layers_basic import BinaryActivation, Dropout, Flatten, MaxPool2D
 from .layers_binary import BinaryConv2D, BinaryDense
 from .layers_norm import BatchNorm, ShiftBatchNorm
-from .model import Model
+from .network import Network
 
 # The defaults of `pybnn train --model mlp`, chosen to finish within 30 minutes
 # on 2 cores (docs/TRAINING.md has the measurements); the paper used 4096
@@ -27,7 +31,7 @@ def mlp(n_features=784, n_classes=10, width=MLP_DEFAULTS["width"],
         if dropout_hidden > 0:
             layers.append(Dropout(dropout_hidden))
     layers += [BinaryDense(n_classes, stochastic), bn()]
-    return Model((n_features,), layers, seed)
+    return Network((n_features,), layers, seed)
 
 
 def conv(input_shape=(28, 28, 1), n_classes=10, width=CONV_DEFAULTS["width"], stochastic=False,
@@ -37,6 +41,9 @@ def conv(input_shape=(28, 28, 1), n_classes=10, width=CONV_DEFAULTS["width"], st
     Each block is conv -> BN -> sign -> conv -> pool -> BN -> sign (the paper's
     order: pooling on the integer sums, before batch-norm).
     """
+    if len(input_shape) != 3 or min(input_shape[:2]) < 4:
+        raise ValueError(f"the conv preset takes (H, W, C) images of at least 4x4 (it pools twice "
+                         f"by 2), got {tuple(input_shape)}; --model mlp takes any size")
     bn = ShiftBatchNorm if shift_bn else BatchNorm
     dense_units = dense_units or 16 * width
     layers = []
@@ -47,7 +54,7 @@ def conv(input_shape=(28, 28, 1), n_classes=10, width=CONV_DEFAULTS["width"], st
                    BinaryActivation(stochastic)]
     layers += [Flatten(), BinaryDense(dense_units, stochastic), bn(), BinaryActivation(stochastic),
                BinaryDense(n_classes, stochastic), bn()]
-    return Model(tuple(input_shape), layers, seed)
+    return Network(tuple(input_shape), layers, seed)
 
 
 PRESETS = {"mlp": mlp, "conv": conv}

@@ -13,8 +13,9 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .augment import check_translate, random_translate
+from .labels import check_in_range, check_label_array
 from .losses import get_loss
-from .model import Model
+from .network import Network
 from .optim import lr_at_epoch, make_optimizer
 from .progress import Progress
 
@@ -57,14 +58,27 @@ class Trainer:
         self.epoch = 0
 
     def fit(self, x, y, x_val=None, y_val=None):
-        """Run the remaining epochs (all of them, or those after a resumed checkpoint)."""
+        """Run the remaining epochs (all of them, or those after a resumed checkpoint).
+
+        x, x_val: uint8 inputs of the model's input shape; y, y_val: integer
+        labels 0..classes-1 (classes: the model's outputs).
+        """
         if len(x) == 0:
             raise ValueError("no training samples")
+        y = self._labels(y, x, "training labels")
+        if x_val is not None:
+            y_val = self._labels(y_val, x_val, "validation labels")
         while self.epoch < self.config.epochs:
             self.train_epoch(x, y, x_val, y_val)
             if self.checkpoint:
                 self.save_checkpoint(self.checkpoint)
         return self.history
+
+    def _labels(self, y, x, what):
+        """y checked against x and the model's classes (a negative label would index silently)."""
+        y = check_label_array(y, len(x), what)
+        check_in_range(y, self.model.output_shape[-1], what, "the model's outputs")
+        return y
 
     def train_epoch(self, x, y, x_val=None, y_val=None):
         cfg, model, loss_fn = self.config, self.model, get_loss(self.config.loss)
@@ -121,7 +135,7 @@ class Trainer:
         """A Trainer restored from a checkpoint; `epochs` may extend the planned total."""
         with np.load(path) as z:
             meta = json.loads(str(z["__meta__"]))
-            model = Model.from_config(meta["model"])
+            model = Network.from_config(meta["model"])
             model.load_state_arrays({k[6:]: z[k] for k in z.files if k.startswith("model/")})
             config = TrainConfig(**meta["train"])
             if epochs is not None:

@@ -21,7 +21,7 @@ LAYER_TYPES = {cls.__name__: cls for cls in (
     MaxPool2D)}
 
 
-class Model:
+class Network:
     """Layers built for a per-sample `input_shape`; `seed` fixes the initial weights."""
 
     def __init__(self, input_shape, layers, seed=0):
@@ -99,7 +99,7 @@ class Model:
 
     # -- evaluation and export ---------------------------------------------------
     def to_spec(self):
-        """The exported model (pybnn.layers.ModelSpec) of the current weights and statistics."""
+        """The exported model (pybnn.format.ModelSpec) of the current weights and statistics."""
         return export_spec(self.layers, self.input_shape)
 
     def scores(self, x, batch=1000):
@@ -151,7 +151,7 @@ class Model:
                 buf[...] = _take(arrays, f"{i}.{name}", buf.shape)
 
     def save(self, path):
-        """Weights and statistics plus the architecture, as .npz (`Model.load` reads it)."""
+        """Weights and statistics plus the architecture, as .npz (`Network.load` reads it)."""
         np.savez(path, __config__=json.dumps(self.config()), **self.state_arrays())
 
     @classmethod
