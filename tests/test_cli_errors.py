@@ -93,12 +93,15 @@ def idx_dir(tmp_path, images, labels=struct.pack(">BBBBi", 0, 0, 8, 1, 10) + byt
     return str(d)
 
 
-@pytest.mark.parametrize("case", ["missing", "a file", "empty dir", "truncated idx", "empty idx"])
+@pytest.mark.parametrize("case", ["missing", "a file", "empty file", "empty dir", "truncated idx",
+                                  "empty idx"])
 def test_train_bad_data(files, tmp_path, capsys, case):
     if case == "missing":
         data, needle = files["missing"], "does not exist"
-    elif case == "a file":
-        data, needle = files["model"], "does not exist"
+    elif case == "a file":  # not a directory: taken as a .npz of images and labels
+        data, needle = files["model"], "not a readable .npz file"
+    elif case == "empty file":
+        data, needle = files["empty_npy"], files["empty_npy"]
     elif case == "empty dir":
         (tmp_path / "nothing").mkdir()
         data, needle = str(tmp_path / "nothing"), "expected train-images-idx3-ubyte"
