@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user"
+# OpenCL on the CPU for the OpenCL backend tests: PoCL, the ICD loader, clinfo.
+APT_PACKAGES="gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user pocl-opencl-icd ocl-icd-libopencl1 clinfo"
 
 missing=()
 for pkg in $APT_PACKAGES; do
@@ -21,7 +22,7 @@ if [ ${#missing[@]} -gt 0 ]; then
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-        echo "== not root: cannot install ${missing[*]}; the ARM cross tests will say what is missing"
+        echo "== not root: cannot install ${missing[*]}; the ARM cross tests and the OpenCL tests will say what is missing"
     fi
 fi
 

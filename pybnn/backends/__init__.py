@@ -29,6 +29,7 @@ from .source import ModelSource
 # name -> module that implements it (imported on first use).
 BACKENDS = {
     "cpu": "pybnn.backends.cpu",
+    "opencl": "pybnn.backends.opencl",
 }
 
 

@@ -26,6 +26,8 @@ def main(argv=None):
         return 2
     try:
         return args.func(args)
+    except pybnn.OpenCLError as exc:  # the device or its driver failed: not the input
+        return _error(args, exc, 1)
     except (ValueError, OSError, EOFError) as exc:
         # Bad input (a missing, unreadable or malformed file; a bad value):
         # one line and exit status 2, like argparse's usage errors.

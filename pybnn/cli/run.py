@@ -3,7 +3,7 @@ import time
 
 import numpy as np
 
-from .args import positive_int
+from .args import add_backend_arguments, positive_int
 
 
 def load_array(path):
@@ -51,7 +51,7 @@ def load_labels(path, count):
 def cmd_run(args):
     """Classify INPUT with MODEL; optionally report accuracy and write outputs."""
     from .. import load
-    model = load(args.model, threads=args.threads)
+    model = load(args.model, threads=args.threads, backend=args.backend, device=args.device)
     x = load_input(args.input, model)
     start = time.perf_counter()
     scores = model.run(x)
@@ -80,5 +80,6 @@ def add_parser(sub):
     p.add_argument("--labels", help="labels (.npy or IDX) to report accuracy against")
     p.add_argument("-o", "--output", help="write predictions (text, one per line) to this file")
     p.add_argument("--scores", action="store_true", help="with -o: write float32 scores as .npy instead")
+    add_backend_arguments(p)
     p.add_argument("--threads", type=positive_int, help="threads (default: every core)")
     p.set_defaults(func=cmd_run)

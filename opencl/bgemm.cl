@@ -1,0 +1,238 @@
+/* Binary conv and dense layers: one implicit GEMM (direct convolution, no
+ * im2col buffer). A dense layer is the 1x1 conv of a 1x1 image with C = F.
+ *
+ *   act   bits (N, H, W, cw) uints, cw = 2 * ceil(C / 64) per pixel
+ *   wts   bits (units rounded up to 32, kh, kw, cw): the file's uint64 rows
+ *   out   FUSE 0: int32 sums (M, units), M = N * H' * W' output pixels
+ *         FUSE 1: threshold + bit packing, bits (M, out_cw)
+ *
+ * s = K_valid - 2 * popcount(a XOR w) over the window. `same` padding with
+ * pad_value one reads +1 (bit 0) outside the image; with pad_value zero the
+ * positions outside are masked out of the XOR and out of K instead.
+ *
+ * A work-item owns TM output pixels and one 32-unit output word, and walks
+ * that word's units TN at a time (a TM x TN register tile of VEC-wide
+ * accumulators), so a fused epilogue packs whole words without atomics.
+ *
+ * Build options: TM, TN, VEC (see common.cl); FUSE; PADDED (the window can
+ * leave the image); PAD_ZERO; LOCAL_WORDS > 0 stages each TN-unit weight tile
+ * in local memory, LOCAL_WORDS words of a pixel's channels at a time, shared
+ * by a work-group of LOCAL_ROWS work-items along dimension 1.
+ */
+#ifndef TM
+#define TM 2
+#endif
+#ifndef TN
+#define TN 4
+#endif
+#ifndef FUSE
+#define FUSE 0
+#endif
+#ifndef PADDED
+#define PADDED 0
+#endif
+#ifndef PAD_ZERO
+#define PAD_ZERO 0
+#endif
+#ifndef LOCAL_WORDS
+#define LOCAL_WORDS 0
+#endif
+#ifndef PACK
+#define PACK 0
+#endif
+/* PACK: the TM pixels' VEC-word slices side by side in one uint16 (TM * VEC = 16),
+ * against the weights repeated TM times: on a CPU one 512-bit XOR + popcount then
+ * serves the whole tile even where a pixel holds only 128 bits (C <= 128). */
+#if PACK
+#if TM * VEC != 16
+#error "PACK needs TM * VEC == 16"
+#endif
+#if VEC == 2
+#define JOIN(a) ((uint16)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]))
+#define REPEAT(w) ((uint16)(w, w, w, w, w, w, w, w))
+#elif VEC == 4
+#define JOIN(a) ((uint16)(a[0], a[1], a[2], a[3]))
+#define REPEAT(w) ((uint16)(w, w, w, w))
+#else
+#define JOIN(a) ((uint16)(a[0], a[1]))
+#define REPEAT(w) ((uint16)(w, w))
+#endif
+#endif
+#if LOCAL_WORDS > 0
+#define CHUNK LOCAL_WORDS
+#else
+#define CHUNK cw /* the whole pixel's channels at once */
+#endif
+/* Whether tap (ky, kx) of output pixel i's window lies in the image. */
+#define INSIDE(i) (top[i] + ky >= 0 && top[i] + ky < in_h && left[i] + kx >= 0 && left[i] + kx < in_w)
+
+__kernel void bgemm(__global const uint *act, __global uint *out, __global const uint *wts,
+                    __global const int *thr, __global const uchar *flip,
+                    const int m, const int in_h, const int in_w, const int cw,
+                    const int out_h, const int out_w, const int kh, const int kw,
+                    const int sh, const int sw, const int pad_t, const int pad_l,
+                    const int units, const int k_true, const int channels, const int out_cw)
+{
+    const int word = get_global_id(0);
+    const int row0 = get_global_id(1) * TM;
+    const int kwords = kh * kw * cw;
+#if LOCAL_WORDS > 0
+    __local vuint tile_v[TN * LOCAL_WORDS / VEC]; /* vuint: aligned for VAT */
+    __local uint *tile = (__local uint *)tile_v;
+    const int lid = get_local_id(1), lsize = get_local_size(1);
+#endif
+
+    /* Where each of this work-item's output pixels reads its window. */
+    int base[TM], top[TM], left[TM];
+    #pragma unroll
+    for (int i = 0; i < TM; i++) {
+        const int r = min(row0 + i, m - 1);
+        const int ox = r % out_w, t = r / out_w;
+        const int oy = t % out_h, n = t / out_h;
+        top[i] = oy * sh - pad_t;
+        left[i] = ox * sw - pad_l;
+        base[i] = n * in_h * in_w * cw;
+    }
+
+#if FUSE
+    uint bits[TM];
+    #pragma unroll
+    for (int i = 0; i < TM; i++)
+        bits[i] = 0;
+#endif
+    const int u_end = min(units, word * 32 + 32);
+    for (int u0 = word * 32; u0 < u_end; u0 += TN) {
+#if PACK
+        uint16 acc[TN];
+        #pragma unroll
+        for (int j = 0; j < TN; j++)
+            acc[j] = (uint16)0;
+#else
+        vuint acc[TM][TN];
+        #pragma unroll
+        for (int i = 0; i < TM; i++)
+            #pragma unroll
+            for (int j = 0; j < TN; j++)
+                acc[i][j] = (vuint)0;
+#endif
+        int k_valid[TM];
+        #pragma unroll
+        for (int i = 0; i < TM; i++)
+            k_valid[i] = k_true;
+        __global const uint *w_rows = wts + u0 * kwords;
+        for (int ky = 0; ky < kh; ky++) {
+            for (int kx = 0; kx < kw; kx++) {
+#if PADDED && PAD_ZERO
+                #pragma unroll
+                for (int i = 0; i < TM; i++)
+                    k_valid[i] -= INSIDE(i) ? 0 : channels;
+#endif
+                const int w_off = (ky * kw + kx) * cw;
+                for (int cb = 0; cb < cw; cb += CHUNK) {
+                    const int cn = min(CHUNK, cw - cb);
+#if LOCAL_WORDS > 0
+                    barrier(CLK_LOCAL_MEM_FENCE);
+                    for (int idx = lid; idx < TN * cn; idx += lsize) {
+                        const int j = idx / cn, c = idx - j * cn;
+                        tile[j * LOCAL_WORDS + c] = w_rows[j * kwords + w_off + cb + c];
+                    }
+                    barrier(CLK_LOCAL_MEM_FENCE);
+#define W_ROW(j) ((__local const uint *)tile + (j) * LOCAL_WORDS)
+#define W_SPACE __local
+#else
+#define W_ROW(j) (w_rows + (j) * kwords + w_off + cb)
+#define W_SPACE __global
+#endif
+                    for (int c = 0; c < cn; c += VEC) {
+                        vuint a[TM];
+#if PADDED && PAD_ZERO
+                        vuint xor_mask[TM];
+#endif
+                        #pragma unroll
+                        for (int i = 0; i < TM; i++) {
+                            const int iy = top[i] + ky, ix = left[i] + kx;
+#if PADDED
+                            /* outside the image: read a valid address, mask it to bit 0 (+1) */
+                            const int inside = INSIDE(i);
+                            const vuint in_mask = (vuint)(inside ? 0xFFFFFFFFu : 0u);
+                            a[i] = VAT(__global, act + (inside ? base[i] + (iy * in_w + ix) * cw : 0)
+                                              + cb + c) & in_mask;
+#if PAD_ZERO
+                            xor_mask[i] = in_mask;
+#endif
+#else
+                            a[i] = VAT(__global, act + base[i] + (iy * in_w + ix) * cw + cb + c);
+#endif
+                        }
+#if PACK
+                        const uint16 a16 = JOIN(a);
+#if PADDED && PAD_ZERO
+                        const uint16 mask16 = JOIN(xor_mask);
+#endif
+                        #pragma unroll
+                        for (int j = 0; j < TN; j++) {
+                            const uint16 x = a16 ^ REPEAT(VAT(W_SPACE, W_ROW(j) + c));
+#if PADDED && PAD_ZERO
+                            acc[j] += POPCOUNT16(x & mask16);
+#else
+                            acc[j] += POPCOUNT16(x);
+#endif
+                        }
+#else
+                        #pragma unroll
+                        for (int j = 0; j < TN; j++) {
+                            const vuint w = VAT(W_SPACE, W_ROW(j) + c);
+                            #pragma unroll
+                            for (int i = 0; i < TM; i++) {
+#if PADDED && PAD_ZERO
+                                acc[i][j] += VPOPCOUNT((a[i] ^ w) & xor_mask[i]);
+#else
+                                acc[i][j] += VPOPCOUNT(a[i] ^ w);
+#endif
+                            }
+                        }
+#endif
+                    }
+#undef W_ROW
+#undef W_SPACE
+                }
+            }
+        }
+        /* The epilogue for units u0 .. u0 + TN - 1. */
+        #pragma unroll
+        for (int j = 0; j < TN; j++) {
+            const int u = u0 + j;
+            if (u >= u_end)
+                break;
+#if PACK
+            uint lanes[16];
+            vstore16(acc[j], 0, lanes);
+#endif
+            #pragma unroll
+            for (int i = 0; i < TM; i++) {
+#if PACK
+                uint count = 0;
+                #pragma unroll
+                for (int l = 0; l < VEC; l++)
+                    count += lanes[i * VEC + l];
+#else
+                const uint count = VSUM(acc[i][j]);
+#endif
+                const int s = k_valid[i] - 2 * (int)count;
+#if FUSE
+                bits[i] |= pybnn_sign_bit(s, thr[u], flip[u]) << (u - word * 32);
+#else
+                if (row0 + i < m)
+                    out[(row0 + i) * units + u] = as_uint(s);
+#endif
+            }
+        }
+    }
+#if FUSE
+    /* Words past the last unit (padding to whole uint64s) are written as 0. */
+    #pragma unroll
+    for (int i = 0; i < TM; i++)
+        if (row0 + i < m)
+            out[(row0 + i) * out_cw + word] = bits[i];
+#endif
+}

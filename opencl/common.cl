@@ -1,0 +1,65 @@
+/* Shared by every pybnn OpenCL program (the host prepends it to each op file).
+ *
+ * Bit conventions (src/common/bitpack.h): the host's little-endian uint64
+ * words are read here as pairs of uints, low half first, so element i of a
+ * row is bit i % 32 of uint i / 32. -1 is bit 1, +1 is bit 0; padding bits
+ * are 0 in both operands. Every kernel computes on 32-bit words: many
+ * integrated GPUs have no native 64-bit integers.
+ */
+
+/* The vector width of the XOR + popcount loops (build option VEC: 2, 4, 8 or 16
+ * uints; a layer's words per pixel are always a multiple of 2). */
+#ifndef VEC
+#define VEC 4
+#endif
+#if VEC == 2
+typedef uint2 vuint;
+#define VSUM(v) ((v).s0 + (v).s1)
+#elif VEC == 4
+typedef uint4 vuint;
+#define VSUM(v) ((v).s0 + (v).s1 + (v).s2 + (v).s3)
+#elif VEC == 8
+typedef uint8 vuint;
+#define VSUM(v) ((v).s0 + (v).s1 + (v).s2 + (v).s3 + (v).s4 + (v).s5 + (v).s6 + (v).s7)
+#elif VEC == 16
+typedef uint16 vuint;
+#define VSUM(v) (VSUM8((v).lo) + VSUM8((v).hi))
+#define VSUM8(v) ((v).s0 + (v).s1 + (v).s2 + (v).s3 + (v).s4 + (v).s5 + (v).s6 + (v).s7)
+#else
+#error "VEC must be 2, 4, 8 or 16"
+#endif
+/* A vector of VEC uints at p, in address space `space`. p is always a multiple of
+ * VEC uints from a buffer's start (pixels hold a multiple of VEC words, and
+ * weight rows too), so this is an aligned vector load; some compilers (PoCL's)
+ * turn vloadN into N scalar loads. */
+#define VAT(space, p) (*(space const vuint *)(p))
+
+/* popcount is an OpenCL 1.2 built-in; OpenCL 1.1 drivers (Clover, old Mali)
+ * get the classic SWAR count instead, for uint and for vuint (-DSWAR_POPCOUNT
+ * forces it, so tests cover it on any driver). */
+#if !defined(__OPENCL_VERSION__) || __OPENCL_VERSION__ < 120 || defined(SWAR_POPCOUNT)
+#define PYBNN_SWAR_POPCOUNT(NAME, T)                                    \
+    inline T NAME(T x) {                                                \
+        x = x - ((x >> 1) & (T)0x55555555u);                            \
+        x = (x & (T)0x33333333u) + ((x >> 2) & (T)0x33333333u);         \
+        x = (x + (x >> 4)) & (T)0x0F0F0F0Fu;                            \
+        return (x * (T)0x01010101u) >> 24;                              \
+    }
+PYBNN_SWAR_POPCOUNT(pybnn_popcount, uint)
+PYBNN_SWAR_POPCOUNT(pybnn_vpopcount, vuint)
+PYBNN_SWAR_POPCOUNT(pybnn_popcount16, uint16)
+#define POPCOUNT(x) pybnn_popcount(x)
+#define VPOPCOUNT(x) pybnn_vpopcount(x)
+#define POPCOUNT16(x) pybnn_popcount16(x)
+#else
+#define POPCOUNT(x) popcount(x)
+#define VPOPCOUNT(x) popcount(x)
+#define POPCOUNT16(x) popcount(x)
+#endif
+
+/* The epilogue's sign: 1 (the value -1) unless the sum fires, i.e. s >= t, or
+ * s <= t where the channel is flipped (batch-norm with gamma < 0). Ties go to +1. */
+inline uint pybnn_sign_bit(int s, int t, uchar flip)
+{
+    return (flip ? s <= t : s >= t) ? 0u : 1u;
+}

@@ -1,0 +1,90 @@
+/* The first layer on 8-bit input (first_dense and first_conv), exact int32.
+ *
+ *   act   uint8 (N, H, W, C), or (N, F) for a dense layer (a 1x1 image, C = F)
+ *   wpm   the weights as +-1 chars, (kh * kw * C, units_pad): the file's bits
+ *         unpacked once at load and laid out unit-minor, so 32 units are two
+ *         16-lane vectors (units_pad: units rounded up to 64, the extra 0)
+ *   out   FUSE 0: int32 sums (M, units), M = N * H' * W' output pixels
+ *         FUSE 1: threshold + bit packing, bits (M, out_cw)
+ *
+ * s = sum x * w, exact in int32 (|s| <= 255 * K, K <= 2^23 by the reader).
+ * Input padding (`same`) is the pixel value 0. A work-item owns TM output
+ * pixels and one 32-unit output word.
+ */
+#ifndef TM
+#define TM 4
+#endif
+#ifndef FUSE
+#define FUSE 0
+#endif
+
+__kernel void first_layer(__global const uchar *act, __global uint *out, __global const char *wpm,
+                          __global const int *thr, __global const uchar *flip,
+                          const int m, const int in_h, const int in_w, const int channels,
+                          const int out_h, const int out_w, const int kh, const int kw,
+                          const int sh, const int sw, const int pad_t, const int pad_l,
+                          const int units, const int units_pad, const int out_cw)
+{
+    const int word = get_global_id(0);
+    const int row0 = get_global_id(1) * TM;
+
+    int base[TM], top[TM], left[TM];
+    #pragma unroll
+    for (int i = 0; i < TM; i++) {
+        const int r = min(row0 + i, m - 1);
+        const int ox = r % out_w, t = r / out_w;
+        const int oy = t % out_h, n = t / out_h;
+        top[i] = oy * sh - pad_t;
+        left[i] = ox * sw - pad_l;
+        base[i] = n * in_h * in_w * channels;
+    }
+
+    int16 lo[TM], hi[TM]; /* units word*32 + 0..15 and + 16..31 */
+    #pragma unroll
+    for (int i = 0; i < TM; i++) {
+        lo[i] = (int16)0;
+        hi[i] = (int16)0;
+    }
+    for (int ky = 0; ky < kh; ky++) {
+        for (int kx = 0; kx < kw; kx++) {
+            int a_off[TM], in_mask[TM];
+            #pragma unroll
+            for (int i = 0; i < TM; i++) {
+                const int iy = top[i] + ky, ix = left[i] + kx;
+                const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
+                a_off[i] = inside ? base[i] + (iy * in_w + ix) * channels : 0;
+                in_mask[i] = inside ? -1 : 0;
+            }
+            __global const char *wk = wpm + (ky * kw + kx) * channels * units_pad + word * 32;
+            for (int c = 0; c < channels; c++) {
+                __global const char16 *w = (__global const char16 *)(wk + c * units_pad);
+                const int16 w0 = convert_int16(w[0]), w1 = convert_int16(w[1]);
+                #pragma unroll
+                for (int i = 0; i < TM; i++) {
+                    const int x = (int)act[a_off[i] + c] & in_mask[i];
+                    lo[i] += x * w0;
+                    hi[i] += x * w1;
+                }
+            }
+        }
+    }
+
+    const int u_end = min(units, word * 32 + 32);
+    #pragma unroll
+    for (int i = 0; i < TM; i++) {
+        int s[32];
+        vstore16(lo[i], 0, s);
+        vstore16(hi[i], 1, s);
+#if FUSE
+        uint bits = 0; /* words past the last unit stay 0 (padding to whole uint64s) */
+        for (int u = word * 32; u < u_end; u++)
+            bits |= pybnn_sign_bit(s[u - word * 32], thr[u], flip[u]) << (u - word * 32);
+        if (row0 + i < m)
+            out[(row0 + i) * out_cw + word] = bits;
+#else
+        if (row0 + i < m)
+            for (int u = word * 32; u < u_end; u++)
+                out[(row0 + i) * units + u] = as_uint(s[u - word * 32]);
+#endif
+    }
+}
