@@ -267,6 +267,9 @@ cdef extern from "bnn.h" nogil:
     void bnn_model_set_threads(bnn_model *model, int threads)
     bnn_status bnn_model_run(const bnn_model *model, const unsigned char *input, size_t batch,
                              float *scores, int threads)
+    uint64_t bnn_model_workspace_bytes(const bnn_model *model, size_t batch)
+    void bnn_model_set_workspace_limit(bnn_model *model, uint64_t bytes)
+    bnn_status bnn_model_workspace_limit(const bnn_model *model, uint64_t *out)
 
 
 cdef class CModel:
@@ -338,6 +341,28 @@ cdef class CModel:
         cdef int n = _threads_arg(threads)
         self.default_threads = n
         bnn_model_set_threads(self.model, n)
+
+    def workspace_bytes(self, batch):
+        """Bytes of working memory a run of `batch` samples allocates."""
+        if isinstance(batch, bool) or not isinstance(batch, (int, np.integer)) or batch < 0:
+            raise ValueError(f"batch: expected a non-negative int, got {batch!r}")
+        return int(bnn_model_workspace_bytes(self.model, <size_t>batch))
+
+    @property
+    def workspace_limit(self):
+        """Bytes a run may allocate; a run needing more raises MemoryError first."""
+        cdef uint64_t limit = 0
+        _check(bnn_model_workspace_limit(self.model, &limit))
+        return int(limit)
+
+    def set_workspace_limit(self, limit):
+        """limit: bytes (a positive int), or None for the default."""
+        if limit is not None and (isinstance(limit, bool) or
+                                  not isinstance(limit, (int, np.integer)) or
+                                  not 0 < limit < 2**64):
+            raise ValueError(f"workspace_limit: expected None or a positive number of bytes, "
+                             f"got {limit!r}")
+        bnn_model_set_workspace_limit(self.model, 0 if limit is None else <uint64_t>limit)
 
     def run(self, x, threads=None):
         """float32 scores (N, num_classes) for uint8 x of shape (N, input_size), C-contiguous."""

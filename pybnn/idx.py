@@ -10,6 +10,7 @@ Nothing is ever downloaded: `load_split` only looks in the directory it is given
 """
 import gzip
 import os
+import zlib
 
 import numpy as np
 
@@ -44,7 +45,7 @@ def read_idx(path):
     if raw[:2] == GZIP_MAGIC:
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError, ValueError) as exc:  # truncated or corrupt gzip stream
+        except (OSError, EOFError, ValueError, zlib.error) as exc:  # truncated or corrupt gzip
             raise IdxError(f"{path}: not a readable gzip file ({exc})") from None
     return parse_idx(raw, path)
 

@@ -61,6 +61,21 @@ class Model:
     def threads(self, value):
         self._runner.threads = value
 
+    def workspace_bytes(self, n):
+        """Bytes of working memory run() allocates for a batch of n samples."""
+        return self._runner.workspace_bytes(n)
+
+    @property
+    def workspace_limit(self):
+        """Bytes a run may allocate (cpu default: PYBNN_WORKSPACE_LIMIT, else half
+        of physical memory); a run that needs more raises MemoryError before
+        allocating. Set None to restore the default."""
+        return self._runner.workspace_limit
+
+    @workspace_limit.setter
+    def workspace_limit(self, value):
+        self._runner.workspace_limit = value
+
     def _batch(self, x):
         """x as a C-contiguous (N, input_size) uint8 view; whether it was one sample."""
         if not isinstance(x, np.ndarray):
@@ -97,7 +112,9 @@ class Model:
     def summary(self):
         """A table of the layers: shapes, parameters, bytes, MACs."""
         from .summary import summarize_file
-        return summarize_file(self._source)
+        return (summarize_file(self._source) +
+                f"\nworkspace: {self.workspace_bytes(1):,} bytes for 1 sample, "
+                f"{self.workspace_bytes(256):,} for 256 (limit {self.workspace_limit:,})")
 
     def __repr__(self):
         return (f"<pybnn.Model input {tuple(self.input_shape)} uint8 -> "

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need, builds pybnn, runs pytest
-# and the cross-compiled ARM tests under qemu.
+# (with a 30-second soak), the cross-compiled ARM tests under qemu, the C
+# tests under ASan + UBSan and TSan (scripts/sanitize.sh) and both fuzzers
+# for a bounded time (scripts/fuzz.sh, PYBNN_FUZZ_SECONDS each, default 120).
+# The sanitizers and fuzzers add about 7 minutes.
 #   bash scripts/test.sh            # the CI suite (tests marked slow are left out)
 #   bash scripts/test.sh -m slow    # extra pytest arguments are passed through
 set -euo pipefail
@@ -36,3 +39,13 @@ echo "== pytest"
 
 echo "== ARM cross tests (qemu)"
 PYTHON="$VENV/bin/python" bash scripts/cross_test.sh
+
+echo "== C tests under sanitizers"
+start=$SECONDS
+PYTHON="$VENV/bin/python" bash scripts/sanitize.sh
+echo "== sanitizers took $((SECONDS - start))s"
+
+echo "== fuzzers (${PYBNN_FUZZ_SECONDS:-120}s each)"
+start=$SECONDS
+PYTHON="$VENV/bin/python" bash scripts/fuzz.sh "${PYBNN_FUZZ_SECONDS:-120}"
+echo "== fuzzers took $((SECONDS - start))s"

@@ -78,6 +78,20 @@ size_t bnn_model_num_classes(const bnn_model *model);
 /* Default thread count for runs that pass threads <= 0 (0 = all CPUs). */
 void bnn_model_set_threads(bnn_model *model, int threads);
 
+/* Bytes of working memory a run of `batch` samples allocates (besides the
+ * caller's input and scores): activations and scratch of one chunk of
+ * samples. Grows with batch up to a cap, and is large for big inputs with
+ * few channels (a 64-bit word per pixel). 0 when model is NULL. */
+uint64_t bnn_model_workspace_bytes(const bnn_model *model, size_t batch);
+/* A run that needs more than the limit fails with BNN_ERR_NOMEM, naming the
+ * need and the limit, before it allocates. bytes = 0 restores the default:
+ * PYBNN_WORKSPACE_LIMIT (bytes, or with a K, M or G suffix; read once) if
+ * set, else half of physical memory. */
+void bnn_model_set_workspace_limit(bnn_model *model, uint64_t bytes);
+/* The limit in force. BNN_ERR_ARGUMENT if PYBNN_WORKSPACE_LIMIT is set but
+ * is not a size (*out is then the built-in default). */
+bnn_status bnn_model_workspace_limit(const bnn_model *model, uint64_t *out);
+
 /* scores[batch][num_classes] = model(input[batch][input_size]).
  * Thread-safe: each call allocates its own workspace, so one model can be
  * run from several threads at once. threads <= 0: the model's default. */

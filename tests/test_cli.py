@@ -81,18 +81,18 @@ def test_bench_prints_latency_and_throughput(dense_model, capsys):
     assert "latency" in out and "throughput" in out and "threads 1" in out and "peak RSS" in out
 
 
-def test_errors_are_one_line_and_exit_1(dense_model, tmp_path, capsys):
+def test_errors_are_one_line_and_exit_2(dense_model, tmp_path, capsys):
     spec, path = dense_model
     np.save(tmp_path / "bad.npy", np.zeros((2, 5), np.float32))
-    assert main(["run", path, str(tmp_path / "bad.npy")]) == 1
+    assert main(["run", path, str(tmp_path / "bad.npy")]) == 2
     assert "expected uint8 samples" in capsys.readouterr().err
     np.save(tmp_path / "shape.npy", np.zeros((2, 5), np.uint8))
-    assert main(["run", path, str(tmp_path / "shape.npy")]) == 1
+    assert main(["run", path, str(tmp_path / "shape.npy")]) == 2
     assert "expected samples of shape" in capsys.readouterr().err
     (tmp_path / "junk.bnn").write_bytes(b"not a model at all, clearly" * 4)
-    assert main(["info", str(tmp_path / "junk.bnn")]) == 1
+    assert main(["info", str(tmp_path / "junk.bnn")]) == 2
     assert "magic" in capsys.readouterr().err
-    assert main(["run", str(tmp_path / "missing.bnn"), str(tmp_path / "bad.npy")]) == 1
+    assert main(["run", str(tmp_path / "missing.bnn"), str(tmp_path / "bad.npy")]) == 2
     assert "missing.bnn" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["bench", path, "--batch", "0"])

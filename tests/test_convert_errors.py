@@ -266,7 +266,7 @@ def test_cli_convert_prints_summary(tmp_path, capsys):
 
 def test_cli_convert_error_is_one_line(tmp_path, capsys):
     src = sequential(tmp_path / "m.h5", (8, 8, 1), base_layers()[1:])
-    assert main(["convert", src, "-o", str(tmp_path / "m.bnn")]) == 1
+    assert main(["convert", src, "-o", str(tmp_path / "m.bnn")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "pybnn convert: error:" in err and "--input-scale" in err
     with pytest.raises(SystemExit) as exit_info:

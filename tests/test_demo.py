@@ -26,5 +26,5 @@ def test_demo_files_are_package_data():
 
 
 def test_demo_missing_model(tmp_path, capsys):
-    assert main(["demo", "--model", str(tmp_path / "none.bnn")]) == 1
+    assert main(["demo", "--model", str(tmp_path / "none.bnn")]) == 2
     assert "none.bnn" in capsys.readouterr().err

@@ -185,7 +185,7 @@ def test_file_errors_are_os_errors(tmp_path):
     missing = tmp_path / "missing.bnn"
     with pytest.raises(OSError, match="missing.bnn"):
         pybnn.load(missing)
-    with pytest.raises(OSError, match="not a regular file"):
+    with pytest.raises(OSError, match="it is a directory, not a regular file"):
         pybnn.load(tmp_path)
     bad = tmp_path / "bad.bnn"
     bad.write_bytes(b"nope")

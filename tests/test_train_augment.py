@@ -60,5 +60,5 @@ def test_cli_trains_with_translate_and_rejects_a_bad_one(tmp_path, capsys):
                  "--val", "50", "--translate", "1", "--out", str(out)]) == 0
     assert "translate=1" in capsys.readouterr().out
     assert main(["train", "--model", "conv", "--width", "4", "--data", str(d), "--epochs", "1",
-                 "--val", "50", "--translate", "8", "--out", str(out)]) == 1
+                 "--val", "50", "--translate", "8", "--out", str(out)]) == 2
     assert "--translate must be in [0, 7] for 8x8 images, got 8" in capsys.readouterr().err

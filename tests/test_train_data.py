@@ -115,7 +115,7 @@ def test_dataset_smaller_than_the_default_batch(tmp_path, capsys, model, batch):
     assert "split 50 train / 10 validation" in text and "batch=50," in text and batch != 50
     assert agreed(text, 20)
     rc, _, err, _ = train_cli(path, tmp_path, capsys, model, "4", ["--batch", "51"])
-    assert rc == 1 and "--batch must be in [1, 50] for 50 training images, got 51" in err
+    assert rc == 2 and "--batch must be in [1, 50] for 50 training images, got 51" in err
 
 
 def test_too_few_images_for_a_validation_split_reports_the_training_error(tmp_path, capsys):
@@ -152,7 +152,7 @@ def test_bad_labels_are_named(tmp_path, capsys, y_train, y_test, message):
     path = tmp_path / "labels.npz"
     np.savez(path, **arrays)
     rc, text, err, _ = train_cli(path, tmp_path, capsys)
-    assert rc == 1 and message in err and "epoch" not in text, err
+    assert rc == 2 and message in err and "epoch" not in text, err
     assert err.count("\n") == 1  # one line, no traceback
 
 
@@ -160,7 +160,7 @@ def test_labels_1_to_10_in_idx_are_named(tmp_path, capsys):
     x, y = images(200, 0, classes=10)
     d = idx_folder(tmp_path / "d", x, y + 1)
     rc, _, err, _ = train_cli(d, tmp_path, capsys)
-    assert rc == 1 and "they run 1..10 but no image has label 0; number the classes from 0" in err
+    assert rc == 2 and "they run 1..10 but no image has label 0; number the classes from 0" in err
 
 
 def test_sorted_labels_that_leave_a_class_to_validation_only(tmp_path, capsys):
@@ -169,7 +169,7 @@ def test_sorted_labels_that_leave_a_class_to_validation_only(tmp_path, capsys):
     path = tmp_path / "sorted.npz"
     np.savez(path, x_train=x, y_train=y)
     rc, _, err, _ = train_cli(path, tmp_path, capsys)
-    assert rc == 1 and "after taking the last 20 images for validation, no training image is " \
+    assert rc == 2 and "after taking the last 20 images for validation, no training image is " \
                        "left with label 2; are the images sorted by label?" in err
 
 
@@ -179,10 +179,10 @@ def test_test_set_of_another_image_shape(tmp_path, capsys):
     path = tmp_path / "shapes.npz"
     np.savez(path, x_train=x, y_train=y, x_test=xt, y_test=yt)
     rc, _, err, _ = train_cli(path, tmp_path, capsys)
-    assert rc == 1 and "training images are 8x8x1 but test images 6x6x1" in err
+    assert rc == 2 and "training images are 8x8x1 but test images 6x6x1" in err
     d = idx_folder(tmp_path / "idx", x, y, xt, yt)
     rc, _, err, _ = train_cli(d, tmp_path, capsys)
-    assert rc == 1 and "training images are 8x8x1 but test images 6x6x1" in err
+    assert rc == 2 and "training images are 8x8x1 but test images 6x6x1" in err
 
 
 @pytest.mark.parametrize("arrays, message", [
@@ -201,18 +201,18 @@ def test_bad_npz_files_are_named(tmp_path, capsys, arrays, message):
     path = tmp_path / "bad.npz"
     np.savez(path, **{k: values[v] for k, v in arrays.items()})
     rc, _, err, _ = train_cli(path, tmp_path, capsys)
-    assert rc == 1 and message in err, err
+    assert rc == 2 and message in err, err
 
 
 def test_files_that_are_not_npz(tmp_path, capsys):
     np.save(tmp_path / "one.npy", np.zeros(3))
     rc, _, err, _ = train_cli(tmp_path / "one.npy", tmp_path, capsys)
-    assert rc == 1 and "expected a .npz archive with x_train and y_train" in err
+    assert rc == 2 and "expected a .npz archive with x_train and y_train" in err
     (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 not really a zip")
     rc, _, err, _ = train_cli(tmp_path / "junk.npz", tmp_path, capsys)
-    assert rc == 1 and "not a readable .npz file" in err
+    assert rc == 2 and "not a readable .npz file" in err
     rc, _, err, _ = train_cli(tmp_path / "nothing.npz", tmp_path, capsys)
-    assert rc == 1 and "does not exist (expected a folder of IDX files or a .npz file)" in err
+    assert rc == 2 and "does not exist (expected a folder of IDX files or a .npz file)" in err
 
 
 def test_explicit_val_that_does_not_fit_keeps_its_error(tmp_path, capsys):
@@ -220,7 +220,7 @@ def test_explicit_val_that_does_not_fit_keeps_its_error(tmp_path, capsys):
     path = tmp_path / "d.npz"
     np.savez(path, x_train=x, y_train=y)
     rc, _, err, _ = train_cli(path, tmp_path, capsys, extra=["--val", "100"])
-    assert rc == 1 and "--val must be in [0, 99] for 100 training images, got 100" in err
+    assert rc == 2 and "--val must be in [0, 99] for 100 training images, got 100" in err
 
 
 def test_conv_preset_needs_4x4_images(tmp_path, capsys):
@@ -228,7 +228,7 @@ def test_conv_preset_needs_4x4_images(tmp_path, capsys):
     path = tmp_path / "small.npz"
     np.savez(path, x_train=x, y_train=y)
     rc, _, err, _ = train_cli(path, tmp_path, capsys, "conv", "4")
-    assert rc == 1 and "the conv preset takes (H, W, C) images of at least 4x4" in err
+    assert rc == 2 and "the conv preset takes (H, W, C) images of at least 4x4" in err
     rc, _, err, _ = train_cli(path, tmp_path, capsys, "mlp", "4")
     assert rc == 0, err
 

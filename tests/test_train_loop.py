@@ -133,9 +133,9 @@ def test_cli_train(data_dir, tmp_path, capsys, model_kind, extra):
 
 
 def test_cli_errors(tmp_path, capsys):
-    assert main(["train", "--data", str(tmp_path / "nope"), "--epochs", "1"]) == 1
+    assert main(["train", "--data", str(tmp_path / "nope"), "--epochs", "1"]) == 2
     assert "does not exist" in capsys.readouterr().err
-    assert main(["train", "--data", str(tmp_path), "--bn-stats", "-1"]) == 1
+    assert main(["train", "--data", str(tmp_path), "--bn-stats", "-1"]) == 2
     assert "--bn-stats must be >= 0, got -1" in capsys.readouterr().err
 
 

@@ -10,6 +10,9 @@ the runner has:
 
     run(x, threads=None)   x: C-contiguous uint8 (N, input_size) -> float32 (N, classes)
     input_shape, num_classes, threads (settable; None = the backend's default)
+    workspace_bytes(n)     bytes of working memory a run of n samples takes
+    workspace_limit        (settable; None = the default) a run needing more
+                           raises MemoryError naming both, before allocating
     backend                the backend's name
     device                 what it runs on, in words
 

@@ -40,5 +40,16 @@ class CpuRunner:
     def threads(self, value):
         self._c.set_threads(value)
 
+    def workspace_bytes(self, n):
+        return self._c.workspace_bytes(n)
+
+    @property
+    def workspace_limit(self):
+        return self._c.workspace_limit
+
+    @workspace_limit.setter
+    def workspace_limit(self, value):
+        self._c.set_workspace_limit(value)
+
     def run(self, x, threads=None):
         return self._c.run(x, threads=threads)

@@ -1,8 +1,8 @@
 """What pybnn.load hands a backend: the model's bytes or path, and its
 validated graph on demand (read once, by the C reader)."""
 import os
-import stat
 
+from ..format.file import map_file
 from .graph import read_graph
 
 
@@ -40,10 +40,8 @@ class ModelSource:
 
 
 def read_regular_file(path):
-    """The bytes of a regular file; a FIFO, device or folder is refused
-    before it is opened (opening a FIFO with no writer would block)."""
-    info = os.stat(path)
-    if not stat.S_ISREG(info.st_mode):
-        raise OSError(f"cannot read '{path}': not a regular file")
-    with open(path, "rb") as f:
-        return f.read()
+    """The bytes of a regular .bnn file; a FIFO, device or folder is refused
+    without blocking, and a file whose size disagrees with its header before
+    its payload is read (pybnn.format.file.map_file)."""
+    with map_file(path) as mapped:
+        return bytes(mapped)

@@ -26,9 +26,20 @@ def main(argv=None):
         return 2
     try:
         return args.func(args)
-    except (ValueError, OSError, pybnn.OpenCLError) as exc:
-        print(f"pybnn {args.command}: error: {exc}", file=sys.stderr)
-        return 1
+    except pybnn.OpenCLError as exc:  # the device or its driver failed: not the input
+        return _error(args, exc, 1)
+    except (ValueError, OSError, EOFError) as exc:
+        # Bad input (a missing, unreadable or malformed file; a bad value):
+        # one line and exit status 2, like argparse's usage errors.
+        return _error(args, exc, 2)
+    except MemoryError as exc:  # e.g. a run over the workspace limit
+        return _error(args, exc, 1)
+
+
+def _error(args, exc, status):
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    print(f"pybnn {args.command}: error: {message}", file=sys.stderr)
+    return status
 
 
 if __name__ == "__main__":

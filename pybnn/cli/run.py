@@ -9,23 +9,31 @@ from .samples import fit_samples
 LOCAL_CLUSTER = "local"  # --dask without an address
 
 
+def load_array(path):
+    """A .npy file, or an IDX file (gz or plain); ValueError names a bad file."""
+    if not path.endswith(".npy"):
+        from ..idx import read_idx
+        return read_idx(path)
+    try:
+        return np.load(path, allow_pickle=False)
+    except EOFError:
+        raise ValueError(f"{path}: empty or truncated .npy file") from None
+    except ValueError as exc:  # not a .npy file, or pickled objects
+        raise ValueError(f"{path}: not a readable .npy array ({exc})") from None
+
+
 def load_input(path, model):
     """Read INPUT (.npy, or an IDX image file, gz or plain) as uint8 samples
     shaped for `model`: (N, *model.input_shape)."""
-    if path.endswith(".npy"):
-        x = np.load(path, allow_pickle=False)
-    else:
-        from ..idx import read_idx
-        x = read_idx(path)
-    return np.ascontiguousarray(fit_samples(x, model, path))
+    x = fit_samples(load_array(path), model, path)
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"{path}: expected at least one sample of shape "
+                         f"{tuple(model.input_shape)}, got an array of shape {x.shape}")
+    return np.ascontiguousarray(x)
 
 
 def load_labels(path, count):
-    if path.endswith(".npy"):
-        labels = np.load(path, allow_pickle=False)
-    else:
-        from ..idx import read_idx
-        labels = read_idx(path)
+    labels = load_array(path)
     labels = np.asarray(labels).reshape(-1)
     if labels.shape[0] != count:
         raise ValueError(f"{path}: expected {count} labels (one per input sample), got {labels.shape[0]}")

@@ -5,7 +5,10 @@ problem) and lay it out; `read` validates every field of a file or buffer
 and raises `FormatError` naming the field and the problem. The C reader
 (src/model_reader.c) follows the same document.
 """
+import errno
+import mmap
 import os
+import stat
 import struct
 import zlib
 
@@ -110,11 +113,44 @@ def _layer_record(layer, ls, slots):
 def read(source):
     """Read and fully validate a .bnn file (a path) or buffer (bytes-like) into a ModelSpec."""
     if isinstance(source, (str, os.PathLike)):
-        with open(source, "rb") as f:
-            data = f.read()
-    else:
-        data = bytes(memoryview(source))
-    return parse(data)
+        return _read_file(os.fspath(source))
+    return parse(bytes(memoryview(source)))
+
+
+def _read_file(path):
+    mapped = map_file(path)
+    spec = parse(mapped)
+    try:
+        mapped.close()
+    except BufferError:  # a view still open (none expected): the collector closes it
+        pass
+    return spec
+
+
+def map_file(path):
+    """The .bnn file at `path`, memory-mapped read-only, after the checks
+    that need no payload: the file type, then the header against the file
+    size. So a huge or sparse file costs no memory, and a FIFO with no
+    writer cannot block (it is opened non-blocking, like the C reader)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, f"cannot read '{path}': it is "
+                                        f"{_file_kind(info.st_mode)}, not a regular file")
+        _check_header(os.read(fd, HEADER_SIZE), info.st_size)
+        return mmap.mmap(fd, 0, access=mmap.ACCESS_READ)  # keeps its own descriptor
+    finally:
+        os.close(fd)
+
+
+def _file_kind(mode):
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return kind
+    return "a special file"
 
 
 def parse(data):
@@ -151,7 +187,36 @@ def parse(data):
 
 def _read_header(data):
     n = len(data)
-    if n < HEADER_SIZE:
+    h = _check_header(data, n)
+    n_layers, n_tensors, tables_end = h["n_layers"], h["n_tensors"], h["tables_end"]
+    payload_offset, end = h["payload_offset"], h["payload_offset"] + h["payload_size"]
+    crc = zlib.crc32(memoryview(data)[HEADER_SIZE:tables_end], zlib.crc32(data[:HEADER_CRC_SPAN]))
+    if crc != h["header_crc"]:
+        raise FormatError(f"header_crc32: stored 0x{h['header_crc']:08x}, computed 0x{crc:08x}: "
+                          f"the header or the tables are corrupted")
+    if any(data[tables_end:payload_offset]):
+        raise FormatError(f"bytes {tables_end}..{payload_offset} between the tensor table and "
+                          f"payload_offset must be zero")
+    crc = zlib.crc32(memoryview(data)[payload_offset:end])
+    if crc != h["payload_crc"]:
+        raise FormatError(f"payload_crc32: stored 0x{h['payload_crc']:08x}, computed 0x{crc:08x}: "
+                          f"the payload is corrupted")
+    input_rank, dims = h["input_rank"], h["dims"]
+    if input_rank not in (1, 3):
+        raise FormatError(f"input_rank: expected 1 or 3, got {input_rank}")
+    if any(dims[input_rank:]):
+        raise FormatError(f"input_dims: unused dims must be 0, got {dims}")
+    input_shape = tuple(dims[:input_rank])
+    check_input_shape(input_shape, FormatError)
+    return dict(n_layers=n_layers, n_tensors=n_tensors, tables_end=tables_end,
+                payload_offset=payload_offset, payload_size=h["payload_size"],
+                input_shape=input_shape)
+
+
+def _check_header(data, n):
+    """The checks that need only the first 64 bytes and the total size `n`
+    (so a file is judged before its payload is read); the header's fields."""
+    if len(data) < HEADER_SIZE or n < HEADER_SIZE:
         raise FormatError(f"truncated: the header needs {HEADER_SIZE} bytes, the data has {n}")
     (magic, version, header_size, n_layers, n_tensors, input_rank, *dims, payload_offset,
      payload_size, payload_crc, header_crc) = HEADER.unpack_from(data)
@@ -177,25 +242,9 @@ def _read_header(data):
     if n > end:
         raise FormatError(f"payload_size: the data has {n - end} trailing bytes after "
                           f"payload_offset + payload_size = {end}")
-    crc = zlib.crc32(data[HEADER_SIZE:tables_end], zlib.crc32(data[:HEADER_CRC_SPAN]))
-    if crc != header_crc:
-        raise FormatError(f"header_crc32: stored 0x{header_crc:08x}, computed 0x{crc:08x}: "
-                          f"the header or the tables are corrupted")
-    if any(data[tables_end:payload_offset]):
-        raise FormatError(f"bytes {tables_end}..{payload_offset} between the tensor table and "
-                          f"payload_offset must be zero")
-    crc = zlib.crc32(data[payload_offset:end])
-    if crc != payload_crc:
-        raise FormatError(f"payload_crc32: stored 0x{payload_crc:08x}, computed 0x{crc:08x}: "
-                          f"the payload is corrupted")
-    if input_rank not in (1, 3):
-        raise FormatError(f"input_rank: expected 1 or 3, got {input_rank}")
-    if any(dims[input_rank:]):
-        raise FormatError(f"input_dims: unused dims must be 0, got {dims}")
-    input_shape = tuple(dims[:input_rank])
-    check_input_shape(input_shape, FormatError)
     return dict(n_layers=n_layers, n_tensors=n_tensors, tables_end=tables_end,
-                payload_offset=payload_offset, payload_size=payload_size, input_shape=input_shape)
+                payload_offset=payload_offset, payload_size=payload_size,
+                payload_crc=payload_crc, header_crc=header_crc, input_rank=input_rank, dims=dims)
 
 
 def _read_tensor_record(i, rec, payload_size):

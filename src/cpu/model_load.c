@@ -105,6 +105,24 @@ bnn_status bnn_model_load_memory(const void *data, size_t size, bnn_model **out)
     return finish_load(m, out);
 }
 
+#ifdef BNN_HAVE_MMAP
+/* What a path that is not a regular file is, for the error message. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return "a directory";
+    if (S_ISFIFO(mode))
+        return "a FIFO (named pipe)";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    return "a special file";
+}
+#endif
+
 bnn_status bnn_model_load_file(const char *path, bnn_model **out)
 {
     if (!out)
@@ -116,7 +134,11 @@ bnn_status bnn_model_load_file(const char *path, bnn_model **out)
     if (!m)
         return BNN_ERR_NOMEM;
 #ifdef BNN_HAVE_MMAP
-    int fd = open(path, O_RDONLY);
+    /* Non-blocking: opening a FIFO with no writer (or some devices) would
+     * otherwise block forever before fstat could say it is not a file.
+     * The type is checked on the opened descriptor, so a path swapped
+     * between a stat and the open cannot slip through. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
     struct stat info;
     if (fd < 0 || fstat(fd, &info) != 0) {
         int err = errno;
@@ -125,11 +147,17 @@ bnn_status bnn_model_load_file(const char *path, bnn_model **out)
         bnn_model_free(m);
         return bnn_fail(BNN_ERR_IO, "cannot open '%s': %s", path, strerror(err));
     }
-    if (!S_ISREG(info.st_mode) || (uint64_t)info.st_size > SIZE_MAX) {
+    if (!S_ISREG(info.st_mode)) {
         close(fd);
         bnn_model_free(m);
-        return bnn_fail(BNN_ERR_IO, "cannot read '%s': not a regular file of addressable size",
-                        path);
+        return bnn_fail(BNN_ERR_IO, "cannot read '%s': it is %s, not a regular file", path,
+                        file_kind(info.st_mode));
+    }
+    if ((uint64_t)info.st_size > SIZE_MAX) {
+        close(fd);
+        bnn_model_free(m);
+        return bnn_fail(BNN_ERR_IO, "cannot read '%s': %llu bytes is not addressable here", path,
+                        (unsigned long long)info.st_size);
     }
     m->size = (size_t)info.st_size;
     if (m->size > 0) {

@@ -48,6 +48,7 @@ struct bnn_model {
     bnn_graph graph;
     bnn_step *steps;       /* one per graph layer */
     int threads;
+    uint64_t workspace_limit; /* bytes a run may take; 0: the default (workspace_limit.c) */
     size_t max_act_bytes;  /* largest stored activation of one sample, in bytes */
 
     /* One workspace kept between runs (run.c), so repeated calls do not pay

@@ -40,6 +40,24 @@ static size_t choose_chunk(const bnn_model *m, size_t batch)
     return n < 1 ? 1 : (n > batch ? batch : (size_t)n);
 }
 
+/* The workspace of a run of `batch` samples, in bytes: one block holding two
+ * activation buffers and the scratch, each 64-byte aligned, plus the slack
+ * to align the block. *chunk: samples per chunk; *act_bytes: one buffer. */
+static uint64_t plan_workspace(const bnn_model *m, size_t batch, size_t *chunk,
+                               uint64_t *act_bytes)
+{
+    *chunk = choose_chunk(m, batch);
+    *act_bytes = bnn_align64((uint64_t)bnn_align64(m->max_act_bytes) * *chunk);
+    return 2 * *act_bytes + bnn_align64(scratch_bytes(m, *chunk)) + 64;
+}
+
+uint64_t bnn_model_workspace_bytes(const bnn_model *m, size_t batch)
+{
+    size_t chunk;
+    uint64_t act_bytes;
+    return m && batch ? plan_workspace(m, batch, &chunk, &act_bytes) : 0;
+}
+
 /* Run one chunk of n samples: input u8 rows in, score rows out. */
 static bnn_status run_chunk(const bnn_model *m, const uint8_t *input, size_t n, float *scores,
                             void *act[2], void *scratch, int threads)
@@ -109,11 +127,18 @@ bnn_status bnn_model_run(const bnn_model *m, const uint8_t *input, size_t batch,
                         batch);
     if (threads <= 0)
         threads = m->threads > 0 ? m->threads : bnn_default_threads();
-    size_t chunk = choose_chunk(m, batch);
-    /* One block: two activation buffers and the scratch, each 64-byte aligned. */
-    uint64_t act_bytes = bnn_align64((uint64_t)bnn_align64(m->max_act_bytes) * chunk);
-    uint64_t scratch = bnn_align64(scratch_bytes(m, chunk));
-    uint64_t total = 2 * act_bytes + scratch + 64;
+    size_t chunk;
+    uint64_t act_bytes, total = plan_workspace(m, batch, &chunk, &act_bytes), limit;
+    bnn_status st = bnn_model_workspace_limit(m, &limit);
+    if (st != BNN_OK)
+        return st;
+    if (total > limit)
+        return bnn_fail(BNN_ERR_NOMEM, "model_run: a batch of %zu needs a workspace of %llu bytes "
+                        "(%.1f MiB, %zu samples per chunk); the limit is %llu bytes (%.1f MiB): "
+                        "use a smaller batch or input, or raise the limit (PYBNN_WORKSPACE_LIMIT, "
+                        "or the model's own)",
+                        batch, (unsigned long long)total, total / 1048576.0, chunk,
+                        (unsigned long long)limit, limit / 1048576.0);
     if (total > SIZE_MAX)
         return bnn_fail(BNN_ERR_NOMEM, "model_run: a workspace of %llu bytes is not addressable",
                         (unsigned long long)total);
@@ -125,7 +150,6 @@ bnn_status bnn_model_run(const bnn_model *m, const uint8_t *input, size_t batch,
     char *base = (char *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
     void *act[2] = {base, base + act_bytes};
     void *work = base + 2 * act_bytes;
-    bnn_status st = BNN_OK;
     for (size_t start = 0; start < batch && st == BNN_OK; start += chunk) {
         size_t n = batch - start < chunk ? batch - start : chunk;
         st = run_chunk(m, input + start * m->graph.input_size, n,
