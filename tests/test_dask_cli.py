@@ -90,21 +90,21 @@ def test_errors_are_one_line(dask_client, tmp_path, capsys):
     address = dask_client.scheduler.address
     np.save(tmp_path / "f.npy", np.zeros((10, 784), np.float32))
     code, _, err = run_cli(capsys, str(tmp_path / "f.npy"), "--dask", address)
-    assert code == 1
+    assert code == 2
     assert err == (f"pybnn run: error: {tmp_path / 'f.npy'}: "
                    f"expected uint8 samples (8-bit fixed point), got float32\n")
     (tmp_path / "empty_dir").mkdir()
     code, _, err = run_cli(capsys, str(tmp_path / "empty_dir"), "--dask", address)
-    assert code == 1 and "must be an npy stack written by dask.array.to_npy_stack" in err
+    assert code == 2 and "must be an npy stack written by dask.array.to_npy_stack" in err
     assert err.count("\n") == 1
     np.save(tmp_path / "x.npy", np.zeros((3, 784), np.uint8))
     # --device reaches the workers' pybnn.load: the cpu backend refuses this one there.
     code, _, err = run_cli(capsys, str(tmp_path / "x.npy"), "--dask", address, "--device", "gpu0")
     last = err.splitlines()[-1]  # after the dask line and the progress bar: it ran
-    assert code == 1 and last.startswith("pybnn run: error: worker tcp://")
+    assert code == 2 and last.startswith("pybnn run: error: worker tcp://")
     assert "device: the cpu backend runs on this CPU only" in last
     code, _, err = run_cli(capsys, str(tmp_path / "x.npy"), "--dask", "nonsense://x")
-    assert code == 1 and err.startswith("pybnn run: error: unknown address scheme 'nonsense'")
+    assert code == 2 and err.startswith("pybnn run: error: unknown address scheme 'nonsense'")
 
 
 def test_a_scheduler_without_workers_is_an_error_not_a_hang(monkeypatch, tmp_path, capsys):
@@ -114,7 +114,7 @@ def test_a_scheduler_without_workers_is_an_error_not_a_hang(monkeypatch, tmp_pat
     np.save(tmp_path / "x.npy", np.zeros((3, 784), np.uint8))
     with LocalCluster(n_workers=0, dashboard_address=":0") as empty:
         code, _, err = run_cli(capsys, str(tmp_path / "x.npy"), "--dask", empty.scheduler_address)
-    assert code == 1
+    assert code == 2
     assert err == f"pybnn run: error: scheduler {empty.scheduler_address}: no worker joined within 1 s\n"
 
 
@@ -122,7 +122,7 @@ def test_missing_dask_is_named(monkeypatch, tmp_path, capsys):
     np.save(tmp_path / "x.npy", np.zeros((3, 784), np.uint8))
     monkeypatch.setitem(sys.modules, "pybnn.cli.run_dask", None)  # as if dask were absent
     code, _, err = run_cli(capsys, str(tmp_path / "x.npy"), "--dask")
-    assert code == 1 and "--dask needs pybnn[dask] (dask[array], distributed)" in err
+    assert code == 2 and "--dask needs pybnn[dask] (dask[array], distributed)" in err
 
 
 def test_file_array_travels_as_its_path(tmp_path):
