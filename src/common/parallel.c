@@ -104,8 +104,10 @@ static void *helper_main(void *arg)
         }
         if (g == seen) {
             pthread_mutex_lock(&p->lock);
+            /* `stop` is written atomically without the lock (pool_shutdown):
+             * read it atomically too (a plain read races, as TSan reports). */
             while ((g = STATE_GENERATION(__atomic_load_n(&p->state, __ATOMIC_ACQUIRE))) == seen &&
-                   !p->stop)
+                   !__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE))
                 pthread_cond_wait(&p->wake, &p->lock);
             pthread_mutex_unlock(&p->lock);
         }
