@@ -10,7 +10,8 @@
 #   bash scripts/cross_test.sh               # build and run
 #   bash scripts/cross_test.sh --build-only  # only build (for other tests)
 #
-# Binaries land in build-cross/<arch>/ (arch: x86_64, aarch64, armv7). To run
+# Binaries land in build-cross/<arch>/ (arch: x86_64, aarch64, armv7; armv6:
+# test_kernels for Raspberry Pi OS 32-bit's default ARMv6 target). To run
 # one yourself, as this script does:
 #   build-cross/x86_64/PROG
 #   qemu-aarch64 -cpu cortex-a72 -L /usr/aarch64-linux-gnu build-cross/aarch64/PROG
@@ -44,6 +45,11 @@ ARMV7_CC=${ARMV7_CC:-arm-linux-gnueabihf-gcc}
 # get -mfpu=neon (from src/Makefile), as on a real armv7 build where NEON is
 # optional and picked at run time from HWCAP.
 ARMV7_FLAGS="-march=armv7-a -mfpu=vfpv3-d16 -mfloat-abi=hard"
+# Raspberry Pi OS 32-bit's own gcc defaults to ARMv6 + VFP (for the Pi Zero/1):
+# src/Makefile then builds the NEON files for -march=armv7-a -mfpu=neon and the
+# rest for ARMv6. Debian's armhf C library needs ARMv7, so qemu runs this build
+# on a Cortex-A7 (NEON picked from HWCAP), and with NEON disabled (a Pi Zero/1).
+ARMV6_FLAGS="-march=armv6+fp -marm -mfloat-abi=hard"
 QEMU_AARCH64=(qemu-aarch64 -cpu cortex-a72 -L /usr/aarch64-linux-gnu)
 QEMU_ARM=(qemu-arm -cpu cortex-a7 -L /usr/arm-linux-gnueabihf)
 HOST_ARCH=$(uname -m)
@@ -82,7 +88,10 @@ build() { # arch, then make variables
 build "$HOST_ARCH" CC=gcc
 build aarch64 CC="$AARCH64_CC"
 build armv7 CC="$ARMV7_CC" CFLAGS_ARCH="$ARMV7_FLAGS"
-echo "== built: $(cd build-cross && ls -d "$HOST_ARCH" aarch64 armv7 | tr '\n' ' ')"
+echo "== build armv6 (test_kernels only)"
+make -s -j"$JOBS" -C src BUILD="$ROOT/build-cross/armv6" CC="$ARMV7_CC" CFLAGS_ARCH="$ARMV6_FLAGS" \
+    lib "$ROOT/build-cross/armv6/test_kernels"
+echo "== built: $(cd build-cross && ls -d "$HOST_ARCH" aarch64 armv7 armv6 | tr '\n' ' ')"
 [ "$BUILD_ONLY" = 1 ] && exit 0
 
 # ---- run --------------------------------------------------------------------
@@ -110,6 +119,9 @@ run "$HOST_ARCH native, SIMD disabled" env PYBNN_DISABLE_CPU_FEATURES=avx2,avx51
     "build-cross/$HOST_ARCH/test_kernels" --expect-isa scalar
 run "aarch64 qemu" "${QEMU_AARCH64[@]}" build-cross/aarch64/test_kernels --expect-isa neon
 run "armv7 qemu" "${QEMU_ARM[@]}" build-cross/armv7/test_kernels --expect-isa neon
+run "armv6-default build qemu" "${QEMU_ARM[@]}" build-cross/armv6/test_kernels --expect-isa neon
+run "armv6-default build qemu, NEON disabled" env PYBNN_DISABLE_CPU_FEATURES=neon \
+    "${QEMU_ARM[@]}" build-cross/armv6/test_kernels --expect-isa scalar
 run "$HOST_ARCH native u8gemm" "build-cross/$HOST_ARCH/test_u8gemm"
 run "$HOST_ARCH native u8gemm, SIMD disabled" env PYBNN_DISABLE_CPU_FEATURES=avx2,avx512,neon \
     "build-cross/$HOST_ARCH/test_u8gemm" --expect-isa scalar
