@@ -37,12 +37,6 @@ bnn_status bnn_bgemm(const uint64_t *a, const uint64_t *b, int32_t *c, size_t m,
 {
     if (!a || !b || !c)
         return bnn_fail(BNN_ERR_ARGUMENT, "bgemm: a, b and c must not be NULL");
-    return bnn_bgemm_rows(a, b, c, m, n, bnn_words_for(k), k, threads);
-}
-
-bnn_status bnn_bgemm_rows(const bnn_word *a, const bnn_word *b, int32_t *c, size_t m, size_t n,
-                          size_t words, size_t k, int threads)
-{
     /* k - 2 * popcount lies in [-k, k]: int32 holds it for k up to 2^30
      * (the .bnn limit for binary layers, docs/FORMAT.md). */
     if (k > ((size_t)1 << 30))
@@ -51,7 +45,7 @@ bnn_status bnn_bgemm_rows(const bnn_word *a, const bnn_word *b, int32_t *c, size
         return BNN_OK;
     if (n > SIZE_MAX / m)
         return bnn_fail(BNN_ERR_ARGUMENT, "bgemm: m*n overflows (m=%zu, n=%zu)", m, n);
-    bgemm_job j = {bnn_active_kernels(), a, b, c, m, n, words, 0, (int32_t)k};
+    bgemm_job j = {bnn_active_kernels(), a, b, c, m, n, bnn_words_for(k), 0, (int32_t)k};
     j.m_blocks = (m + BLOCK_M - 1) / BLOCK_M;
     size_t n_tasks = j.m_blocks * ((n + BLOCK_N - 1) / BLOCK_N);
     if (threads <= 0)

@@ -1,7 +1,9 @@
-/* model_load.c - the model API's lifetime and queries: load from a file
- * (memory-mapped where the OS has mmap, so tensors are used in place) or
- * from memory (copied into a 64-byte-aligned buffer, the alignment the
- * format gives every tensor), free, and the shape queries. */
+/* model_load.c - the C API's model (bnn.h) is the CPU backend's: its
+ * lifetime and queries. Loading is the bytes (a file memory-mapped where
+ * the OS has mmap, so tensors are used in place, or a copy of memory in a
+ * 64-byte-aligned buffer, the alignment the format gives every tensor),
+ * then the format layer's validated graph (format/reader.c), then the CPU
+ * plan (plan.c). */
 #if defined(__unix__) || defined(__APPLE__)
 #define BNN_HAVE_MMAP 1
 #define _DEFAULT_SOURCE
@@ -16,7 +18,7 @@
 #include <string.h>
 
 #include "common/errors.h"
-#include "format/records.h"
+#include "cpu/plan.h"
 
 #define BNN_ALIGN 64
 
@@ -40,25 +42,12 @@ static struct bnn_model *new_model(void)
     return m;
 }
 
-void bnn_model_release_layers(struct bnn_model *m)
-{
-    if (!m->layers)
-        return;
-    for (uint32_t i = 0; i < m->n_layers; i++) {
-        free(m->layers[i].u8_panel_alloc);
-        free(m->layers[i].tap_sums);
-        free(m->layers[i].thr_mask);
-        free(m->layers[i].thr_key);
-    }
-    free(m->layers);
-    m->layers = NULL;
-}
-
 void bnn_model_free(bnn_model *m)
 {
     if (!m)
         return;
-    bnn_model_release_layers(m);
+    bnn_plan_release(m);
+    bnn_graph_release(&m->graph);
 #ifdef BNN_HAVE_MMAP
     if (m->mapping)
         munmap(m->mapping, m->mapping_size);
@@ -69,13 +58,15 @@ void bnn_model_free(bnn_model *m)
     free(m);
 }
 
-/* Parse m->data; on failure free the model. */
+/* Read the graph from m->data and plan it; on failure free the model. */
 static bnn_status finish_load(struct bnn_model *m, bnn_model **out)
 {
     bnn_status st = host_is_little_endian()
-                        ? bnn_model_parse(m, m->data, m->size)
+                        ? bnn_graph_read(&m->graph, m->data, m->size)
                         : bnn_fail(BNN_ERR_UNSUPPORTED, "this host is big-endian; .bnn tensors "
                                    "are little-endian and used in place");
+    if (st == BNN_OK)
+        st = bnn_plan_build(m);
     if (st != BNN_OK) {
         bnn_model_free(m);
         return st;
@@ -188,24 +179,25 @@ bnn_status bnn_model_load_file(const char *path, bnn_model **out)
     return finish_load(m, out);
 }
 
-size_t bnn_model_input_rank(const bnn_model *m) { return m ? m->input.rank : 0; }
+size_t bnn_model_input_rank(const bnn_model *m) { return m ? m->graph.input.rank : 0; }
 
 void bnn_model_input_dims(const bnn_model *m, size_t dims[3])
 {
     if (!m || !dims)
         return;
-    if (m->input.rank == 3) {
-        dims[0] = m->input.h;
-        dims[1] = m->input.w;
-        dims[2] = m->input.c;
+    const bnn_act_shape *in = &m->graph.input;
+    if (in->rank == 3) {
+        dims[0] = in->h;
+        dims[1] = in->w;
+        dims[2] = in->c;
     } else {
-        dims[0] = m->input.c;
+        dims[0] = in->c;
     }
 }
 
-size_t bnn_model_input_size(const bnn_model *m) { return m ? m->input_size : 0; }
+size_t bnn_model_input_size(const bnn_model *m) { return m ? m->graph.input_size : 0; }
 
-size_t bnn_model_num_classes(const bnn_model *m) { return m ? m->num_classes : 0; }
+size_t bnn_model_num_classes(const bnn_model *m) { return m ? m->graph.num_classes : 0; }
 
 void bnn_model_set_threads(bnn_model *m, int threads)
 {

@@ -1,4 +1,4 @@
-/* model_run.c - the executor: runs a batch through the layers in chunks of
+/* run.c - the CPU executor: runs a batch through the layers in chunks of
  * samples. Each call has its own workspace (two ping-pong activation buffers
  * sized for the largest layer output, and the largest scratch any op needs),
  * so one model can run on several threads at once; the model itself is only
@@ -14,23 +14,12 @@
 /* Workspace budget per call; a chunk is at least one sample regardless. */
 #define WORKSPACE_BUDGET ((size_t)32 << 20)
 
-bnn_scratch_need bnn_op_scratch(const bnn_layer *l)
-{
-    bnn_scratch_need none = {0, 0};
-    switch (l->type) {
-    case BNN_LAYER_FIRST_DENSE: return bnn_op_first_dense_scratch(l);
-    case BNN_LAYER_FIRST_CONV: return bnn_op_first_conv_scratch(l);
-    case BNN_LAYER_CONV: return bnn_op_conv_scratch(l);
-    }
-    return none;
-}
-
 /* Largest scratch of any layer for a chunk of n samples. */
 static uint64_t scratch_bytes(const bnn_model *m, size_t n)
 {
     uint64_t most = 0;
-    for (uint32_t i = 0; i < m->n_layers; i++) {
-        bnn_scratch_need need = bnn_op_scratch(&m->layers[i]);
+    for (uint32_t i = 0; i < m->graph.n_layers; i++) {
+        bnn_scratch_need need = bnn_op_scratch(&m->steps[i]);
         uint64_t bytes = need.fixed + need.per_sample * n;
         if (bytes > most)
             most = bytes;
@@ -41,8 +30,8 @@ static uint64_t scratch_bytes(const bnn_model *m, size_t n)
 static size_t choose_chunk(const bnn_model *m, size_t batch)
 {
     uint64_t per_sample = 0;
-    for (uint32_t i = 0; i < m->n_layers; i++) {
-        bnn_scratch_need need = bnn_op_scratch(&m->layers[i]);
+    for (uint32_t i = 0; i < m->graph.n_layers; i++) {
+        bnn_scratch_need need = bnn_op_scratch(&m->steps[i]);
         if (need.per_sample > per_sample)
             per_sample = need.per_sample;
     }
@@ -56,32 +45,13 @@ static bnn_status run_chunk(const bnn_model *m, const uint8_t *input, size_t n, 
                             void *act[2], void *scratch, int threads)
 {
     const void *cur = input;
-    for (uint32_t i = 0; i < m->n_layers; i++) {
-        const bnn_layer *l = &m->layers[i];
-        void *dst = cur == act[0] ? act[1] : act[0];
-        /* A threshold right after a weighted layer or an int maxpool runs
-         * inside it (model_prepare.c decides). */
-        const bnn_layer *thr = l->fuses_threshold ? &m->layers[++i] : NULL;
-        bnn_status st = BNN_OK;
-        switch (l->type) {
-        case BNN_LAYER_FIRST_DENSE:
-            st = bnn_op_first_dense(l, thr, cur, dst, n, scratch, threads);
-            break;
-        case BNN_LAYER_FIRST_CONV:
-            st = bnn_op_first_conv(l, thr, cur, dst, n, scratch, threads);
-            break;
-        case BNN_LAYER_CONV: st = bnn_op_conv(l, thr, cur, dst, n, scratch, threads); break;
-        case BNN_LAYER_DENSE: st = bnn_op_dense(l, thr, cur, dst, n, threads); break;
-        case BNN_LAYER_MAXPOOL: case BNN_LAYER_THRESHOLD:
-            st = bnn_op_unweighted(l, thr, cur, dst, n, threads);
-            break;
-        case BNN_LAYER_FLATTEN:
-            if (bnn_op_flatten_is_noop(l))
-                continue; /* same bytes, new shape: the next layer reads cur */
-            st = bnn_op_unweighted(l, NULL, cur, dst, n, threads);
-            break;
-        case BNN_LAYER_AFFINE: bnn_op_affine(l, cur, scores, n); break;
-        }
+    for (uint32_t i = 0; i < m->graph.n_layers; i++) {
+        const bnn_step *s = &m->steps[i];
+        if (s->skip)
+            continue; /* ran inside the step before, or a reshape: the next reads cur */
+        void *dst = i + 1 == m->graph.n_layers ? (void *)scores
+                                               : (cur == act[0] ? act[1] : act[0]);
+        bnn_status st = bnn_op_run(s, cur, dst, n, scratch, threads);
         if (st != BNN_OK)
             return st;
         cur = dst;
@@ -133,7 +103,8 @@ bnn_status bnn_model_run(const bnn_model *m, const uint8_t *input, size_t batch,
         return BNN_OK;
     if (!input || !scores)
         return bnn_fail(BNN_ERR_ARGUMENT, "model_run: input and scores must not be NULL");
-    if (batch > SIZE_MAX / m->input_size || batch > SIZE_MAX / sizeof(float) / m->num_classes)
+    if (batch > SIZE_MAX / m->graph.input_size ||
+        batch > SIZE_MAX / sizeof(float) / m->graph.num_classes)
         return bnn_fail(BNN_ERR_ARGUMENT, "model_run: batch %zu is too large for this platform",
                         batch);
     if (threads <= 0)
@@ -157,7 +128,8 @@ bnn_status bnn_model_run(const bnn_model *m, const uint8_t *input, size_t batch,
     bnn_status st = BNN_OK;
     for (size_t start = 0; start < batch && st == BNN_OK; start += chunk) {
         size_t n = batch - start < chunk ? batch - start : chunk;
-        st = run_chunk(m, input + start * m->input_size, n, scores + start * m->num_classes,
+        st = run_chunk(m, input + start * m->graph.input_size, n,
+                       scores + start * m->graph.num_classes,
                        act, work, threads);
     }
     give_workspace(m, raw, (size_t)total, cached);

@@ -1,5 +1,5 @@
-/* model_layers.c - the semantic half of the .bnn reader (docs/FORMAT.md):
- * walks the layers from the input, checks each record (model_checks.c) and
+/* bind_layers.c - the semantic half of the .bnn reader (docs/FORMAT.md):
+ * walks the layers from the input, checks each record (checks.c) and
  * that the layer accepts the domain and rank its predecessor produces,
  * computes its output shape and limits, and binds its tensor slots (dtype,
  * exact dims, padding bits of packed weights, flip values; each tensor used
@@ -184,7 +184,7 @@ static bnn_status bind_layer(const bnn_layer_ctx *c, const bnn_layer_rec *r, bnn
     return BNN_OK;
 }
 
-bnn_status bnn_model_bind_layers(struct bnn_model *m, const bnn_layer_rec *recs,
+bnn_status bnn_graph_bind_layers(bnn_graph *m, const bnn_layer_rec *recs,
                                  bnn_tensor_rec *tensors, uint32_t n_tensors)
 {
     m->layers = calloc(m->n_layers, sizeof *m->layers);

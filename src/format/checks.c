@@ -1,7 +1,7 @@
-/* model_checks.c - the per-record checks of the .bnn reader's semantic half
+/* checks.c - the per-record checks of the .bnn reader's semantic half
  * (docs/FORMAT.md): which fields each layer type uses and their ranges,
  * whether a layer accepts its input's domain and rank, and the names and
- * shapes its messages print. model_layers.c walks the layers with these. */
+ * shapes its messages print. bind_layers.c walks the layers with these. */
 #include <stdio.h>
 
 #include "common/errors.h"

@@ -1,8 +1,9 @@
-/* model_reader.c - the structural half of the .bnn reader (docs/FORMAT.md):
+/* reader.c - the structural half of the .bnn reader (docs/FORMAT.md):
  * header, checksums, the layer and tensor tables, tensor placement. Every
  * field is checked before it is used, every size computation is done in 64
  * bits with overflow checks, and every refusal names the field. The meaning
- * of the layers is checked by model_layers.c. */
+ * of the layers is checked by bind_layers.c. Yields the validated graph
+ * (format/graph.h) and nothing else: no backend is called from here. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,7 +107,7 @@ static bnn_status check_payload(const unsigned char *d, size_t size, uint64_t ta
     return BNN_OK;
 }
 
-static bnn_status check_input(struct bnn_model *m, const unsigned char *d)
+static bnn_status check_input(bnn_graph *m, const unsigned char *d)
 {
     uint32_t rank = rd32(d + 24), dims[3] = {rd32(d + 28), rd32(d + 32), rd32(d + 36)};
     if (rank != 1 && rank != 3)
@@ -246,8 +247,9 @@ static bnn_status read_layer(const unsigned char *d, uint32_t index, bnn_layer_r
     return BNN_OK;
 }
 
-bnn_status bnn_model_parse(struct bnn_model *m, const unsigned char *d, size_t size)
+bnn_status bnn_graph_read(bnn_graph *m, const unsigned char *d, size_t size)
 {
+    memset(m, 0, sizeof *m);
     uint64_t tables_end = 0;
     bnn_status st = check_header(d, size, &tables_end);
     if (st == BNN_OK)
@@ -273,15 +275,22 @@ bnn_status bnn_model_parse(struct bnn_model *m, const unsigned char *d, size_t s
         st = read_layer(d, i, &layers[i]);
     m->n_layers = n_layers;
     if (st == BNN_OK)
-        st = bnn_model_bind_layers(m, layers, tensors, n_tensors);
+        st = bnn_graph_bind_layers(m, layers, tensors, n_tensors);
     for (uint32_t i = 0; i < n_tensors && st == BNN_OK; i++)
         if (!tensors[i].used_by)
             st = bnn_fail(BNN_ERR_FORMAT, "tensor %u is not used by any layer (each tensor "
                           "belongs to exactly one layer slot)", i);
-    if (st == BNN_OK)
-        st = bnn_model_prepare(m);
 done:
     free(layers);
     free(tensors);
+    if (st != BNN_OK)
+        bnn_graph_release(m);
     return st;
+}
+
+void bnn_graph_release(bnn_graph *g)
+{
+    free(g->layers);
+    g->layers = NULL;
+    g->n_layers = 0;
 }

@@ -3,6 +3,7 @@
 #ifndef PYBNN_KERNELS_H
 #define PYBNN_KERNELS_H
 
+#include "bnn.h"
 #include "common/bitpack.h"
 
 /* C[i*ldc + j] = k - 2 * popcount(A_i XOR B_j) for i < m, j < n.
@@ -68,13 +69,6 @@ typedef struct bnn_kernels {
     bnn_pack_i32_fn pack_i32;
     bnn_u8gemm_fn u8gemm;
 } bnn_kernels;
-
-/* bnn_bgemm for rows of `words` words holding k true bits with zero padding
- * anywhere (not only at the end): e.g. conv patches of kh*kw pixels, each
- * padded to whole words. The ops of the model executor use this. */
-#include "bnn.h"
-bnn_status bnn_bgemm_rows(const bnn_word *a, const bnn_word *b, int32_t *c, size_t m, size_t n,
-                          size_t words, size_t k, int threads);
 
 /* The kernels in use (chosen once, on first call). Never NULL. */
 const bnn_kernels *bnn_active_kernels(void);

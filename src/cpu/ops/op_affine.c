@@ -5,8 +5,11 @@
  * (batch x classes), so the store costs nothing that matters. */
 #include "cpu/ops/ops.h"
 
-void bnn_op_affine(const bnn_layer *l, const int32_t *in, float *out, size_t n)
+static void run_samples(const bnn_step *st, const void *vin, void *vout, size_t n)
 {
+    const bnn_layer *l = st->layer;
+    const int32_t *in = vin;
+    float *out = vout;
     size_t c = l->in.c;
     for (size_t s = 0; s < n; s++)
         for (size_t k = 0; k < c; k++) {
@@ -14,3 +17,5 @@ void bnn_op_affine(const bnn_layer *l, const int32_t *in, float *out, size_t n)
             out[s * c + k] = product + l->bias[k];
         }
 }
+
+const bnn_op bnn_op_affine = {.run_samples = run_samples};

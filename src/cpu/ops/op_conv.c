@@ -6,15 +6,14 @@
  * padding bits are 0 on both sides. A kernel row of a patch is one memcpy of
  * the pixels inside the image. Taps outside the image are words of 0 bits,
  * i.e. +1: exactly pad_value `one`. For pad_value `zero` those taps must
- * contribute nothing, so their contribution sum_c w (precomputed per
- * (tap, unit) at load) is subtracted from the border pixels' sums, tile by
- * tile in op_gemm.c. */
+ * contribute nothing: zero_padding.c subtracts them from the border pixels'
+ * sums, tile by tile inside the product (op_gemm.c). */
 #include <string.h>
 
 #include "cpu/ops/ops.h"
 #include "common/parallel.h"
 
-bnn_scratch_need bnn_op_conv_scratch(const bnn_layer *l)
+static bnn_scratch_need scratch_need(const bnn_layer *l)
 {
     bnn_scratch_need need = {0, bnn_align64(8 * (uint64_t)l->out.h * l->out.w * l->row_words)};
     return need;
@@ -46,29 +45,6 @@ static void im2col_words(const bnn_layer *l, const bnn_word *x, bnn_word *cols)
     }
 }
 
-void bnn_conv_zero_padding_fix(const bnn_layer *l, int32_t *t, size_t ld, size_t row0,
-                               size_t rows, size_t u0, size_t nb)
-{
-    size_t pixels = l->out.h * l->out.w;
-    for (size_t r = 0; r < rows; r++) {
-        size_t q = (row0 + r) % pixels, oy = q / l->out.w, ox = q % l->out.w;
-        size_t i0, i1, j0, j1;
-        bnn_window_clip((ptrdiff_t)(oy * l->sh) - (ptrdiff_t)l->pad_top, l->kh, l->in.h, &i0, &i1);
-        bnn_window_clip((ptrdiff_t)(ox * l->sw) - (ptrdiff_t)l->pad_left, l->kw, l->in.w, &j0, &j1);
-        if (i0 == 0 && i1 == l->kh && j0 == 0 && j1 == l->kw)
-            continue; /* an interior pixel: no padded taps */
-        int32_t *o = t + r * ld;
-        for (size_t i = 0; i < l->kh; i++)
-            for (size_t j = 0; j < l->kw; j++) {
-                if (i >= i0 && i < i1 && j >= j0 && j < j1)
-                    continue;
-                const int32_t *tap = l->tap_sums + (i * l->kw + j) * l->units + u0;
-                for (size_t u = 0; u < nb; u++)
-                    o[u] -= tap[u];
-            }
-    }
-}
-
 typedef struct im2col_job {
     const bnn_layer *l;
     const bnn_word *in;
@@ -83,9 +59,10 @@ static void im2col_task(void *ctx, size_t s)
     im2col_words(l, j->in + s * in_words, j->cols + s * l->out.h * l->out.w * l->row_words);
 }
 
-bnn_status bnn_op_conv(const bnn_layer *l, const bnn_layer *thr, const bnn_word *in, void *out,
-                       size_t n, void *scratch, int threads)
+static bnn_status run(const bnn_step *s, const void *in, void *out, size_t n, void *scratch,
+                      int threads)
 {
+    const bnn_layer *l = s->layer;
     size_t pixels = l->out.h * l->out.w;
     im2col_job j = {l, in, scratch};
     /* Patches of several samples are built in parallel when each thread
@@ -93,7 +70,14 @@ bnn_status bnn_op_conv(const bnn_layer *l, const bnn_layer *thr, const bnn_word 
     size_t bytes = n * pixels * l->row_words * sizeof(bnn_word);
     int im2col_threads = bytes >> 20 < (size_t)threads ? (int)(bytes >> 20) + 1 : threads;
     bnn_status st = bnn_parallel_for(n, im2col_threads, im2col_task, &j);
-    bnn_gemm g = {.layer = l, .a = scratch, .rows = n * pixels, .out_int = out, .threshold = thr,
-                  .out_bits = out};
+    bnn_gemm g = {.step = s, .a = scratch, .rows = n * pixels, .out_int = out, .out_bits = out};
     return st == BNN_OK ? bnn_gemm_run(&g, threads) : st;
 }
+
+/* Only pad_value zero with same padding has padded taps to correct. */
+static bnn_status prepare(bnn_step *s, uint32_t index)
+{
+    return s->layer->pad_zero && s->layer->same ? bnn_zero_padding_prepare(s, index) : BNN_OK;
+}
+
+const bnn_op bnn_op_conv = {.prepare = prepare, .scratch = scratch_need, .run = run};

@@ -3,10 +3,12 @@
  * product's A and B: out[sample][unit] = F - 2 popcount(a XOR w) (op_gemm.c). */
 #include "cpu/ops/ops.h"
 
-bnn_status bnn_op_dense(const bnn_layer *l, const bnn_layer *thr, const bnn_word *in, void *out,
-                        size_t n, int threads)
+static bnn_status run(const bnn_step *s, const void *in, void *out, size_t n, void *scratch,
+                      int threads)
 {
-    bnn_gemm g = {.layer = l, .a = in, .rows = n, .out_int = out, .threshold = thr,
-                  .out_bits = out};
+    (void)scratch;
+    bnn_gemm g = {.step = s, .a = in, .rows = n, .out_int = out, .out_bits = out};
     return bnn_gemm_run(&g, threads);
 }
+
+const bnn_op bnn_op_dense = {.run = run};

@@ -10,7 +10,7 @@
 #include "cpu/ops/ops.h"
 #include "common/parallel.h"
 
-bnn_scratch_need bnn_op_first_conv_scratch(const bnn_layer *l)
+static bnn_scratch_need scratch_need(const bnn_layer *l)
 {
     bnn_scratch_need need = {0, bnn_align64((uint64_t)l->out.h * l->out.w * l->k)};
     return need;
@@ -59,9 +59,10 @@ static void im2col_task(void *ctx, size_t s)
                  j->cols + s * l->out.h * l->out.w * l->k);
 }
 
-bnn_status bnn_op_first_conv(const bnn_layer *l, const bnn_layer *thr, const uint8_t *in,
-                             void *out, size_t n, void *scratch, int threads)
+static bnn_status run(const bnn_step *s, const void *in, void *out, size_t n, void *scratch,
+                      int threads)
 {
+    const bnn_layer *l = s->layer;
     size_t rows = n * l->out.h * l->out.w;
     im2col_job j = {l, in, scratch};
     /* Patches of several samples are built in parallel when each thread
@@ -71,7 +72,10 @@ bnn_status bnn_op_first_conv(const bnn_layer *l, const bnn_layer *thr, const uin
     bnn_status st = bnn_parallel_for(n, im2col_threads, im2col_task, &j);
     if (st != BNN_OK)
         return st;
-    bnn_gemm g = {.layer = l, .x = scratch, .ldx = l->k, .rows = rows, .out_int = out,
-                  .threshold = thr, .out_bits = out};
+    bnn_gemm g = {.step = s, .x = scratch, .ldx = l->k, .rows = rows, .out_int = out,
+                  .out_bits = out};
     return bnn_gemm_run(&g, threads);
 }
+
+const bnn_op bnn_op_first_conv = {.prepare = bnn_first_layer_prepare, .scratch = scratch_need,
+                                  .run = run};

@@ -4,18 +4,13 @@
  * kernel tile by tile. No scratch. */
 #include "cpu/ops/ops.h"
 
-bnn_scratch_need bnn_op_first_dense_scratch(const bnn_layer *l)
-{
-    bnn_scratch_need none = {0, 0};
-    (void)l;
-    return none;
-}
-
-bnn_status bnn_op_first_dense(const bnn_layer *l, const bnn_layer *thr, const uint8_t *in,
-                              void *out, size_t n, void *scratch, int threads)
+static bnn_status run(const bnn_step *s, const void *in, void *out, size_t n, void *scratch,
+                      int threads)
 {
     (void)scratch;
-    bnn_gemm g = {.layer = l, .x = in, .ldx = l->k, .rows = n, .out_int = out,
-                  .threshold = thr, .out_bits = out};
+    bnn_gemm g = {.step = s, .x = in, .ldx = s->layer->k, .rows = n, .out_int = out,
+                  .out_bits = out};
     return bnn_gemm_run(&g, threads);
 }
+
+const bnn_op bnn_op_first_dense = {.prepare = bnn_first_layer_prepare, .run = run};

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "common/errors.h"
-#include "format/records.h"
 #include "cpu/ops/ops.h"
 
 /* Unit u's weight bit for input element f of a first_dense row, or for
@@ -27,8 +26,9 @@ static int weight_bit(const bnn_layer *l, size_t u, size_t t, size_t c)
     return (int)((word >> (c % BNN_WORD_BITS)) & 1);
 }
 
-bnn_status bnn_first_layer_prepare(bnn_layer *l, uint32_t index)
+bnn_status bnn_first_layer_prepare(bnn_step *s, uint32_t index)
 {
+    const bnn_layer *l = s->layer;
     /* In 64 bits first: up to 2^16 groups x 2^21 quads x 64 bytes, more
      * than a 32-bit board can address. */
     uint64_t groups = ((uint64_t)l->units + BNN_U8_GROUP - 1) / BNN_U8_GROUP;
@@ -51,7 +51,7 @@ bnn_status bnn_first_layer_prepare(bnn_layer *l, uint32_t index)
             for (size_t c = 0; c < per_tap; c++)
                 panel[bnn_u8_panel_index(u, t * per_tap + c, l->k)] =
                     weight_bit(l, u, t, c) ? -1 : 1;
-    l->u8_panel = panel;
-    l->u8_panel_alloc = raw;
+    s->u8_panel = panel;
+    s->u8_panel_alloc = raw;
     return BNN_OK;
 }

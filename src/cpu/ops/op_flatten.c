@@ -7,14 +7,21 @@
 #include "common/bitcopy.h"
 #include "cpu/ops/ops.h"
 
-int bnn_op_flatten_is_noop(const bnn_layer *l)
+/* A plain reshape needs no step at run time: the next one reads the same bytes. */
+static bnn_status prepare(bnn_step *s, uint32_t index)
 {
-    return l->in.domain != BNN_DOMAIN_BITS || l->in.c % BNN_WORD_BITS == 0 ||
-           l->in.h * l->in.w == 1;
+    const bnn_layer *l = s->layer;
+    (void)index;
+    s->skip = l->in.domain != BNN_DOMAIN_BITS || l->in.c % BNN_WORD_BITS == 0 ||
+              l->in.h * l->in.w == 1;
+    return BNN_OK;
 }
 
-void bnn_op_flatten_bits(const bnn_layer *l, const bnn_word *in, bnn_word *out, size_t n)
+static void run_samples(const bnn_step *st, const void *vin, void *vout, size_t n)
 {
+    const bnn_layer *l = st->layer;
+    const bnn_word *in = vin;
+    bnn_word *out = vout;
     size_t c = l->in.c, wc = bnn_words_for(c), pixels = l->in.h * l->in.w;
     size_t out_words = bnn_words_for(pixels * c);
     for (size_t s = 0; s < n; s++, in += pixels * wc, out += out_words) {
@@ -23,3 +30,5 @@ void bnn_op_flatten_bits(const bnn_layer *l, const bnn_word *in, bnn_word *out, 
             bnn_bits_copy_or(out, p * c, in + p * wc, 0, c);
     }
 }
+
+const bnn_op bnn_op_flatten = {.prepare = prepare, .run_samples = run_samples};

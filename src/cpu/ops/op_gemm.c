@@ -1,7 +1,7 @@
 /* op_gemm.c - the product every weighted layer ends in, run tile by tile
  * (rows x units) across threads, with the work that follows the product done
  * on each tile while it is still in cache:
- *   - conv with pad_value zero: the border correction (op_conv.c);
+ *   - conv with pad_value zero: the border correction (zero_padding.c);
  *   - a following threshold, fused: the tile becomes packed bits directly,
  *     so the int32 sums of a dense/conv + threshold pair never reach memory.
  * The kernel is the dispatched bgemm for binary layers and u8gemm for first
@@ -37,26 +37,27 @@ static void gemm_tile(void *ctx, size_t task)
 {
     const tile_job *job = ctx;
     const bnn_gemm *g = job->g;
-    const bnn_layer *l = g->layer;
+    const bnn_step *s = g->step;
+    const bnn_layer *l = s->layer;
     size_t units = l->units, words = l->row_words;
     size_t i0 = (task % job->m_tiles) * TILE_M, u0 = (task / job->m_tiles) * TILE_N;
     size_t mb = g->rows - i0 < TILE_M ? g->rows - i0 : TILE_M;
     size_t nb = units - u0 < TILE_N ? units - u0 : TILE_N;
     int32_t tile[TILE_M * TILE_N];
     /* Sums go straight to the int output unless a threshold consumes them. */
-    int32_t *t = g->threshold ? tile : g->out_int + i0 * units + u0;
-    size_t ld = g->threshold ? nb : units;
+    int32_t *t = s->threshold ? tile : g->out_int + i0 * units + u0;
+    size_t ld = s->threshold ? nb : units;
     if (g->x)
         job->kernels->u8gemm(mb, nb, l->k, g->x + i0 * g->ldx, g->ldx,
-                             l->u8_panel + u0 / BNN_U8_GROUP * bnn_u8_group_bytes(l->k), t, ld);
+                             s->u8_panel + u0 / BNN_U8_GROUP * bnn_u8_group_bytes(l->k), t, ld);
     else
         job->kernels->bgemm(mb, nb, words, g->a + i0 * words, l->weights + u0 * words, t, ld,
                             (int32_t)l->k);
-    if (l->tap_sums)
-        bnn_conv_zero_padding_fix(l, t, ld, i0, mb, u0, nb);
-    if (g->threshold) {
+    if (s->tap_sums)
+        bnn_zero_padding_fix(s, t, ld, i0, mb, u0, nb);
+    if (s->threshold) {
         size_t wc = bnn_words_for(units);
-        bnn_threshold_rows(g->threshold, t, ld, mb, u0, nb,
+        bnn_threshold_rows(s->threshold, t, ld, mb, u0, nb,
                            g->out_bits + i0 * wc + u0 / BNN_WORD_BITS, wc);
     }
 }
@@ -66,10 +67,11 @@ bnn_status bnn_gemm_run(const bnn_gemm *g, int threads)
     if (g->rows == 0)
         return BNN_OK;
     tile_job job = {g, bnn_active_kernels(), (g->rows + TILE_M - 1) / TILE_M};
-    size_t n_tasks = job.m_tiles * ((g->layer->units + TILE_N - 1) / TILE_N);
-    size_t per_output = g->x ? (g->layer->k + U8_BYTES_PER_WORD_OP - 1) / U8_BYTES_PER_WORD_OP
-                             : g->layer->row_words;
-    size_t work = g->rows * g->layer->units * (per_output ? per_output : 1);
+    const bnn_layer *l = g->step->layer;
+    size_t n_tasks = job.m_tiles * ((l->units + TILE_N - 1) / TILE_N);
+    size_t per_output = g->x ? (l->k + U8_BYTES_PER_WORD_OP - 1) / U8_BYTES_PER_WORD_OP
+                             : l->row_words;
+    size_t work = g->rows * l->units * (per_output ? per_output : 1);
     if (threads <= 0)
         threads = bnn_default_threads();
     if (work / MIN_WORK_PER_THREAD < (size_t)threads)

@@ -19,7 +19,7 @@ static void max_into(int32_t *restrict acc, const int32_t *restrict p, size_t c)
         acc[k] = p[k] > acc[k] ? p[k] : acc[k];
 }
 
-void bnn_op_maxpool_int(const bnn_layer *l, const int32_t *in, int32_t *out, size_t n)
+static void maxpool_int(const bnn_layer *l, const int32_t *in, int32_t *out, size_t n)
 {
     size_t h = l->in.h, w = l->in.w, c = l->in.c;
     for (size_t s = 0; s < n; s++) {
@@ -35,7 +35,8 @@ void bnn_op_maxpool_int(const bnn_layer *l, const int32_t *in, int32_t *out, siz
     }
 }
 
-void bnn_op_maxpool_int_threshold(const bnn_layer *l, const bnn_layer *thr, int32_t *in,
+/* Pool, then the fused threshold step `thr`, in one pass; overwrites `in`. */
+static void maxpool_int_threshold(const bnn_layer *l, const bnn_step *thr, int32_t *in,
                                   bnn_word *out, size_t n)
 {
     size_t h = l->in.h, w = l->in.w, c = l->in.c, wc = bnn_words_for(c);
@@ -57,7 +58,7 @@ void bnn_op_maxpool_int_threshold(const bnn_layer *l, const bnn_layer *thr, int3
     }
 }
 
-void bnn_op_maxpool_bits(const bnn_layer *l, const bnn_word *in, bnn_word *out, size_t n)
+static void maxpool_bits(const bnn_layer *l, const bnn_word *in, bnn_word *out, size_t n)
 {
     size_t h = l->in.h, w = l->in.w, wc = bnn_words_for(l->in.c);
     for (size_t s = 0; s < n; s++) {
@@ -75,3 +76,15 @@ void bnn_op_maxpool_bits(const bnn_layer *l, const bnn_word *in, bnn_word *out, 
             }
     }
 }
+
+static void run_samples(const bnn_step *s, const void *in, void *out, size_t n)
+{
+    if (s->threshold) /* in is an int workspace buffer: the op may overwrite it */
+        maxpool_int_threshold(s->layer, s->threshold, (int32_t *)in, out, n);
+    else if (s->layer->in.domain == BNN_DOMAIN_BITS)
+        maxpool_bits(s->layer, in, out, n);
+    else
+        maxpool_int(s->layer, in, out, n);
+}
+
+const bnn_op bnn_op_maxpool = {.run_samples = run_samples};

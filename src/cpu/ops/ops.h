@@ -1,20 +1,46 @@
-/* ops.h - internal: the layer operations the executor (model_run.c) calls,
- * one file each. Every op processes `n` samples laid out one after another
- * (model.h gives the per-domain layouts) and writes its whole output.
- * Ops that need scratch memory say how much (fixed + per sample) and carve
- * it from the `scratch` they are given, 64-byte aligned. */
-#ifndef PYBNN_OPS_H
-#define PYBNN_OPS_H
+/* ops.h - internal: the CPU ops, one per layer type, one file each, behind
+ * one table (ops.c). Every op processes `n` samples laid out one after
+ * another (cpu/plan.h gives the per-domain layouts) and writes its whole
+ * output. An op either runs the batch itself (`run`, threading inside, as
+ * the products do) or runs a stretch of samples (`run_samples`), and ops.c
+ * splits the batch across threads for it. Ops that need scratch memory say
+ * how much (fixed + per sample) and carve it from the `scratch` they get,
+ * 64-byte aligned. */
+#ifndef PYBNN_CPU_OPS_H
+#define PYBNN_CPU_OPS_H
 
+#include <stdlib.h>
+
+#include "common/errors.h"
 #include "cpu/kernels/kernels.h"
-#include "format/model.h"
+#include "cpu/plan.h"
 
 typedef struct bnn_scratch_need {
     uint64_t fixed, per_sample; /* bytes: fixed + n * per_sample */
 } bnn_scratch_need;
 
-/* The scratch a layer's op needs (none for most). */
-bnn_scratch_need bnn_op_scratch(const bnn_layer *l);
+typedef struct bnn_op {
+    /* The step's tables, at load (NULL: none); `index` is for messages. */
+    bnn_status (*prepare)(bnn_step *s, uint32_t index);
+    /* Scratch for a run (NULL: none). */
+    bnn_scratch_need (*scratch)(const bnn_layer *l);
+    /* Exactly one of these two. `in` may be overwritten when it is an
+     * int32 workspace buffer that nothing reads afterwards. */
+    bnn_status (*run)(const bnn_step *s, const void *in, void *out, size_t n, void *scratch,
+                      int threads);
+    void (*run_samples)(const bnn_step *s, const void *in, void *out, size_t n);
+} bnn_op;
+
+/* ops.c: the op of a layer type (NULL for none), and running a step. */
+const bnn_op *bnn_op_for(uint32_t type);
+bnn_scratch_need bnn_op_scratch(const bnn_step *s);
+bnn_status bnn_op_run(const bnn_step *s, const void *in, void *out, size_t n, void *scratch,
+                      int threads);
+
+extern const bnn_op bnn_op_first_dense, bnn_op_first_conv, bnn_op_conv, bnn_op_dense,
+    bnn_op_maxpool, bnn_op_threshold, bnn_op_flatten, bnn_op_affine;
+
+/* ---- shared between op files --------------------------------------------- */
 
 /* Round a byte count up to a multiple of 64 (scratch sub-buffers are aligned). */
 static inline uint64_t bnn_align64(uint64_t bytes) { return (bytes + 63) & ~(uint64_t)63; }
@@ -28,66 +54,49 @@ static inline void bnn_window_clip(ptrdiff_t start, size_t k, size_t n, size_t *
     *t1 = end <= 0 ? 0 : ((size_t)end < k ? (size_t)end : k);
 }
 
-/* First layers: their weights as the u8gemm panel (op_first_layer.c), at
- * load; sets l->u8_panel. */
-bnn_status bnn_first_layer_prepare(bnn_layer *l, uint32_t index);
-
-/* The product a weighted layer ends in (op_gemm.c), for `rows` rows:
+/* The product a weighted step ends in (op_gemm.c), for `rows` rows:
  *   - binary layers: rows of `a` (layer->row_words words each) against the
  *     layer's packed weights (bgemm), then the conv zero-padding correction
- *     (layer->tap_sums);
+ *     (zero_padding.c) where the step has tap sums;
  *   - first layers (x set, a NULL): uint8 rows of x (layer->k bytes, ldx
- *     apart) against the layer's weight panel (u8gemm);
- * then either int32 sums to out_int (rows x units) or, with `threshold`,
- * packed bits to out_bits (rows x words_for(units)). */
+ *     apart) against the step's weight panel (u8gemm);
+ * then either int32 sums to out_int (rows x units) or, when the step fuses
+ * a threshold, packed bits to out_bits (rows x words_for(units)). */
 typedef struct bnn_gemm {
-    const bnn_layer *layer;
+    const bnn_step *step;
     const bnn_word *a;
     size_t rows;
     int32_t *out_int;
-    const bnn_layer *threshold;  /* NULL, or the threshold layer fused in */
     bnn_word *out_bits;
     const uint8_t *x;
     size_t ldx;
 } bnn_gemm;
 bnn_status bnn_gemm_run(const bnn_gemm *g, int threads);
 
-/* The weighted ops write int32 sums to `out`, or packed bits when a
- * following threshold layer `thr` is fused in (thr may be NULL). */
-bnn_scratch_need bnn_op_first_dense_scratch(const bnn_layer *l);
-bnn_status bnn_op_first_dense(const bnn_layer *l, const bnn_layer *thr, const uint8_t *in,
-                              void *out, size_t n, void *scratch, int threads);
-bnn_scratch_need bnn_op_first_conv_scratch(const bnn_layer *l);
-bnn_status bnn_op_first_conv(const bnn_layer *l, const bnn_layer *thr, const uint8_t *in,
-                             void *out, size_t n, void *scratch, int threads);
-bnn_scratch_need bnn_op_conv_scratch(const bnn_layer *l);
-bnn_status bnn_op_conv(const bnn_layer *l, const bnn_layer *thr, const bnn_word *in, void *out,
-                       size_t n, void *scratch, int threads);
-bnn_status bnn_op_dense(const bnn_layer *l, const bnn_layer *thr, const bnn_word *in, void *out,
-                        size_t n, int threads);
-/* pad_value zero: subtract the padded taps' contributions from sums t of
- * rows row0.. (rows of n * H' * W' output pixels) and units u0..u0+nb-1. */
-void bnn_conv_zero_padding_fix(const bnn_layer *l, int32_t *t, size_t ld, size_t row0,
-                               size_t rows, size_t u0, size_t nb);
+/* First layers' prepare: their weights as the u8gemm panel (op_first_layer.c). */
+bnn_status bnn_first_layer_prepare(bnn_step *s, uint32_t index);
 
-void bnn_op_maxpool_int(const bnn_layer *l, const int32_t *in, int32_t *out, size_t n);
-/* maxpool on int then threshold `thr`, in one pass; overwrites `in`. */
-void bnn_op_maxpool_int_threshold(const bnn_layer *l, const bnn_layer *thr, int32_t *in,
-                                  bnn_word *out, size_t n);
-void bnn_op_maxpool_bits(const bnn_layer *l, const bnn_word *in, bnn_word *out, size_t n);
-void bnn_op_threshold(const bnn_layer *l, const int32_t *in, bnn_word *out, size_t n);
-/* Channels c0..c0+count-1 (c0 a multiple of 64) of `rows` rows of sums s
- * (rows ld_s apart) into packed words at out (rows ld_out words apart). */
-void bnn_threshold_rows(const bnn_layer *l, const int32_t *s, size_t ld_s, size_t rows,
-                        size_t c0, size_t count, bnn_word *out, size_t ld_out);
-/* Flatten is a plain reshape unless the input is bits with C % 64 != 0 on
- * more than one pixel: then each pixel's C bits are repacked contiguously. */
-int bnn_op_flatten_is_noop(const bnn_layer *l);
-void bnn_op_flatten_bits(const bnn_layer *l, const bnn_word *in, bnn_word *out, size_t n);
-/* maxpool (thr: fused with its threshold), threshold or flatten of bits on n
- * samples, split across up to `threads` threads (op_unweighted.c). */
-bnn_status bnn_op_unweighted(const bnn_layer *l, const bnn_layer *thr, const void *in, void *out,
-                             size_t n, int threads);
-void bnn_op_affine(const bnn_layer *l, const int32_t *in, float *out, size_t n);
+/* pad_value zero (zero_padding.c): the tap sums at load, and subtracting
+ * the padded taps' contributions from sums t of rows row0.. (rows of
+ * n * H' * W' output pixels) and units u0..u0+nb-1. */
+bnn_status bnn_zero_padding_prepare(bnn_step *s, uint32_t index);
+void bnn_zero_padding_fix(const bnn_step *s, int32_t *t, size_t ld, size_t row0, size_t rows,
+                          size_t u0, size_t nb);
+
+/* Threshold step `t` on channels c0..c0+count-1 (c0 a multiple of 64) of
+ * `rows` rows of sums s (rows ld_s apart) into packed words at out (rows
+ * ld_out words apart) (op_threshold.c). */
+void bnn_threshold_rows(const bnn_step *t, const int32_t *s, size_t ld_s, size_t rows, size_t c0,
+                        size_t count, bnn_word *out, size_t ld_out);
+
+/* Allocate count x item zeroed bytes of a step's table, or fail naming the layer. */
+static inline void *bnn_table_alloc(size_t count, size_t item, bnn_status *st, uint32_t index)
+{
+    void *p = count <= SIZE_MAX / item ? calloc(count ? count : 1, item) : NULL;
+    if (!p)
+        *st = bnn_fail(BNN_ERR_NOMEM, "layer %u: out of memory for %zu x %zu bytes of tables",
+                       index, count, item);
+    return p;
+}
 
 #endif
