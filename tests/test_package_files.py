@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Top-level files the build reads.
 BUILD_FILES = {"README.md", "pyproject.toml", "setup.py", "build_isa.py", "MANIFEST.in"}
 # What the build writes into an sdist besides the tree's files.
-SDIST_GENERATED = {"PKG-INFO", "setup.cfg", "pybnn/_core.c"}
+SDIST_GENERATED = {"PKG-INFO", "setup.cfg"}
 
 
 def tree_files():
