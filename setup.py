@@ -8,8 +8,6 @@ import glob
 import importlib.util
 import os
 
-import numpy  # for _core.pyx until it uses memoryviews
-
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
@@ -58,8 +56,7 @@ extension = Extension(
     "pybnn._core",
     sources=["pybnn/_core.pyx"],
     depends=glob.glob("src/**/*.c", recursive=True) + glob.glob("src/**/*.h", recursive=True),  # relink when the C library changes
-    include_dirs=["src", numpy.get_include()],
-    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    include_dirs=["src"],  # no NumPy headers: _core.pyx uses the buffer protocol
     extra_compile_args=["-O2"],
     extra_link_args=["-pthread"],
 )

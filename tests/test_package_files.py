@@ -78,6 +78,17 @@ def test_the_sdist_carries_only_tree_files_and_build_metadata(built):
     assert sorted(extra) == []
 
 
+def test_the_build_needs_no_numpy():
+    """build-system.requires is setuptools, wheel and Cython only (an armv7 pip
+    would otherwise build NumPy from source first); the isolated wheel build of
+    `built` proves the extension compiles without it."""
+    tomllib = pytest.importorskip("tomllib")
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        requires = tomllib.load(f)["build-system"]["requires"]
+    names = {r.split(">")[0].split("=")[0].split("<")[0].strip().lower() for r in requires}
+    assert names == {"setuptools", "wheel", "cython"}
+
+
 def test_the_wheel_carries_the_package_and_its_extension(built):
     files, _, wheel = built
     assert sorted(needed_by_the_package(files) - wheel) == []
