@@ -192,7 +192,7 @@ pybnn info
 pybnn demo
 pip install -q pytest threadpoolctl
 cd /root/pybnn-src/tests
-python -m pytest -q -c ../pyproject.toml --rootdir=.. -p no:cacheprovider \
+python -m pytest -q -c ../pyproject.toml --rootdir=.. -p no:cacheprovider --durations=5 \
     --ignore=test_package_files.py . 2>&1 | tee /root/pytest.log | tail -25
 EOF
     local t0=$SECONDS rc=0
@@ -201,8 +201,8 @@ EOF
     umount_root "$dir"
     local secs kernels demo tests
     secs=$(grep -m1 '^INSTALL_SECONDS' "$CACHE/$name.log" | awk '{print $2}')
-    kernels=$(grep -m1 -i 'kernel' "$CACHE/$name.log" || true)
-    demo=$(grep -m1 -i 'accuracy' "$CACHE/$name.log" || true)
+    kernels=$(grep -m1 '^kernels in use' "$CACHE/$name.log" || true)
+    demo=$(grep -m1 '^accuracy' "$CACHE/$name.log" || true)
     tests=$(tail -1 "$dir/root/pytest.log" 2>/dev/null || echo "(pytest did not run)")
     if [ $rc != 0 ] || ! grep -q ' passed' <<<"$tests" || grep -qE 'failed|error' <<<"$tests"; then
         FAILED=1
