@@ -211,6 +211,16 @@ EOF
     rm -rf "$dir"
 }
 
+# Leave no mounts behind, whatever stops the script.
+cleanup() {
+    local d
+    for d in "$CACHE"/make-* "$CACHE"/run-*; do
+        [ -d "$d" ] && umount_root "$d"
+    done
+    return 0
+}
+trap cleanup EXIT
+
 setup_host
 case "$WHICH" in
 arm64) ARCHES=(arm64) ;;
