@@ -334,3 +334,93 @@ cdef class CModel:
             status = bnn_model_run(self.model, src, batch, dst, nthreads)
         _check(status)
         return scores
+
+
+# ---- the validated graph, for backends other than the C engine -------------
+
+cdef extern from "format/graph.h" nogil:
+    ctypedef struct bnn_act_shape:
+        int domain
+        unsigned rank
+        size_t h, w, c
+    ctypedef struct bnn_layer:
+        unsigned type
+        bnn_act_shape in_ "in"
+        bnn_act_shape out
+        size_t units, kh, kw, sh, sw
+        int same, pad_zero
+        size_t pad_top, pad_left, k, row_words
+        const uint64_t *weights
+        const int32_t *thresholds
+        const unsigned char *flip
+        const float *scale
+        const float *bias
+    ctypedef struct bnn_graph:
+        unsigned n_layers
+        bnn_layer *layers
+        bnn_act_shape input
+        size_t input_size, num_classes
+    bnn_status bnn_graph_read(bnn_graph *g, const unsigned char *data, size_t size)
+    void bnn_graph_release(bnn_graph *g)
+    const char *bnn_layer_type_name(unsigned type)
+
+_DOMAINS = ("u8", "int", "bits", "scores")
+
+
+cdef tuple _shape(bnn_act_shape s):
+    return (int(s.h), int(s.w), int(s.c)) if s.rank == 3 else (int(s.c),)
+
+
+cdef object _copy(const void *p, size_t nbytes, dtype, shape):
+    """A read-only NumPy copy of a tensor that lies in the graph's bytes."""
+    if p == NULL:
+        return None
+    arr = np.frombuffer((<const char *>p)[:nbytes], dtype=dtype).reshape(shape)
+    arr.flags.writeable = False
+    return arr
+
+
+def read_graph(data):
+    """Validate .bnn bytes with the C reader (src/format/) and return the
+    graph as plain values: (input_shape, input_size, num_classes, layers),
+    each layer a dict of its fields and its tensors as read-only NumPy
+    copies in the file's layout. pybnn.backends.graph wraps this."""
+    cdef const unsigned char[::1] view = memoryview(data).cast("B")
+    cdef size_t size = view.shape[0]
+    cdef bnn_graph g
+    cdef bnn_status status
+    cdef const unsigned char *p = &view[0] if size else <const unsigned char *>b""
+    with nogil:
+        status = bnn_graph_read(&g, p, size)
+    _check(status)
+    cdef const bnn_layer *l
+    cdef size_t wc
+    try:
+        layers = []
+        for i in range(g.n_layers):
+            l = &g.layers[i]
+            kind = bnn_layer_type_name(l.type).decode()
+            tensors = {}
+            if l.weights != NULL:
+                wc = (l.in_.c + 63) // 64
+                if kind in ("dense", "first_dense"):
+                    shape = (int(l.units), int(l.row_words))
+                else:
+                    shape = (int(l.units), int(l.kh), int(l.kw), int(wc))
+                tensors["weights"] = _copy(l.weights, l.units * l.row_words * 8, "<u8", shape)
+            if l.thresholds != NULL:
+                tensors["thresholds"] = _copy(l.thresholds, l.in_.c * 4, "<i4", (l.in_.c,))
+                tensors["flip"] = _copy(l.flip, l.in_.c, "u1", (l.in_.c,))
+            if l.scale != NULL:
+                tensors["scale"] = _copy(l.scale, l.in_.c * 4, "<f4", (l.in_.c,))
+                tensors["bias"] = _copy(l.bias, l.in_.c * 4, "<f4", (l.in_.c,))
+            layers.append(dict(
+                index=i, kind=kind,
+                in_domain=_DOMAINS[l.in_.domain], in_shape=_shape(l.in_),
+                out_domain=_DOMAINS[l.out.domain], out_shape=_shape(l.out),
+                units=int(l.units), kernel=(int(l.kh), int(l.kw)), stride=(int(l.sh), int(l.sw)),
+                padding="same" if l.same else "valid", pad_value="zero" if l.pad_zero else "one",
+                pad=(int(l.pad_top), int(l.pad_left)), k=int(l.k), tensors=tensors))
+        return _shape(g.input), int(g.input_size), int(g.num_classes), layers
+    finally:
+        bnn_graph_release(&g)

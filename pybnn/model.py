@@ -1,56 +1,65 @@
-"""Load a .bnn model and run it on the C engine (src/model_*.c).
+"""Load a .bnn model and run it on a backend (pybnn/backends/).
 
     model = pybnn.load("mnist.bnn")        # or bytes; threads=None: every CPU
     scores = model.run(x)                   # x: uint8 (N, *model.input_shape)
     labels = model.predict(x)
 
-The C reader validates the file completely (FormatError names the field).
-Input checks happen here, before any C call: dtype uint8, shape
-(N, *input_shape) (a single sample of shape input_shape is accepted too).
+The C reader validates the file completely (FormatError names the field),
+for every backend. Input checks happen here, before any backend runs:
+dtype uint8, shape (N, *input_shape) (a single sample of shape input_shape
+is accepted too).
 """
-import os
-
 import numpy as np
 
-from . import _core
+from .backends import compile_model
 
 
-def load(source, threads=None):
-    """A Model from a .bnn path (memory-mapped) or bytes-like data (copied)."""
-    return Model(source, threads=threads)
+def load(source, threads=None, backend="cpu", device=None):
+    """A Model from a .bnn path (memory-mapped by the cpu backend) or
+    bytes-like data (copied), run by `backend` ("cpu", the default; see
+    pybnn.backends.names()) on `device` (backend-specific; None: its default)."""
+    return Model(source, threads=threads, backend=backend, device=device)
 
 
 class Model:
     """A loaded .bnn model. Thread-safe: one Model may run on several threads at once."""
 
-    def __init__(self, source, threads=None):
-        if isinstance(source, (str, os.PathLike)):
-            self._source = os.fspath(source)
-        elif isinstance(source, (bytes, bytearray, memoryview)):
-            self._source = bytes(source)
-        else:
-            raise TypeError(f"load: expected a path or bytes, got {type(source).__name__}")
-        self._c = _core.CModel(self._source)
-        if threads is not None:
-            self._c.set_threads(threads)
+    def __init__(self, source, threads=None, backend="cpu", device=None):
+        self._runner = compile_model(source, backend=backend, threads=threads, device=device)
+        self._source = source
+
+    @property
+    def backend(self):
+        """The name of the backend that runs this model."""
+        return self._runner.backend
+
+    @property
+    def device(self):
+        """What the backend runs on, in words."""
+        return self._runner.device
 
     @property
     def input_shape(self):
         """Shape of one sample: (features,) or (H, W, C); dtype uint8."""
-        return self._c.input_dims
+        return tuple(self._runner.input_shape)
+
+    @property
+    def input_size(self):
+        """uint8 values per sample."""
+        return int(np.prod(self.input_shape))
 
     @property
     def num_classes(self):
-        return self._c.num_classes
+        return self._runner.num_classes
 
     @property
     def threads(self):
         """Default threads of run(); None means every CPU this process may use."""
-        return self._c.threads
+        return self._runner.threads
 
     @threads.setter
     def threads(self, value):
-        self._c.set_threads(value)
+        self._runner.threads = value
 
     def _batch(self, x):
         """x as a C-contiguous (N, input_size) uint8 view; whether it was one sample."""
@@ -66,12 +75,12 @@ class Model:
         else:
             raise ValueError(f"input: expected shape (N, {', '.join(map(str, shape))}) or "
                              f"{shape} for one sample, got {x.shape}")
-        return np.ascontiguousarray(x).reshape(-1, self._c.input_size), single
+        return np.ascontiguousarray(x).reshape(-1, self.input_size), single
 
     def run(self, x, threads=None):
         """float32 scores (N, num_classes) for uint8 x of shape (N, *input_shape)."""
         batch, single = self._batch(x)
-        scores = self._c.run(batch, threads=threads)
+        scores = self._runner.run(batch, threads=threads)
         return scores[0] if single else scores
 
     __call__ = run
@@ -81,17 +90,15 @@ class Model:
         return np.argmax(self.run(x, threads=threads), axis=-1)
 
     def spec(self):
-        """The model as a pybnn.layers.ModelSpec (read again by pybnn.format)."""
+        """The model as a pybnn.format.ModelSpec (read again by pybnn.format)."""
         from .format import read
         return read(self._source)
 
     def summary(self):
         """A table of the layers: shapes, parameters, bytes, MACs."""
-        from .summary import summarize
-        size = (os.path.getsize(self._source) if isinstance(self._source, str)
-                else len(self._source))
-        return summarize(self.spec(), file_size=size)
+        from .summary import summarize_file
+        return summarize_file(self._source)
 
     def __repr__(self):
         return (f"<pybnn.Model input {tuple(self.input_shape)} uint8 -> "
-                f"{self.num_classes} scores>")
+                f"{self.num_classes} scores on {self.backend}>")

@@ -7,7 +7,7 @@ the paper's 8 bit-plane passes it would be 8 binary MACs each). The
 compression figure compares the stored tensors with the same parameters as
 float32 (weights, thresholds, scale and bias, 4 bytes each).
 """
-from .format.shapes import layer_shapes
+from .format.shapes import layer_shapes, product
 
 COLUMNS = ("#", "layer", "output", "bin params", "bytes", "binary MACs", "8bx1b MACs",
            "other ops")
@@ -17,7 +17,7 @@ def layer_stats(spec):
     """One dict per layer with the figures of the summary table."""
     rows = []
     for i, (layer, ls) in enumerate(zip(spec.layers, layer_shapes(spec))):
-        out = _product(ls.out_shape)
+        out = product(ls.out_shape)
         row = dict(index=i, kind=ls.kind, shape=ls.out_shape, bin_params=0, bytes=0,
                    float_params=0, binary_macs=0, first_macs=0, other_ops=0, other_what="")
         if ls.kind in ("first_dense", "first_conv", "conv", "dense"):
@@ -42,6 +42,14 @@ def layer_stats(spec):
             row["other_ops"], row["other_what"] = 2 * c, "flops"
         rows.append(row)
     return rows
+
+
+def summarize_file(source):
+    """The summary of a .bnn path or bytes, read once (by pybnn.format)."""
+    from .backends.source import ModelSource
+    from .format import read
+    model = ModelSource(source)
+    return summarize(read(model.data), file_size=model.size())
 
 
 def summarize(spec, file_size=None):
@@ -81,7 +89,7 @@ def _n(v):
     return f"{v:,}" if v else "-"
 
 
-def _product(shape):
+def product(shape):
     n = 1
     for d in shape:
         n *= d

@@ -112,8 +112,10 @@ def report_bench_rss(spec):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "mlp.bnn")
         bnn_format.write(path, spec)
+        # cwd=tmp: run from the repository root, `python -m pybnn` would find the
+        # source tree (first on sys.path) instead of the installed package.
         out = subprocess.run([sys.executable, "-m", "pybnn", "bench", path, "--batch", "256", "--runs", "3"],
-                             check=True, capture_output=True, text=True).stdout
+                             check=True, capture_output=True, text=True, cwd=tmp).stdout
     # The child reports its own peak: RUSAGE_CHILDREN would count this process's pages copied by fork.
     rss = next(line for line in out.splitlines() if line.startswith("peak RSS"))
     print(f"\n== `pybnn bench mlp.bnn --batch 256`: {rss}")

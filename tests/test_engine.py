@@ -1,4 +1,5 @@
-"""The C engine (src/model_*.c, src/op_*.c) against the NumPy reference, on every kernel set.
+"""Every backend (conftest.py: the cpu backend once per kernel set) against the NumPy
+reference.
 
 Scores: float32(s) * scale + bias computed the same way on both sides, compared with
 SCORE_RTOL / SCORE_ATOL. Hidden layers: exactly, bit for bit, read out through probe models
@@ -22,26 +23,28 @@ SCORE_RTOL = 1e-6
 SCORE_ATOL = 1e-5
 
 
-def engine(spec, **kwargs):
-    return pybnn.load(bnnformat.to_bytes(spec), **kwargs)
+def engine(spec, target=None, **kwargs):
+    """The spec loaded on `target`'s backend (conftest.py), else on the cpu."""
+    backend = target.backend if target else "cpu"
+    return pybnn.load(bnnformat.to_bytes(spec), backend=backend, **kwargs)
 
 
-def assert_scores_match(spec, x, **run_kwargs):
-    got = engine(spec).run(x, **run_kwargs)
+def assert_scores_match(target, spec, x, **run_kwargs):
+    got = engine(spec, target).run(x, **run_kwargs)
     want = run_reference(spec, x)
     assert got.dtype == np.float32 and got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=SCORE_RTOL, atol=SCORE_ATOL)
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_named_models_match_reference(isa, name):
+def test_named_models_match_reference(target, name):
     spec = named_model(name)
-    assert_scores_match(spec, random_input(np.random.default_rng(1), spec, n=5))
+    assert_scores_match(target, spec, random_input(np.random.default_rng(1), spec, n=5))
 
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("seed", range(6))
-def test_random_models_match_reference(isa, kind, seed):
+def test_random_models_match_reference(target, kind, seed):
     """Random geometry: odd sizes, C below/at/above a word, strides, both paddings and
     pad values, pooling before/after the threshold, flatten on ints or bits."""
     rng = np.random.default_rng(100 + seed)
@@ -53,7 +56,7 @@ def test_random_models_match_reference(isa, kind, seed):
                                      rng.choice([3, 64, 65], size=int(rng.integers(0, 3)))),
                         classes=int(rng.integers(1, 12)),
                         flatten_on=str(rng.choice(["bits", "int"])))
-    assert_scores_match(spec, random_input(rng, spec, n=int(rng.integers(1, 6))))
+    assert_scores_match(target, spec, random_input(rng, spec, n=int(rng.integers(1, 6))))
 
 
 # ------------------------------------------------------------------ hidden layers, exactly
@@ -82,7 +85,7 @@ def probe(spec, index, shapes):
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_every_hidden_layer_bit_for_bit(isa, name):
+def test_every_hidden_layer_bit_for_bit(target, name):
     spec = named_model(name)
     x = random_input(np.random.default_rng(2), spec, n=3)
     shapes = validate_spec(spec)
@@ -91,7 +94,7 @@ def test_every_hidden_layer_bit_for_bit(isa, name):
         if ls.out_domain not in ("int", "bits"):
             continue
         pspec, decode = probe(spec, i, shapes)
-        got = decode(engine(pspec).run(x))
+        got = decode(engine(pspec, target).run(x))
         want = outputs[i].reshape(len(x), -1).astype(np.int64)
         np.testing.assert_array_equal(got, want, err_msg=f"{name}: layer {i} ({ls.kind})")
 
@@ -102,43 +105,43 @@ def test_every_hidden_layer_bit_for_bit(isa, name):
 # 4 or 8 rows per register block, 64 x 64 tiles. Their sums are read out exactly (scores are
 # float32(s), exact below 2^24) and compared with the reference's bit-plane formula.
 
-def _first_sums(spec, x):
-    got, want = engine(spec).run(x), run_reference(spec, x)
+def _first_sums(target, spec, x):
+    got, want = engine(spec, target).run(x), run_reference(spec, x)
     np.testing.assert_array_equal(got, want)
     return got
 
 
 @pytest.mark.parametrize("features, units", [(1, 1), (3, 17), (4, 16), (5, 15), (255, 65),
                                              (256, 33), (257, 130), (1029, 20)])
-def test_first_dense_sums_on_kernel_edges(isa, features, units):
+def test_first_dense_sums_on_kernel_edges(target, features, units):
     rng = np.random.default_rng(features * 1000 + units)
     spec = ModelSpec((features,), [FirstDense(weights=random_pm1(rng, (units, features))),
                                    _ones_affine(units)])
     x = rng.integers(0, 256, (67, features), dtype=np.uint8)  # 67 rows: a tile and 3 more
     x[0], x[1] = 255, 0
-    _first_sums(spec, x)
+    _first_sums(target, spec, x)
 
 
 @pytest.mark.parametrize("sign", [-1, 1])
-def test_first_layers_extreme_sums(isa, sign):
+def test_first_layers_extreme_sums(target, sign):
     """x = 255 against all -1 or all +1 weights: the largest partial sums every kernel keeps
     (no saturation, no overflow), with a K that is not a whole number of quads or chunks."""
     k = 1031
     dense = ModelSpec((k,), [FirstDense(weights=np.full((21, k), sign, np.int8)),
                              _ones_affine(21)])
-    got = _first_sums(dense, np.full((5, k), 255, np.uint8))
+    got = _first_sums(target, dense, np.full((5, k), 255, np.uint8))
     assert np.all(got == sign * 255 * k)
     conv = ModelSpec((6, 7, 29), [FirstConv(weights=np.full((18, 3, 3, 29), sign, np.int8),
                                             padding="same"),
                                   Flatten(), _ones_affine(6 * 7 * 18)])
-    got = _first_sums(conv, np.full((2, 6, 7, 29), 255, np.uint8)).reshape(2, 6, 7, 18)
+    got = _first_sums(target, conv, np.full((2, 6, 7, 29), 255, np.uint8)).reshape(2, 6, 7, 18)
     assert np.all(got[:, 1:-1, 1:-1] == sign * 255 * 9 * 29)  # interior: every tap in the image
     assert np.all(got[:, 0, 0] == sign * 255 * 4 * 29)  # a corner: 2 x 2 taps
 
 
 @pytest.mark.parametrize("stride, padding", [((1, 1), "same"), ((2, 1), "valid"),
                                              ((2, 2), "same")])
-def test_first_conv_sums_on_kernel_edges(isa, stride, padding):
+def test_first_conv_sums_on_kernel_edges(target, stride, padding):
     """K = 3*3*29 = 261 (past one int16 chunk, 261 % 4 = 1), 33 units (two whole groups and
     one column), both paddings; then the same layer with its threshold fused in."""
     rng = np.random.default_rng(stride[0] * 10 + stride[1])
@@ -146,7 +149,7 @@ def test_first_conv_sums_on_kernel_edges(isa, stride, padding):
     x = rng.integers(0, 256, (3, 9, 8, 29), dtype=np.uint8)
     h, w = [(n + s - 1) // s if padding == "same" else (n - 3) // s + 1
             for n, s in zip((9, 8), stride)]
-    sums = _first_sums(ModelSpec((9, 8, 29), [first, Flatten(), _ones_affine(h * w * 33)]), x)
+    sums = _first_sums(target, ModelSpec((9, 8, 29), [first, Flatten(), _ones_affine(h * w * 33)]), x)
     # Thresholds at sums that occur (ties) and flips: the fused path gives the reference's bits.
     t = sums.reshape(-1, 33)[rng.integers(0, sums.size // 33, 33), np.arange(33)]
     thr = Threshold(thresholds=t.astype(np.int32), flip=rng.random(33) < 0.5)
@@ -154,18 +157,18 @@ def test_first_conv_sums_on_kernel_edges(isa, stride, padding):
     spec = ModelSpec((9, 8, 29), [first, thr, Flatten(), readout, _ones_affine(2)])
     pspec, decode = probe(spec, 1, validate_spec(spec))
     want = run_reference_layers(spec, x)[1].reshape(len(x), -1).astype(np.int64)
-    np.testing.assert_array_equal(decode(engine(pspec).run(x)), want)
+    np.testing.assert_array_equal(decode(engine(pspec, target).run(x)), want)
 
 
 # ------------------------------------------------------------------ batches, threads, API
 
-def test_batch_sizes_and_chunks(isa):
+def test_batch_sizes_and_chunks(target):
     """Batches of 0, 1 and many; a conv model large enough that one run is cut into several
     workspace chunks (about 3.5 MB per sample against a 32 MB budget)."""
     spec = random_model(np.random.default_rng(3), kind="conv", input_shape=(64, 64, 3),
                         channels=(64,), kernel=3, stride=1, padding="same", pool="after",
                         classes=5)
-    model = engine(spec)
+    model = engine(spec, target)
     x = random_input(np.random.default_rng(4), spec, n=21)
     want = run_reference(spec, x)
     np.testing.assert_allclose(model.run(x), want, rtol=SCORE_RTOL, atol=SCORE_ATOL)

@@ -13,8 +13,8 @@ from . import train as train_cli
 def cmd_info(args):
     """Print the version and kernel info (and a model summary when given one)."""
     if getattr(args, "model", None):
-        from .. import load  # the engine; imported lazily so `pybnn info` stays light
-        print(load(args.model).summary())
+        from ..summary import summarize_file  # imported lazily so `pybnn info` stays light
+        print(summarize_file(args.model))
         return 0
     info = pybnn.kernel_info()
     print(f"pybnn {pybnn.__version__}")

@@ -102,7 +102,7 @@ def next_shape(index, kind, in_shape, in_domain, last, units=0, kernel=(0, 0), s
     k_max = MAX_K_FIRST if kind.startswith("first_") else MAX_K_BINARY
     if k > k_max:
         raise error(f"{where}: K = {k} products per output exceeds the limit {k_max}")
-    if _product(out_shape) > MAX_ELEMENTS:
+    if product(out_shape) > MAX_ELEMENTS:
         raise error(f"{where}: output {out_shape} exceeds {MAX_ELEMENTS} elements per sample")
     return LayerShape(kind, tuple(in_shape), in_domain, out_shape, out_domain, k,
                       tuple(kernel), tuple(stride), padding)
@@ -114,7 +114,7 @@ def check_input_shape(shape, error=ValueError):
         raise error(f"input_shape: expected rank 1 (features,) or 3 (H, W, C), got {tuple(shape)}")
     if not all(1 <= d <= MAX_DIM for d in shape):
         raise error(f"input_shape: every dim must be 1..{MAX_DIM}, got {tuple(shape)}")
-    if _product(shape) > MAX_ELEMENTS:
+    if product(shape) > MAX_ELEMENTS:
         raise error(f"input_shape: {tuple(shape)} exceeds {MAX_ELEMENTS} elements per sample")
 
 
@@ -245,7 +245,8 @@ def _tensor_shapes(kind, layer):
     return [np.shape(getattr(layer, name)) for name in TENSOR_NAMES[kind]]
 
 
-def _product(shape):
+def product(shape):
+    """The number of elements of a shape, as a Python int (no overflow)."""
     n = 1
     for d in shape:
         n *= int(d)
