@@ -118,7 +118,9 @@ make_root() { # arch
     rm -rf "$dir"
 }
 
+MOUNTED=() # the roots this run mounted (another run may be using other roots)
 mount_root() { # dir
+    MOUNTED+=("$1")
     mount -t proc proc "$1/proc"
     mount --rbind /sys "$1/sys"
     mount --rbind /dev "$1/dev"
@@ -214,7 +216,7 @@ EOF
 # Leave no mounts behind, whatever stops the script.
 cleanup() {
     local d
-    for d in "$CACHE"/make-* "$CACHE"/run-*; do
+    for d in "${MOUNTED[@]}"; do
         [ -d "$d" ] && umount_root "$d"
     done
     return 0
