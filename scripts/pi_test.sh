@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs pybnn on emulated Raspberry Pi OS userlands, as a Pi user would.
 #
-#   sudo bash scripts/pi_test.sh [arm64|armhf|all] [--roots-only]
+#   sudo bash scripts/pi_test.sh [arm64|armhf|all] [--variant NAME] [--roots-only]
 #
 # Raspberry Pi OS 64-bit and 32-bit are Debian bookworm arm64 and armhf
 # userlands, so this makes those root filesystems with debootstrap, runs them
@@ -26,7 +26,8 @@
 # release check. Needs root (debootstrap, chroot, mount) and network access to
 # the Debian mirror ($PI_TEST_MIRROR, default deb.debian.org) and PyPI.
 # Installs qemu-user-static, binfmt-support and debootstrap with apt if missing.
-# --roots-only makes the cached roots and stops.
+# --roots-only makes the cached roots and stops; --variant NAME runs only that
+# variant (arm64, armhf or armhf-aarch64-kernel), e.g. to run them side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -37,12 +38,26 @@ PYTHON=${PYTHON:-python3}
 
 WHICH=all
 ROOTS_ONLY=0
-for arg in "$@"; do
+ONLY=
+while [ $# -gt 0 ]; do
+    arg=$1
+    shift
     case "$arg" in
     arm64 | armhf | all) WHICH=$arg ;;
     --roots-only) ROOTS_ONLY=1 ;;
+    --variant)
+        ONLY=${1:-}
+        shift || true
+        case "$ONLY" in
+        arm64 | armhf | armhf-aarch64-kernel) ;;
+        *)
+            echo "pi_test.sh: --variant expects arm64, armhf or armhf-aarch64-kernel, got '$ONLY'" >&2
+            exit 2
+            ;;
+        esac
+        ;;
     -h | --help)
-        sed -n '2,30p' "$0"
+        sed -n '2,32p' "$0"
         exit 0
         ;;
     *)
@@ -144,12 +159,13 @@ make_sdist() {
         echo "pi_test.sh: $PYTHON has no 'build' module (pip install build, or PYTHON=.venv/bin/python)" >&2
         exit 1
     fi
-    rm -rf "$CACHE/dist"
-    "$PYTHON" -m build --sdist --outdir "$CACHE/dist" . >"$CACHE/sdist.log" 2>&1 || {
-        tail -20 "$CACHE/sdist.log" >&2
+    local out=$CACHE/dist-$$ # this run's own: runs may overlap
+    rm -rf "$out"
+    "$PYTHON" -m build --sdist --outdir "$out" . >"$out.log" 2>&1 || {
+        tail -20 "$out.log" >&2
         exit 1
     }
-    SDIST=$(ls "$CACHE"/dist/pybnn-*.tar.gz)
+    SDIST=$(ls "$out"/pybnn-*.tar.gz)
 }
 
 SUMMARY=()
@@ -157,6 +173,7 @@ FAILED=0
 
 run_variant() { # name arch qemu_cpu shim(0|1)
     local name=$1 arch=$2 cpu=$3 shim=$4 dir=$CACHE/run-$1
+    [ -n "$ONLY" ] && [ "$ONLY" != "$name" ] && return 0
     log "$name: fresh $arch root, QEMU_CPU=$cpu$([ "$shim" = 1 ] && echo ', uname() says aarch64')"
     umount_root "$dir"
     rm -rf "$dir"
