@@ -20,8 +20,9 @@
 # It prints per variant the install time, the kernel set pybnn picked, the
 # demo's accuracy and pytest's summary line, and exits nonzero if any failed.
 #
-# Slow (about 30-40 min for all on a fast machine, the first run longer: the
-# roots are made once and cached as .cache/pi/bookworm-<arch>.tar.gz, git-
+# Slow: measured on a 2-core machine shared with other work, each variant took
+# about 26-29 min to install and 34 min for pytest (arm64), and making a root
+# 26-31 min the first time (cached as .cache/pi/bookworm-<arch>.tar.gz, git-
 # ignored; delete them to remake). Not part of scripts/test.sh: a developer and
 # release check. Needs root (debootstrap, chroot, mount) and network access to
 # the Debian mirror ($PI_TEST_MIRROR, default deb.debian.org) and PyPI.
