@@ -3,13 +3,14 @@
 
 Each wrapper checks dtypes, shapes and contiguity before any C call, releases
 the GIL while C runs, and turns a C status into a Python exception in one
-place (`_check`)."""
+place (`_check`). Array memory is reached through the Python buffer protocol
+(`_Pinned`), not the NumPy C API, so building needs no NumPy (a Raspberry Pi
+would otherwise compile NumPy from source first); NumPy is used at run time
+from Python only."""
 import numpy as np
 
-cimport numpy as cnp
+from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
 from libc.stdint cimport int8_t, int32_t, uint64_t
-
-cnp.import_array()
 
 cdef extern from "bnn.h" nogil:
     ctypedef enum bnn_status:
@@ -57,6 +58,24 @@ cdef object _check(bnn_status status):
     raise ValueError(message)
 
 
+cdef class _Pinned:
+    """The memory of a C-contiguous array, held (buffer protocol) while C uses it.
+
+    Callers check dtype and shape first (`_require`); this only exports the
+    buffer, which fails for a non-contiguous or (when `writable`) read-only
+    array. Works for empty arrays too (their pointer is never read)."""
+    cdef Py_buffer view
+    cdef bint held
+
+    def __cinit__(self, array, bint writable=False):
+        PyObject_GetBuffer(array, &self.view, PyBUF_C_CONTIGUOUS | (PyBUF_WRITABLE if writable else 0))
+        self.held = True
+
+    def __dealloc__(self):
+        if self.held:
+            PyBuffer_Release(&self.view)
+
+
 def _require(array, name, dtype, ndim):
     """Check an array argument; return it unchanged (no silent copies)."""
     if not isinstance(array, np.ndarray):
@@ -93,16 +112,15 @@ def bgemm(a, b, k, threads=None):
         raise ValueError(f"a and b: expected {words} words per row for k={k}, "
                          f"got a.shape={a.shape}, b.shape={b.shape}")
     cdef int nthreads = _threads_arg(threads)
-    cdef cnp.ndarray[int32_t, ndim=2] c = np.empty((a.shape[0], b.shape[0]), dtype=np.int32)
-    cdef cnp.ndarray[uint64_t, ndim=2] av = a
-    cdef cnp.ndarray[uint64_t, ndim=2] bv = b
+    c = np.empty((a.shape[0], b.shape[0]), dtype=np.int32)
     cdef size_t m = a.shape[0], n = b.shape[0], kk = k
     cdef bnn_status status
     if m == 0 or n == 0:
         return c
+    cdef _Pinned av = _Pinned(a), bv = _Pinned(b), cv = _Pinned(c, True)
     with nogil:
-        status = bnn_bgemm(<const uint64_t *>av.data, <const uint64_t *>bv.data,
-                           <int32_t *>c.data, m, n, kk, nthreads)
+        status = bnn_bgemm(<const uint64_t *>av.view.buf, <const uint64_t *>bv.view.buf,
+                           <int32_t *>cv.view.buf, m, n, kk, nthreads)
     _check(status)
     return c
 
@@ -112,11 +130,8 @@ def pack_rows(x):
     if not isinstance(x, np.ndarray) or x.ndim != 2 or not x.flags.c_contiguous:
         raise ValueError("pack_rows: expected a C-contiguous 2-D numpy array")
     cdef size_t rows = x.shape[0], k = x.shape[1]
-    cdef cnp.ndarray out = np.empty((rows, (k + 63) // 64), dtype=np.uint64)
-    cdef char *src = cnp.PyArray_BYTES(x)
-    cdef uint64_t *dst = <uint64_t *>cnp.PyArray_BYTES(out)
-    cdef bnn_status status
     cdef int kind
+    cdef bnn_status status
     if x.dtype == np.float32:
         kind = 0
     elif x.dtype == np.float64:
@@ -128,6 +143,10 @@ def pack_rows(x):
     else:
         raise ValueError(f"pack_bits: expected dtype float32, float64, int8 or int32, "
                          f"got {x.dtype}")
+    out = np.empty((rows, (k + 63) // 64), dtype=np.uint64)
+    cdef _Pinned xv = _Pinned(x), outv = _Pinned(out, True)
+    cdef const void *src = xv.view.buf
+    cdef uint64_t *dst = <uint64_t *>outv.view.buf
     with nogil:
         if kind == 0:
             status = bnn_pack_f32(<const float *>src, rows, k, dst)
@@ -145,9 +164,10 @@ def unpack_rows(p, k):
     """Unpack (rows, ceil(k/64)) words into a (rows, k) int8 array of +-1."""
     _require(p, "p", np.uint64, 2)
     cdef size_t rows = p.shape[0], kk = k
-    cdef cnp.ndarray out = np.empty((rows, k), dtype=np.int8)
-    cdef const uint64_t *src = <const uint64_t *>cnp.PyArray_BYTES(p)
-    cdef int8_t *dst = <int8_t *>cnp.PyArray_BYTES(out)
+    out = np.empty((rows, k), dtype=np.int8)
+    cdef _Pinned pv = _Pinned(p), outv = _Pinned(out, True)
+    cdef const uint64_t *src = <const uint64_t *>pv.view.buf
+    cdef int8_t *dst = <int8_t *>outv.view.buf
     cdef bnn_status status
     with nogil:
         status = bnn_unpack_i8(src, rows, kk, dst)
@@ -241,8 +261,9 @@ def roofline_xor_popcount(isa_name, a, b, reps):
         raise ValueError(f"reps: expected a positive int, got {reps!r}")
     name = isa_name.encode()
     cdef const char *cname = name
-    cdef const uint64_t *pa = <const uint64_t *>cnp.PyArray_DATA(a)
-    cdef const uint64_t *pb = <const uint64_t *>cnp.PyArray_DATA(b)
+    cdef _Pinned av = _Pinned(a), bv = _Pinned(b)
+    cdef const uint64_t *pa = <const uint64_t *>av.view.buf
+    cdef const uint64_t *pb = <const uint64_t *>bv.view.buf
     cdef size_t words = a.shape[0], nreps = reps
     cdef uint64_t count = 0
     cdef bnn_status status
@@ -373,10 +394,10 @@ cdef class CModel:
                              f"got shape {x.shape}")
         cdef int nthreads = _threads_arg(threads)
         cdef size_t batch = x.shape[0]
-        cdef cnp.ndarray scores = np.empty((batch, bnn_model_num_classes(self.model)),
-                                           dtype=np.float32)
-        cdef const unsigned char *src = <const unsigned char *>cnp.PyArray_DATA(x)
-        cdef float *dst = <float *>cnp.PyArray_DATA(scores)
+        scores = np.empty((batch, bnn_model_num_classes(self.model)), dtype=np.float32)
+        cdef _Pinned xv = _Pinned(x), sv = _Pinned(scores, True)
+        cdef const unsigned char *src = <const unsigned char *>xv.view.buf
+        cdef float *dst = <float *>sv.view.buf
         cdef bnn_status status
         with nogil:
             status = bnn_model_run(self.model, src, batch, dst, nthreads)

@@ -10,7 +10,8 @@
 #   bash scripts/cross_test.sh               # build and run
 #   bash scripts/cross_test.sh --build-only  # only build (for other tests)
 #
-# Binaries land in build-cross/<arch>/ (arch: x86_64, aarch64, armv7). To run
+# Binaries land in build-cross/<arch>/ (arch: x86_64, aarch64, armv7; armv6:
+# test_kernels for Raspberry Pi OS 32-bit's default ARMv6 target). To run
 # one yourself, as this script does:
 #   build-cross/x86_64/PROG
 #   qemu-aarch64 -cpu cortex-a72 -L /usr/aarch64-linux-gnu build-cross/aarch64/PROG
@@ -45,6 +46,12 @@ ARMV7_CC=${ARMV7_CC:-arm-linux-gnueabihf-gcc}
 # get -mfpu=neon (from src/Makefile), as on a real armv7 build where NEON is
 # optional and picked at run time from HWCAP.
 ARMV7_FLAGS="-march=armv7-a -mfpu=vfpv3-d16 -mfloat-abi=hard"
+# Raspberry Pi OS 32-bit's own gcc defaults to ARMv6 + VFP (for the Pi Zero/1):
+# src/Makefile then builds the NEON files for -march=armv7-a -mfpu=neon and the
+# rest for ARMv6. Debian's armhf C library needs ARMv7, so qemu runs this build
+# on a Cortex-A7 (NEON picked from HWCAP), and with NEON disabled (a Pi Zero/1).
+ARMV6_FLAGS="-march=armv6+fp -marm -mfloat-abi=hard"
+ARMV7_READELF=${ARMV7_READELF:-arm-linux-gnueabihf-readelf}
 QEMU_AARCH64=(qemu-aarch64 -cpu cortex-a72 -L /usr/aarch64-linux-gnu)
 # -cpu max has the ARMv8.2 dot product (HWCAP_ASIMDDP): the neondot set runs
 QEMU_AARCH64_DOT=(qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu)
@@ -59,6 +66,7 @@ need_cmd make make
 need_cmd gcc gcc
 need_cmd "$AARCH64_CC" gcc-aarch64-linux-gnu
 need_cmd "$ARMV7_CC" gcc-arm-linux-gnueabihf
+need_cmd "$ARMV7_READELF" binutils-arm-linux-gnueabihf
 need_file /usr/aarch64-linux-gnu/include/stdio.h libc6-dev-arm64-cross
 need_file /usr/arm-linux-gnueabihf/include/stdio.h libc6-dev-armhf-cross
 if [ "$BUILD_ONLY" = 0 ]; then
@@ -85,7 +93,10 @@ build() { # arch, then make variables
 build "$HOST_ARCH" CC=gcc
 build aarch64 CC="$AARCH64_CC"
 build armv7 CC="$ARMV7_CC" CFLAGS_ARCH="$ARMV7_FLAGS"
-echo "== built: $(cd build-cross && ls -d "$HOST_ARCH" aarch64 armv7 | tr '\n' ' ')"
+echo "== build armv6 (test_kernels only)"
+make -s -j"$JOBS" -C src BUILD="$ROOT/build-cross/armv6" CC="$ARMV7_CC" CFLAGS_ARCH="$ARMV6_FLAGS" \
+    lib "$ROOT/build-cross/armv6/test_kernels"
+echo "== built: $(cd build-cross && ls -d "$HOST_ARCH" aarch64 armv7 armv6 | tr '\n' ' ')"
 [ "$BUILD_ONLY" = 1 ] && exit 0
 
 # ---- run --------------------------------------------------------------------
@@ -113,6 +124,28 @@ run "$HOST_ARCH native, SIMD disabled" env PYBNN_DISABLE_CPU_FEATURES=avx2,avx51
     "build-cross/$HOST_ARCH/test_kernels" --expect-isa scalar
 run "aarch64 qemu" "${QEMU_AARCH64[@]}" build-cross/aarch64/test_kernels --expect-isa neon
 run "armv7 qemu" "${QEMU_ARM[@]}" build-cross/armv7/test_kernels --expect-isa neon
+# On a Pi Zero/1 (ARMv6) only the NEON objects may hold ARMv7 code (they run
+# only when HWCAP says NEON): every other object must be built for ARMv6.
+armv6_objects_are_v6() {
+    local o arch bad=0 ok=0
+    for o in $(find build-cross/armv6/obj -name '*.o' | sort); do
+        arch=$("$ARMV7_READELF" -A "$o" | awk '/Tag_CPU_arch:/ {print $2; exit}')
+        case "$o" in
+        *_neon.o) want=v7 ;;
+        *) want=v6 ;;
+        esac
+        if [ "$arch" = "$want" ]; then ok=$((ok + 1)); else
+            echo "$o: Tag_CPU_arch $arch, expected $want" >&2
+            bad=$((bad + 1))
+        fi
+    done
+    echo "$ok passed, $bad failed"
+    [ "$bad" = 0 ] && [ "$ok" -gt 0 ]
+}
+run "armv6-default build: objects ARMv6 except *_neon (readelf -A)" armv6_objects_are_v6
+run "armv6-default build qemu" "${QEMU_ARM[@]}" build-cross/armv6/test_kernels --expect-isa neon
+run "armv6-default build qemu, NEON disabled" env PYBNN_DISABLE_CPU_FEATURES=neon \
+    "${QEMU_ARM[@]}" build-cross/armv6/test_kernels --expect-isa scalar
 run "$HOST_ARCH native u8gemm" "build-cross/$HOST_ARCH/test_u8gemm"
 run "$HOST_ARCH native u8gemm, SIMD disabled" env PYBNN_DISABLE_CPU_FEATURES=avx2,avx512,neon \
     "build-cross/$HOST_ARCH/test_u8gemm" --expect-isa scalar

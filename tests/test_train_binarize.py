@@ -73,10 +73,74 @@ def test_ap2_at_the_rounding_boundary(dtype):
         assert ap2(np.array([above], dtype))[0] == 2.0 ** (k + 1)
 
 
-def test_ap2_float32_fast_path_equals_the_definition():
-    from pybnn.train.binarize import _ap2_frexp
+# (dtype, unsigned twin, exponent bits, fraction bits)
+FORMATS = {np.float16: (np.uint16, 5, 10), np.float32: (np.uint32, 8, 23), np.float64: (np.uint64, 11, 52)}
+
+
+def ap2_oracle_bits(pattern, dtype):
+    """AP2 of one float given by its bit pattern, as a bit pattern, from Python
+    integers only (no float unit that could flush subnormals): |x| = c * 2^q
+    exactly; round(log2|x|) = n + 1 when (c * 2^q)^2 >= 2^(2n+1), n = floor(log2|x|)."""
+    _, ebits, wbits = FORMATS[dtype]
+    sign = pattern >> (ebits + wbits)
+    field, fraction = (pattern >> wbits) & ((1 << ebits) - 1), pattern & ((1 << wbits) - 1)
+    if field == (1 << ebits) - 1:
+        return pattern  # inf, NaN
+    if field == 0 and fraction == 0:
+        return pattern  # +-0
+    bias = (1 << (ebits - 1)) - 1
+    c, q = (fraction, 1 - bias - wbits) if field == 0 else ((1 << wbits) | fraction, field - bias - wbits)
+    n = c.bit_length() - 1 + q
+    # (c 2^q)^2 >= 2^(2n+1)  <=>  c^2 >= 2^(2n+1-2q)
+    if c * c >= 1 << (2 * n + 1 - 2 * q):
+        n += 1
+    if n + bias >= (1 << ebits) - 1:
+        magnitude = ((1 << ebits) - 1) << wbits  # infinity
+    elif n >= 1 - bias:
+        magnitude = (n + bias) << wbits
+    else:
+        magnitude = 1 << (n - (1 - bias - wbits))  # a subnormal power of two
+    return (sign << (ebits + wbits)) | magnitude
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_ap2_is_exact_on_every_bit_pattern_class(dtype):
+    """AP2 equals the integer oracle bit for bit, subnormals included (a subnormal
+    gives the nearest power of two in log2, itself subnormal or the smallest
+    normal), zeros keep their sign, inf and NaN stay. The array is large so
+    that NumPy's SIMD loops run: on 32-bit ARM they flush float subnormals,
+    which AP2 must not inherit."""
+    uint, ebits, wbits = FORMATS[dtype]
+    nbits = 1 + ebits + wbits
     rng = np.random.default_rng(3)
-    x = (rng.standard_normal(200000) * 10.0 ** rng.uniform(-44, 37, 200000)).astype(np.float32)
-    x[:8] = [0.0, 1e-45, -3e-39, 1.1754942e-38, 1.17549435e-38, 3.4e38, -2.0, 0.7071067]
-    np.testing.assert_array_equal(ap2(x), _ap2_frexp(x))
-    assert ap2(x).dtype == np.float32
+    n = 200000
+    patterns = rng.integers(0, 1 << min(nbits, 63), n, dtype=np.uint64)
+    if nbits == 64:
+        patterns |= rng.integers(0, 2, n, dtype=np.uint64) << np.uint64(63)
+    patterns = patterns.astype(uint)
+    subnormal = rng.random(n) < 0.3  # a third subnormal (random fraction, sign)
+    patterns[subnormal] &= uint(~(((1 << ebits) - 1) << wbits) & ((1 << nbits) - 1))
+    top = 1 << (nbits - 1)
+    fixed = [0, top, 1, top | 1, 2, 3, 0x42A, (1 << wbits) - 1, 1 << wbits,
+             ((1 << ebits) - 2) << wbits | ((1 << wbits) - 1),  # the largest finite: rounds to inf
+             ((1 << ebits) - 1) << wbits, top | ((1 << ebits) - 1) << wbits, ((1 << ebits) - 1) << wbits | 1]
+    patterns[:len(fixed)] = fixed
+    got = ap2(patterns.view(dtype)).view(uint)
+    want = np.array([ap2_oracle_bits(int(p), dtype) for p in patterns], dtype=uint)
+    bad = np.flatnonzero(got != want)
+    assert bad.size == 0, [(hex(patterns[i]), hex(got[i]), hex(want[i])) for i in bad[:5]]
+
+
+def test_ap2_on_float32_subnormals_by_example():
+    bits = np.array([0x1, 0x3, 0x42A, 0x5A8279, 0x5A827A, 0x7FFFFF, 0x80000003], np.uint32)
+    want = [0x1, 0x4, 0x400, 0x400000, 0x800000, 0x800000, 0x80000004]
+    assert ap2(bits.view(np.float32)).view(np.uint32).tolist() == want
+
+
+def test_ap2_keeps_shape_and_dtype_and_rejects_other_floats():
+    assert ap2(np.float32(3)).dtype == np.float32 and ap2(np.float32(3)).shape == ()
+    assert ap2(np.ones((2, 3), np.float16)).shape == (2, 3)
+    assert ap2(np.array([3, -5])).dtype == np.float64
+    if np.dtype(np.longdouble).itemsize > 8:
+        with pytest.raises(TypeError, match="expected float16, float32 or float64 values, got float128"):
+            ap2(np.ones(2, np.longdouble))

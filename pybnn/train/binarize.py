@@ -7,8 +7,11 @@
 - Straight-through estimator with saturation: the gradient of sign is taken as
   1 where |x| <= 1 and 0 elsewhere ("cancelled" when x is saturated).
 - AP2(x) = sign(x) * 2^round(log2|x|), the approximate power of two used by
-  shift-based batch normalization and shift-based AdaMax; AP2(0) = 0.
+  shift-based batch normalization and shift-based AdaMax; AP2(+-0) = +-0, and
+  exact on subnormals too (see ap2).
 """
+import math
+
 import numpy as np
 
 F32 = np.float32
@@ -50,51 +53,77 @@ def ste_grad(x, grad):
 
 
 def ap2(x):
-    """Approximate power of two: sign(x) * 2^round(log2|x|), exact in float; AP2(0) = 0.
+    """Approximate power of two: sign(x) * 2^round(log2|x|), exact; AP2(+-0) = +-0.
 
-    Computed from the binary exponent (frexp) so it is exact for every finite
-    input: |x| = m * 2^e with m in [0.5, 1), and round(log2|x|) is e - 1 when
-    m < sqrt(1/2) and e otherwise (the rounding boundary of log2 is at
-    mantissa sqrt(2)/2). Ties (exactly sqrt(2) * 2^k, not representable) cannot occur.
-    The comparison is made in float64, whose sqrt(1/2) lies above the true value, so
-    every float32 or float64 mantissa lands on the right side.
+    Exact for every float16, float32 and float64 input, subnormals included:
+    a subnormal x gives the power of two nearest |x| in log2, with x's sign,
+    which is itself a subnormal power of two or the smallest normal one
+    (2^-14, 2^-126, 2^-1022). Results above the largest finite power round
+    to +-infinity; infinities and NaNs are returned as they are. Other input
+    dtypes (integers, bools) are computed in float64.
+
+    Computed on the bit patterns with integer arithmetic only, so the answer
+    is the same on every platform: NumPy's SIMD float loops flush subnormals
+    to zero on some CPUs (32-bit ARM NEON), which a float computation
+    (frexp, ldexp, abs) on large arrays would inherit. round(log2|x|) rounds
+    up exactly when the significand, normalised to 1.f, is at least sqrt(2);
+    ties cannot occur (sqrt(2) * 2^k is irrational).
     """
     x = np.asarray(x)
-    if x.dtype == np.float32:
-        return _ap2_float32_bits(x)
-    return _ap2_frexp(x)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    layout = _LAYOUTS.get(x.dtype)
+    if layout is None:
+        raise TypeError(f"ap2: expected float16, float32 or float64 values, got {x.dtype}")
+    return _ap2_bits(x, layout)
 
 
-def _ap2_frexp(x):
-    """AP2 for any float dtype through frexp/ldexp (the definition, used for float64)."""
-    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
-    x = x.astype(dtype, copy=False)
-    m, e = np.frexp(np.abs(x))
-    e = e - (m.astype(np.float64) < np.sqrt(0.5)).astype(e.dtype)
-    with np.errstate(over="ignore"):  # |x| >= sqrt(2) * 2^emax rounds to infinity
-        out = np.ldexp(np.ones_like(x), e)
-    return np.where(x == 0, dtype.type(0), np.copysign(out, x)).astype(dtype, copy=False)
+class _FloatLayout:
+    """An IEEE binary format: its unsigned twin, fraction width, and the smallest
+    fraction f with 1 + f / 2^width >= sqrt(2) (exact: from an integer sqrt)."""
+
+    def __init__(self, uint, fraction_bits, total_bits):
+        self.uint = uint
+        self.fraction_bits = fraction_bits
+        self.fraction = uint((1 << fraction_bits) - 1)
+        self.sign = uint(1 << (total_bits - 1))
+        self.exponent = uint(((1 << total_bits) - 1) ^ int(self.sign) ^ int(self.fraction))
+        self.one_exponent = uint(1 << fraction_bits)
+        self.sqrt2_fraction = uint(math.isqrt(2 << (2 * fraction_bits)) + 1 - (1 << fraction_bits))
 
 
-# float32 bits: sign (1), exponent (8), fraction f (23) with |x| = 2^e (1 + f / 2^23).
-# round(log2|x|) is e + 1 when 1 + f / 2^23 >= sqrt(2), i.e. f >= ceil((sqrt(2) - 1) 2^23).
-_SQRT2_FRACTION = int(np.ceil((np.sqrt(2.0) - 1.0) * 2 ** 23))  # 3474676
-_SIGN_EXPONENT = np.uint32(0xFF800000)
-_FRACTION = np.uint32(0x007FFFFF)
+_LAYOUTS = {
+    np.dtype(np.float16): _FloatLayout(np.uint16, 10, 16),
+    np.dtype(np.float32): _FloatLayout(np.uint32, 23, 32),
+    np.dtype(np.float64): _FloatLayout(np.uint64, 52, 64),
+}
 
 
-def _ap2_float32_bits(x):
-    """AP2 of float32 by bit arithmetic, several times faster than frexp (same results).
+def _ap2_bits(x, f):
+    """AP2 of an array whose dtype has layout `f`, on its bits.
 
-    Keeping sign and exponent gives sign(x) 2^e; one more in the exponent field
-    gives 2^(e+1). Zeros stay zeros; subnormals (exponent field 0, which this
-    rule would send to 0 or 2^-126) go through the frexp path.
+    Normal |x| = 2^e (1 + fraction / 2^w): keep sign and exponent (2^e), and add
+    one to the exponent field (2^(e+1)) when the fraction reaches sqrt(2)'s;
+    past the largest exponent that carries into infinity's bits. Subnormal
+    |x| = fraction * 2^emin-w: with p the top set bit of the fraction, the
+    result is 2^(p or p+1) * 2^emin-w, i.e. the bits 1 << p or 1 << (p + 1),
+    rounding up when the fraction shifted to put bit p at w reaches sqrt(2)'s
+    (1 << w is then 2^emin's bits, the smallest normal power).
     """
-    bits = np.ascontiguousarray(x).view(np.uint32)
-    up = (bits & _FRACTION) >= _SQRT2_FRACTION
-    out = (bits & _SIGN_EXPONENT) + (up.astype(np.uint32) << np.uint32(23))
-    out = out.view(np.float32).reshape(x.shape)
-    subnormal = ((bits & np.uint32(0x7F800000)) == 0) & ((bits & _FRACTION) != 0)
+    bits = np.ascontiguousarray(x).view(f.uint)
+    exponent = bits & f.exponent
+    fraction = bits & f.fraction
+    up = (fraction >= f.sqrt2_fraction).astype(f.uint) << f.uint(f.fraction_bits)
+    out = (bits & (f.sign | f.exponent)) + up
+
+    subnormal = (exponent == 0) & (fraction != 0)
     if subnormal.any():
-        out[subnormal] = _ap2_frexp(x[subnormal])
-    return out
+        frac = fraction[subnormal]
+        # top set bit: frexp of the fraction as a float64 (exact: fraction < 2^53, and normal)
+        top = (np.frexp(frac.astype(np.float64))[1] - 1).astype(f.uint)
+        normalised = (frac << (f.uint(f.fraction_bits) - top)) & f.fraction
+        top += (normalised >= f.sqrt2_fraction).astype(f.uint)
+        out[subnormal] = (bits[subnormal] & f.sign) | (f.uint(1) << top)
+    special = exponent == f.exponent  # inf and NaN stay as they are
+    out[special] = bits[special]
+    return out.view(x.dtype).reshape(x.shape)

@@ -6,7 +6,8 @@
  * For each set (and "ref" itself): bgemm called directly (odd ldc, nothing
  * written outside C) and through bnn_bgemm on the edge shapes, the u16
  * overflow path of wide rows, packing of f32 / i8 (with -0.0, NaN, +-inf,
- * -128, unaligned rows), one-hot bit order, and 1 vs several threads.
+ * -128, unaligned rows), one-hot bit order, 1 vs several threads, and the
+ * benchmark's roofline kernel.
  * Prints one line per set and ends with "N passed, N failed"; exits 1 on any
  * failure. --expect-isa fails unless the default set is NAME (CI uses it to
  * prove the NEON path really ran under qemu). */
@@ -211,6 +212,24 @@ static void test_threads(int t)
     free(a), free(b), free(want), free(one), free(many);
 }
 
+/* The benchmark's roofline kernel of set t counts exactly: random bits and
+ * all ones (the most any counter takes), over several reps. */
+static void test_roofline(int t)
+{
+    const size_t words = 4 * BNN_ROOFLINE_WORDS_MULTIPLE, reps = 3;
+    for (int density = 0; density <= 1; density++) {
+        bnn_word *a = random_bits(1, words * BNN_WORD_BITS, density);
+        bnn_word *b = random_bits(1, words * BNN_WORD_BITS, density ? -1 : 0);
+        uint64_t want = 0, got = 0;
+        for (size_t w = 0; w < words; w++)
+            for (bnn_word x = a[w] ^ b[w]; x; x &= x - 1)
+                want++;
+        must(bnn_roofline_xor_popcount(isas[t], a, b, words, reps, &got), "bnn_roofline_xor_popcount");
+        check(got == reps * want, t, density ? "roofline all ones" : "roofline random");
+        free(a), free(b);
+    }
+}
+
 int main(int argc, char **argv)
 {
     harness_begin("test_kernels", argc, argv);
@@ -221,6 +240,7 @@ int main(int argc, char **argv)
         test_one_hot(t);
         test_pack(t);
         test_threads(t);
+        test_roofline(t);
     }
     return harness_end();
 }

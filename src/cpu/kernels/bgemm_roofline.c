@@ -126,6 +126,12 @@ bnn_status bnn_roofline_xor_popcount(const char *isa, const bnn_word *a, const b
         return BNN_OK;
     }
 #endif
+#ifdef BNN_ARCH_NEON
+    if (strcmp(isa, "neon") == 0) {
+        *count = bnn_roofline_xor_popcount_neon(a, b, words, reps);
+        return BNN_OK;
+    }
+#endif
     return bnn_fail(BNN_ERR_UNSUPPORTED, "roofline: no roofline kernel for kernel set '%s'", isa);
 }
 
