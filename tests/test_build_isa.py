@@ -26,7 +26,7 @@ NEON_DEFINE = [("BNN_WITH_NEON", "1")]
 # compiler command, its Debian package, the files and flags it must get, the defines
 CASES = {
     "x86-64": (["x86_64-linux-gnu-gcc"], "gcc (on amd64)", build_isa.X86_FLAGS, []),
-    "aarch64": (["aarch64-linux-gnu-gcc"], "gcc-aarch64-linux-gnu", {"neon": []}, []),
+    "aarch64": (["aarch64-linux-gnu-gcc"], "gcc-aarch64-linux-gnu", build_isa.AARCH64_FLAGS, []),
     # Debian armhf (and Raspberry Pi OS on a Pi 4/5 with its 64-bit kernel:
     # uname says aarch64, the compiler still targets ARMv7 hard-float).
     "armv7": (["arm-linux-gnueabihf-gcc"], "gcc-arm-linux-gnueabihf",

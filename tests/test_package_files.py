@@ -44,7 +44,10 @@ def needed_by_the_build(files):
 
 
 def needed_by_the_package(files):
-    return {p for p in files if p.startswith("pybnn/") and (p.endswith(".py") or p.startswith("pybnn/data/"))}
+    """The installed files: pybnn's modules and data, and the OpenCL kernels
+    (opencl/*.cl, installed as pybnn/opencl/*.cl)."""
+    return ({p for p in files if p.startswith("pybnn/") and (p.endswith(".py") or p.startswith("pybnn/data/"))} |
+            {"pybnn/" + p for p in files if p.startswith("opencl/") and p.endswith(".cl")})
 
 
 @pytest.fixture(scope="module")
