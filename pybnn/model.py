@@ -27,6 +27,9 @@ class Model:
     def __init__(self, source, threads=None, backend="cpu", device=None):
         self._runner = compile_model(source, backend=backend, threads=threads, device=device)
         self._source = source
+        # Fixed for the model's life; kept here so a batch-1 run pays no lookups.
+        self._input_shape = tuple(int(d) for d in self._runner.input_shape)
+        self._input_size = int(np.prod(self._input_shape))
 
     @property
     def backend(self):
@@ -41,12 +44,12 @@ class Model:
     @property
     def input_shape(self):
         """Shape of one sample: (features,) or (H, W, C); dtype uint8."""
-        return tuple(self._runner.input_shape)
+        return self._input_shape
 
     @property
     def input_size(self):
         """uint8 values per sample."""
-        return int(np.prod(self.input_shape))
+        return self._input_size
 
     @property
     def num_classes(self):
