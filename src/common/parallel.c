@@ -42,10 +42,16 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* state: generation << 33 | OPEN | helpers inside the region. */
-#define STATE_OPEN ((uint64_t)1 << 32)
-#define STATE_INSIDE 0xffffffffull
-#define STATE_GENERATION(v) ((v) >> 33)
+/* state: generation << 9 | OPEN | helpers inside the region (at most
+ * MAX_HELPERS = 255: 8 bits). 32 bits, so every target has the atomics
+ * natively (ARMv6, Raspberry Pi OS's default target, has no 64-bit ones
+ * without libatomic). The generation wraps after 2^23 regions; helpers only
+ * compare it for equality, and one that slept through exactly 2^23 regions
+ * would merely skip a region, which the caller runs anyway. */
+typedef uint32_t pool_state;
+#define STATE_OPEN ((pool_state)1 << 8)
+#define STATE_INSIDE ((pool_state)0xff)
+#define STATE_GENERATION(v) ((pool_state)(v) >> 9)
 
 typedef struct pool {
     pthread_mutex_t submit; /* held by the caller of a region for its whole length */
@@ -56,7 +62,7 @@ typedef struct pool {
     int helpers;            /* started */
     int started;            /* start attempted (once per process, and per forked child) */
     int stop;
-    uint64_t state;
+    pool_state state;
     /* the current region: written only while it is closed with no helper inside */
     bnn_task_fn fn;
     void *ctx;
@@ -85,7 +91,7 @@ static void run_tasks(pool *p)
  * helper. */
 static int try_join(pool *p, uint64_t g)
 {
-    uint64_t v = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
+    pool_state v = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
     while (STATE_GENERATION(v) == g && (v & STATE_OPEN) && (v & STATE_INSIDE) < p->max_inside)
         if (__atomic_compare_exchange_n(&p->state, &v, v + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             return 1;
@@ -117,7 +123,7 @@ static void *helper_main(void *arg)
         if (!try_join(p, g))
             continue;
         run_tasks(p);
-        uint64_t v = __atomic_sub_fetch(&p->state, 1, __ATOMIC_ACQ_REL);
+        pool_state v = __atomic_sub_fetch(&p->state, 1, __ATOMIC_ACQ_REL);
         if ((v & STATE_INSIDE) == 0 && !(v & STATE_OPEN)) { /* the caller may be waiting */
             pthread_mutex_lock(&p->lock);
             pthread_cond_signal(&p->done);
@@ -127,11 +133,11 @@ static void *helper_main(void *arg)
 }
 
 /* Publish a closed, empty region of the next generation (wakes every helper). */
-static void next_generation(pool *p, uint64_t flags)
+static void next_generation(pool *p, pool_state flags)
 {
     pthread_mutex_lock(&p->lock);
-    uint64_t g = STATE_GENERATION(__atomic_load_n(&p->state, __ATOMIC_RELAXED)) + 1;
-    __atomic_store_n(&p->state, g << 33 | flags, __ATOMIC_RELEASE);
+    pool_state g = STATE_GENERATION(__atomic_load_n(&p->state, __ATOMIC_RELAXED)) + 1;
+    __atomic_store_n(&p->state, (pool_state)(g << 9) | flags, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->lock);
 }
@@ -217,7 +223,7 @@ bnn_status bnn_parallel_for(size_t n_tasks, int threads, bnn_task_fn fn, void *c
         next_generation(p, STATE_OPEN);
     run_tasks(p);
     /* close: no helper joins from now on; wait for those inside */
-    uint64_t v = __atomic_and_fetch(&p->state, ~STATE_OPEN, __ATOMIC_ACQ_REL);
+    pool_state v = __atomic_and_fetch(&p->state, (pool_state)~STATE_OPEN, __ATOMIC_ACQ_REL);
     for (int i = 0; (v & STATE_INSIDE) != 0 && i < SPIN_POLLS; i++) {
         cpu_relax();
         v = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
