@@ -127,7 +127,7 @@ bnn_status bnn_roofline_xor_popcount(const char *isa, const bnn_word *a, const b
     }
 #endif
 #ifdef BNN_ARCH_NEON
-    if (strcmp(isa, "neon") == 0) {
+    if (strncmp(isa, "neon", 4) == 0) { /* neon and the sets built on it */
         *count = bnn_roofline_xor_popcount_neon(a, b, words, reps);
         return BNN_OK;
     }
