@@ -201,9 +201,9 @@ def test_parallel_paths_match_reference():
                                    atol=SCORE_ATOL, err_msg=f"threads={threads}")
 
 
-def test_four_python_threads_share_one_model():
+def test_four_python_threads_share_one_model(target):
     spec = named_model("conv_pool_after")
-    model = engine(spec)
+    model = engine(spec, target)
     rng = np.random.default_rng(6)
     inputs = [random_input(rng, spec, n=4) for _ in range(4)]
     want = [model.run(x, threads=1) for x in inputs]

@@ -11,7 +11,6 @@ dozen programs.
 import os
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -126,28 +125,6 @@ def test_binary_gemm_matches_cpu_bgemm(m, n, k, variant):
     b = pybnn.pack_bits(np.where(rng.random((n, k)) < 0.5, -1, 1).astype(np.int8))
     tuning = {key: v for key, v in VARIANTS[variant].items() if key != "fuse"}
     np.testing.assert_array_equal(BinaryGemm(**tuning)(a, b, k), pybnn.bgemm(a, b, k))
-
-
-def test_one_model_from_four_threads():
-    spec = named_model("conv_130")
-    model = pybnn.load(bnnformat.to_bytes(spec), backend="opencl")
-    xs = [random_input(np.random.default_rng(i), spec, n=3 + i) for i in range(4)]
-    want = [pybnn.load(bnnformat.to_bytes(spec)).run(x) for x in xs]
-    got, errors = [None] * 4, []
-
-    def worker(i):
-        try:
-            for _ in range(5):
-                got[i] = model.run(xs[i])
-                assert np.array_equal(got[i], want[i])
-        except Exception as exc:  # reported below; a thread's assert would be lost
-            errors.append(exc)
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
 
 
 def _mnist_test_set():
