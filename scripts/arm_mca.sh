@@ -10,8 +10,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
-command -v "${CLANG:-clang}" >/dev/null 2>&1 || missing+=("${CLANG:-clang} (apt package clang)")
-command -v "${LLVM_MCA:-llvm-mca}" >/dev/null 2>&1 || missing+=("${LLVM_MCA:-llvm-mca} (apt package llvm)")
+check_tools() {
+    missing=()
+    command -v "${CLANG:-clang}" >/dev/null 2>&1 || missing+=("${CLANG:-clang} (apt package clang)")
+    command -v "${LLVM_MCA:-llvm-mca}" >/dev/null 2>&1 || missing+=("${LLVM_MCA:-llvm-mca} (apt package llvm)")
+}
+check_tools
+# As root on Debian, install them, as the other scripts do with their tools.
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing clang and llvm (llvm-mca)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang llvm >/dev/null
+    check_tools
+fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "arm_mca.sh: missing tools; install them and run again:" >&2
     for m in "${missing[@]}"; do echo "  - $m" >&2; done
