@@ -45,11 +45,15 @@ def layer_stats(spec):
 
 
 def summarize_file(source):
-    """The summary of a .bnn path or bytes, read once (by pybnn.format)."""
-    from .backends.source import ModelSource
+    """The summary of a .bnn path or bytes, read once (by pybnn.format, which
+    maps a file rather than copying it)."""
+    import os
+
     from .format import read
-    model = ModelSource(source)
-    return summarize(read(model.data), file_size=model.size())
+    spec = read(source)
+    size = (os.path.getsize(source) if isinstance(source, (str, os.PathLike))
+            else memoryview(source).nbytes)
+    return summarize(spec, file_size=size)
 
 
 def summarize(spec, file_size=None):
