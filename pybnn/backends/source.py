@@ -32,9 +32,6 @@ class ModelSource:
             self._graph = read_graph(self.data)
         return self._graph
 
-    def size(self):
-        return os.path.getsize(self.path) if self._data is None else len(self._data)
-
     def __repr__(self):
         return f"ModelSource({self.path!r})" if self.path else f"ModelSource(<{len(self._data)} bytes>)"
 
