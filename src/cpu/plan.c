@@ -8,15 +8,33 @@
 #include "common/errors.h"
 #include "cpu/ops/ops.h"
 
-/* A weighted layer or an int maxpool followed by a threshold runs that
- * threshold inside itself: its int32 output is never stored. */
-static int fuses_next_threshold(const bnn_graph *g, uint32_t i)
+/* The threshold layer that runs inside step i, or 0 (none: layer 0 is
+ * never one). Each fusion is exact and keeps int32 sums out of memory:
+ *   - a weighted layer or an int maxpool followed by a threshold runs that
+ *     threshold inside itself;
+ *   - a weighted layer, an int maxpool, then a threshold (the paper's conv ->
+ *     pool -> BN -> sign): the weighted layer runs the threshold, and the
+ *     pool runs on its bits, which op_maxpool.c shows to be exact. */
+static uint32_t fused_threshold(const bnn_graph *g, uint32_t i)
 {
     const bnn_layer *l = &g->layers[i];
     int weighted = l->type >= BNN_LAYER_FIRST_DENSE && l->type <= BNN_LAYER_DENSE;
     int int_pool = l->type == BNN_LAYER_MAXPOOL && l->in.domain == BNN_DOMAIN_INT;
-    return (weighted || int_pool) && i + 1 < g->n_layers &&
-           g->layers[i + 1].type == BNN_LAYER_THRESHOLD;
+    for (uint32_t t = i + 1; t < g->n_layers && (weighted || int_pool); t++) {
+        if (g->layers[t].type == BNN_LAYER_THRESHOLD)
+            return t;
+        /* Only one int maxpool may lie between a weighted layer and its threshold. */
+        if (!weighted || t > i + 1 || g->layers[t].type != BNN_LAYER_MAXPOOL)
+            return 0;
+    }
+    return 0;
+}
+
+/* `shape` with its values as packed bits. */
+static bnn_act_shape as_bits(bnn_act_shape shape)
+{
+    shape.domain = BNN_DOMAIN_BITS;
+    return shape;
 }
 
 bnn_status bnn_plan_build(struct bnn_model *m)
@@ -46,16 +64,27 @@ bnn_status bnn_plan_build(struct bnn_model *m)
         bnn_status st = s->op->prepare ? s->op->prepare(s, i) : BNN_OK;
         if (st != BNN_OK)
             return st;
-        if (i > 0 && m->steps[i - 1].threshold == s)
+        s->in = l->in;
+        s->out = l->out;
+        /* A step before this one may run a threshold that lies after it. */
+        const bnn_step *before = i > 0 ? m->steps[i - 1].threshold : NULL;
+        if (before == s)
             s->skip = 1;
-        if (fuses_next_threshold(g, i))
-            s->threshold = &m->steps[i + 1];
+        else if (before) { /* a pool between a weighted layer and its threshold */
+            s->in = as_bits(l->in);
+            st = bnn_maxpool_on_bits_prepare(s, &g->layers[before - m->steps], i);
+            if (st != BNN_OK)
+                return st;
+        }
+        uint32_t t = fused_threshold(g, i);
+        if (t) {
+            s->threshold = &m->steps[t];
+            s->out = as_bits(l->out); /* a threshold keeps the shape */
+        }
         if (s->skip)
             continue; /* stores nothing of its own */
-        /* A step that fuses a threshold stores the threshold's output. */
-        const bnn_act_shape *stored = s->threshold ? &g->layers[i + 1].out : &l->out;
-        if (stored->domain != BNN_DOMAIN_SCORES && bnn_act_bytes(stored) > m->max_act_bytes)
-            m->max_act_bytes = bnn_act_bytes(stored);
+        if (s->out.domain != BNN_DOMAIN_SCORES && bnn_act_bytes(&s->out) > m->max_act_bytes)
+            m->max_act_bytes = bnn_act_bytes(&s->out);
     }
     return BNN_OK;
 }
@@ -69,6 +98,7 @@ void bnn_plan_release(struct bnn_model *m)
         free(m->steps[i].tap_sums);
         free(m->steps[i].thr_mask);
         free(m->steps[i].thr_key);
+        free(m->steps[i].pool_flip);
     }
     free(m->steps);
     m->steps = NULL;

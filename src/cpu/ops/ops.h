@@ -89,6 +89,10 @@ void bnn_zero_padding_fix(const bnn_step *s, int32_t *t, size_t ld, size_t row0,
 void bnn_threshold_rows(const bnn_step *t, const int32_t *s, size_t ld_s, size_t rows, size_t c0,
                         size_t count, bnn_word *out, size_t ld_out);
 
+/* A maxpool that runs on the bits of the threshold layer `thr` (plan.c):
+ * its table of flipping channels (op_maxpool.c). */
+bnn_status bnn_maxpool_on_bits_prepare(bnn_step *s, const bnn_layer *thr, uint32_t index);
+
 /* Allocate count x item zeroed bytes of a step's table, or fail naming the layer. */
 static inline void *bnn_table_alloc(size_t count, size_t item, bnn_status *st, uint32_t index)
 {
