@@ -8,23 +8,20 @@
 #include "common/errors.h"
 #include "cpu/ops/ops.h"
 
-/* The threshold layer that runs inside step i, or 0 (none: layer 0 is
- * never one). Each fusion is exact and keeps int32 sums out of memory:
- *   - a weighted layer or an int maxpool followed by a threshold runs that
- *     threshold inside itself;
- *   - a weighted layer, an int maxpool, then a threshold (the paper's conv ->
- *     pool -> BN -> sign): the weighted layer runs the threshold, and the
- *     pool runs on its bits, which op_maxpool.c shows to be exact. */
+/* The threshold layer that weighted layer i runs in its product's epilogue,
+ * or 0 (none: layer 0 is never a threshold): the next layer, or the first
+ * after a run of int maxpools (the paper's conv -> pool -> BN -> sign).
+ * Those pools then run on the threshold's bits, which op_maxpool.c shows to
+ * be exact. Either way no int32 sum reaches memory. */
 static uint32_t fused_threshold(const bnn_graph *g, uint32_t i)
 {
-    const bnn_layer *l = &g->layers[i];
-    int weighted = l->type >= BNN_LAYER_FIRST_DENSE && l->type <= BNN_LAYER_DENSE;
-    int int_pool = l->type == BNN_LAYER_MAXPOOL && l->in.domain == BNN_DOMAIN_INT;
-    for (uint32_t t = i + 1; t < g->n_layers && (weighted || int_pool); t++) {
+    uint32_t type = g->layers[i].type;
+    if (type < BNN_LAYER_FIRST_DENSE || type > BNN_LAYER_DENSE)
+        return 0;
+    for (uint32_t t = i + 1; t < g->n_layers; t++) {
         if (g->layers[t].type == BNN_LAYER_THRESHOLD)
             return t;
-        /* Only one int maxpool may lie between a weighted layer and its threshold. */
-        if (!weighted || t > i + 1 || g->layers[t].type != BNN_LAYER_MAXPOOL)
+        if (g->layers[t].type != BNN_LAYER_MAXPOOL)
             return 0;
     }
     return 0;
@@ -47,6 +44,7 @@ bnn_status bnn_plan_build(struct bnn_model *m)
     if (!m->steps)
         return bnn_fail(BNN_ERR_NOMEM, "out of memory for %u layers", g->n_layers);
     m->max_act_bytes = 0;
+    uint32_t fused_to = 0; /* a threshold an earlier step runs; 0: none */
     for (uint32_t i = 0; i < g->n_layers; i++) {
         bnn_step *s = &m->steps[i];
         const bnn_layer *l = &g->layers[i];
@@ -66,19 +64,16 @@ bnn_status bnn_plan_build(struct bnn_model *m)
             return st;
         s->in = l->in;
         s->out = l->out;
-        /* A step before this one may run a threshold that lies after it. */
-        const bnn_step *before = i > 0 ? m->steps[i - 1].threshold : NULL;
-        if (before == s)
-            s->skip = 1;
-        else if (before) { /* a pool between a weighted layer and its threshold */
+        if (fused_to && i == fused_to) {
+            s->skip = 1; /* ran in the weighted step before */
+        } else if (fused_to && i < fused_to) { /* a pool between it and its threshold */
             s->in = as_bits(l->in);
-            st = bnn_maxpool_on_bits_prepare(s, &g->layers[before - m->steps], i);
+            s->out = as_bits(l->out);
+            st = bnn_maxpool_on_bits_prepare(s, &g->layers[fused_to], i);
             if (st != BNN_OK)
                 return st;
-        }
-        uint32_t t = fused_threshold(g, i);
-        if (t) {
-            s->threshold = &m->steps[t];
+        } else if ((fused_to = fused_threshold(g, i)) != 0) {
+            s->threshold = &m->steps[fused_to];
             s->out = as_bits(l->out); /* a threshold keeps the shape */
         }
         if (s->skip)

@@ -26,8 +26,9 @@ typedef struct bnn_step {
     bnn_act_shape in, out;           /* what the step reads and stores: the layer's
                                         shapes, but bits where a fused threshold
                                         makes them so (plan.c) */
-    const struct bnn_step *threshold; /* a threshold step that runs inside this one
-                                        (its int32 sums are never stored); else NULL */
+    const struct bnn_step *threshold; /* weighted steps: a threshold step that runs
+                                        in the product's epilogue (no int32 sum is
+                                        ever stored); else NULL */
     int skip;                        /* nothing to run: fused into the previous
                                         step, or a flatten that is a plain reshape */
     /* Tables made at load by the op's prepare (owned, freed with the plan). */

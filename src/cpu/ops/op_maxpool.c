@@ -2,10 +2,9 @@
  * +-1 values, which is the AND of the bits (-1 is bit 1: the max is -1 only
  * if every value is -1). Inner loops run over channels (contiguous).
  *
- * An int pool followed by a threshold (the paper's conv -> pool -> BN ->
- * sign) never stores the pooled sums: it runs as one pass, or, when the
- * layer before the pool is weighted, that layer runs the threshold and the
- * pool runs on its bits (plan.c). That is exact because a threshold is
+ * Int pools followed by a threshold (the paper's conv -> pool -> BN -> sign)
+ * run on bits: the weighted layer before them runs the threshold (plan.c),
+ * and the pools run on its bits. That is exact because a threshold is
  * monotone per channel: with flip 0 the bit is 1 iff s < t, falling in s, so
  * the bit of the window's maximum is the AND of the window's bits; with
  * flip 1 (s > t, rising) it is their OR, i.e. AND on inverted bits,
@@ -38,29 +37,6 @@ static void maxpool_int(const bnn_layer *l, const int32_t *in, int32_t *out, siz
                 for (size_t i = 0; i < l->kh; i++)
                     for (size_t j = 0; j < l->kw; j++)
                         max_into(out, first + (i * w + j) * c, c);
-            }
-    }
-}
-
-/* Pool, then the fused threshold step `thr`, in one pass; overwrites `in`. */
-static void maxpool_int_threshold(const bnn_layer *l, const bnn_step *thr, int32_t *in,
-                                  bnn_word *out, size_t n)
-{
-    size_t h = l->in.h, w = l->in.w, c = l->in.c, wc = bnn_words_for(c);
-    for (size_t s = 0; s < n; s++) {
-        int32_t *x = in + s * h * w * c;
-        for (size_t oy = 0; oy < l->out.h; oy++)
-            for (size_t ox = 0; ox < l->out.w; ox++, out += wc) {
-                /* The window's top-left pixel takes the maximum: the input
-                 * is a workspace buffer nothing reads after this layer, and
-                 * a window's top-left pixel lies in no window that comes
-                 * later in raster order, so no later window sees it. */
-                int32_t *first = x + (oy * l->sh * w + ox * l->sw) * c;
-                for (size_t i = 0; i < l->kh; i++)
-                    for (size_t j = 0; j < l->kw; j++)
-                        if (i || j)
-                            max_into(first, first + (i * w + j) * c, c);
-                bnn_threshold_rows(thr, first, c, 1, 0, c, out, wc);
             }
     }
 }
@@ -103,8 +79,6 @@ static void run_samples(const bnn_step *s, const void *in, void *out, size_t n)
 {
     if (s->in.domain == BNN_DOMAIN_BITS)
         maxpool_bits(s->layer, in, out, n, s->pool_flip);
-    else if (s->threshold) /* in is an int workspace buffer: the op may overwrite it */
-        maxpool_int_threshold(s->layer, s->threshold, (int32_t *)in, out, n);
     else
         maxpool_int(s->layer, in, out, n);
 }
