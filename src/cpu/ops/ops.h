@@ -73,6 +73,11 @@ typedef struct bnn_gemm {
 } bnn_gemm;
 bnn_status bnn_gemm_run(const bnn_gemm *g, int threads);
 
+/* The patches of conv layer l for n samples into cols, pixels of
+ * pixel_bytes each (im2col.c). */
+bnn_status bnn_im2col(const bnn_layer *l, const void *in, size_t pixel_bytes, size_t n,
+                      void *cols, int threads);
+
 /* First layers' prepare: their weights as the u8gemm panel (op_first_layer.c). */
 bnn_status bnn_first_layer_prepare(bnn_step *s, uint32_t index);
 
