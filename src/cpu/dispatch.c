@@ -39,13 +39,13 @@ static const bnn_kernels kernels_avx2 = {
 /* neon with the udot first layer (u8gemm_neondot.c) */
 static const bnn_kernels kernels_neondot = {
     "neondot", bnn_bgemm_neon, bnn_pack_f32_neon, bnn_pack_f64_scalar, bnn_pack_i8_neon,
-    bnn_pack_i32_scalar, bnn_u8gemm_neondot, bnn_threshold_scalar,
+    bnn_pack_i32_scalar, bnn_u8gemm_neondot, bnn_threshold_neon,
 };
 #endif
 #ifdef BNN_ARCH_NEON
 static const bnn_kernels kernels_neon = {
     "neon", bnn_bgemm_neon, bnn_pack_f32_neon, bnn_pack_f64_scalar, bnn_pack_i8_neon,
-    bnn_pack_i32_scalar, bnn_u8gemm_neon, bnn_threshold_scalar,
+    bnn_pack_i32_scalar, bnn_u8gemm_neon, bnn_threshold_neon,
 };
 #endif
 

@@ -170,6 +170,8 @@ void bnn_pack_f32_neon(const float *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_i8_neon(const int8_t *x, size_t rows, size_t k, bnn_word *out);
 void bnn_u8gemm_neon(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx, const int8_t *w,
                      int32_t *c, size_t ldc);
+void bnn_threshold_neon(const int32_t *s, size_t ld_s, size_t rows, const int32_t *mask,
+                        const int32_t *key, size_t count, bnn_word *out, size_t ld_out);
 extern const bnn_roofline_form bnn_roofline_alu_neon[]; /* NULL-terminated */
 /* The streaming rate from memory (bgemm_stream_roofline_neon.c), as for x86. */
 uint64_t bnn_roofline_xor_popcount_neon(const bnn_word *a, const bnn_word *b, size_t words,
