@@ -4,7 +4,8 @@
  *   test_kernels [--expect-isa NAME]
  *
  * For each set (and "ref" itself): bgemm called directly (odd ldc, nothing
- * written outside C) and through bnn_bgemm on the edge shapes, the u16
+ * written outside C), through bnn_bgemm and, where the set has one, in its
+ * panel form on pre-packed B, on the edge shapes, the u16
  * overflow path of wide rows, packing of f32 / i8 (with -0.0, NaN, +-inf,
  * -128, unaligned rows), one-hot bit order, 1 vs several threads, the
  * threshold kernel (ties, flips, extreme sums, partial words, strides), and
@@ -58,6 +59,40 @@ static void kernel_bgemm(int t, const bnn_word *a, const bnn_word *b, size_t m,
     free(wide);
 }
 
+/* Sets with a panel form: B packed as panels, then bgemm_panel with an odd
+ * ldc, equals the reference, writes nothing outside C, and reads nothing of
+ * the panel but what panel_pack wrote (the buffer is poisoned first). */
+static void panel_bgemm_check(int t, const bnn_word *a, const bnn_word *b, size_t m, size_t n,
+                              size_t k, const int32_t *want)
+{
+    must(bnn_select_isa(isas[t]), "bnn_select_isa");
+    const bnn_kernels *kern = bnn_active_kernels();
+    if (!kern->panel_pack)
+        return;
+    size_t words = bnn_words_for(k), ldc = n + 3, pw = bnn_panel_words(n, words);
+    char label[160];
+    char *raw = xmalloc(pw * sizeof(bnn_word) + 64);
+    bnn_word *panel = (bnn_word *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+    memset(panel, 0xa5, pw * sizeof(bnn_word));
+    kern->panel_pack(b, n, words, panel);
+    int32_t *wide = xmalloc(m * ldc * sizeof(int32_t));
+    for (size_t i = 0; i < m * ldc; i++)
+        wide[i] = SENTINEL;
+    kern->bgemm_panel(m, n, words, a, panel, wide, ldc, (int32_t)k);
+    int same = 1, outside_ok = 1;
+    for (size_t i = 0; i < m; i++) {
+        same &= memcmp(wide + i * ldc, want + i * n, n * sizeof(int32_t)) == 0;
+        for (size_t j = n; j < ldc; j++)
+            outside_ok &= wide[i * ldc + j] == SENTINEL;
+    }
+    snprintf(label, sizeof label, "bgemm_panel m=%zu n=%zu k=%zu", m, n, k);
+    check(same, t, label);
+    snprintf(label, sizeof label, "bgemm_panel m=%zu n=%zu k=%zu (writes outside C)", m, n, k);
+    check(outside_ok, t, label);
+    free(raw);
+    free(wide);
+}
+
 static void test_bgemm_shapes(void)
 {
     char label[160];
@@ -78,6 +113,7 @@ static void test_bgemm_shapes(void)
                     must(bnn_bgemm(a, b, got, m, n, k, 1), "bnn_bgemm");
                     snprintf(label, sizeof label, "bnn_bgemm m=%zu n=%zu k=%zu", m, n, k);
                     check(memcmp(got, want, m * n * sizeof(int32_t)) == 0, t, label);
+                    panel_bgemm_check(t, a, b, m, n, k, want);
                 }
                 free(a);
                 free(b);
