@@ -152,7 +152,8 @@ def test_first_dense_sums_on_kernel_edges(target, features, units):
                                    _ones_affine(units)])
     x = rng.integers(0, 256, (67, features), dtype=np.uint8)  # 67 rows: a tile and 3 more
     x[0], x[1] = 255, 0
-    _first_sums(target, spec, x)
+    for rows in (67, 2, 1):  # 1 and 2 rows: the bit-plane form where the kernel set has one
+        _first_sums(target, spec, x[:rows])
 
 
 @pytest.mark.parametrize("sign", [-1, 1])
@@ -162,8 +163,9 @@ def test_first_layers_extreme_sums(target, sign):
     k = 1031
     dense = ModelSpec((k,), [FirstDense(weights=np.full((21, k), sign, np.int8)),
                              _ones_affine(21)])
-    got = _first_sums(target, dense, np.full((5, k), 255, np.uint8))
-    assert np.all(got == sign * 255 * k)
+    for rows in (5, 1):
+        got = _first_sums(target, dense, np.full((rows, k), 255, np.uint8))
+        assert np.all(got == sign * 255 * k)
     conv = ModelSpec((6, 7, 29), [FirstConv(weights=np.full((18, 3, 3, 29), sign, np.int8),
                                             padding="same"),
                                   Flatten(), _ones_affine(6 * 7 * 18)])

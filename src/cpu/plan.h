@@ -40,6 +40,7 @@ typedef struct bnn_step {
                                         for the kernel set active at load; else NULL */
     bnn_bgemm_panel_fn b_panel_kernel; /* the bgemm_panel that reads them */
     void *b_panel_alloc;             /* the allocation b_panel lies in */
+    int32_t *neg_counts;             /* first_dense with weight panels: -1 weights per unit */
     int32_t *tap_sums;               /* conv with pad zero: sum of +-1 weights per tap, unit */
     int32_t *thr_mask;               /* threshold: 0 or -1 (flip), per channel */
     int32_t *thr_key;                /* threshold: t XOR mask, per channel */

@@ -21,6 +21,8 @@
 #define TILE_N 64
 typedef char bnn_assert_tile_n_whole_groups[(TILE_N % BNN_U8_GROUP == 0) ? 1 : -1];
 typedef char bnn_assert_tile_n_whole_panels[(TILE_N % BNN_PANEL_ROWS == 0) ? 1 : -1];
+/* bnn_first_dense_planes_tile's buffer holds 64 columns */
+typedef char bnn_assert_tile_n_planes[(TILE_N <= 64) ? 1 : -1];
 /* A first layer's 16 bytes of K per output cost about one binary word
  * operation (AVX2: ~120 G byte-MACs/s against ~6 G words/s), for the thread
  * count (tiles.h). */
@@ -44,7 +46,9 @@ static void gemm_tile(void *ctx, size_t task)
     /* Sums go straight to the int output unless a threshold consumes them. */
     int32_t *t = s->threshold ? tile : g->out_int + i0 * units + u0;
     size_t ld = s->threshold ? nb : units;
-    if (g->x)
+    if (g->planes)
+        bnn_first_dense_planes_tile(s, job->kernels, g->planes, i0, mb, u0, nb, t, ld);
+    else if (g->x)
         job->kernels->u8gemm(mb, nb, l->k, g->x + i0 * g->ldx, g->ldx,
                              s->u8_panel + u0 / BNN_U8_GROUP * bnn_u8_group_bytes(l->k), t, ld);
     else if (s->b_panel && s->b_panel_kernel == job->kernels->bgemm_panel)
@@ -92,8 +96,9 @@ bnn_status bnn_gemm_run(const bnn_gemm *g, int threads)
         return BNN_OK;
     const bnn_layer *l = g->step->layer;
     tile_job job = {g, bnn_active_kernels(), bnn_tiles_of(g->rows, l->units, TILE_M, TILE_N)};
-    size_t per_output = g->x ? (l->k + U8_BYTES_PER_WORD_OP - 1) / U8_BYTES_PER_WORD_OP
-                             : l->row_words;
+    size_t per_output = g->planes ? BNN_PLANES * l->row_words
+                        : g->x    ? (l->k + U8_BYTES_PER_WORD_OP - 1) / U8_BYTES_PER_WORD_OP
+                                  : l->row_words;
     return bnn_parallel_for(job.tiles.count, bnn_tiles_threads(&job.tiles, per_output, threads),
                             gemm_tile, &job);
 }

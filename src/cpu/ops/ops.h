@@ -60,6 +60,9 @@ static inline void bnn_window_clip(ptrdiff_t start, size_t k, size_t n, size_t *
  *     (zero_padding.c) where the step has tap sums;
  *   - first layers (x set, a NULL): uint8 rows of x (layer->k bytes, ldx
  *     apart) against the step's weight panel (u8gemm);
+ *   - first_dense by bit-planes (planes set): 8 packed rows per input row,
+ *     bit p of its bytes, against the binary weight panels (bgemm_panel),
+ *     summed back as op_first_dense.c derives;
  * then either int32 sums to out_int (rows x units) or, when the step fuses
  * a threshold, packed bits to out_bits (rows x words_for(units)). */
 typedef struct bnn_gemm {
@@ -70,6 +73,8 @@ typedef struct bnn_gemm {
     bnn_word *out_bits;
     const uint8_t *x;
     size_t ldx;
+    const bnn_word *planes; /* first_dense at small batch: the rows' 8 bit-planes
+                               (op_first_dense.c), x and a NULL */
 } bnn_gemm;
 bnn_status bnn_gemm_run(const bnn_gemm *g, int threads);
 
@@ -81,6 +86,14 @@ bnn_status bnn_gemm_weights_prepare(bnn_step *s, uint32_t index);
  * pixel_bytes each (im2col.c). */
 bnn_status bnn_im2col(const bnn_layer *l, const void *in, size_t pixel_bytes, size_t n,
                       void *cols, int threads);
+
+/* first_dense by bit-planes (op_first_dense.c): sums t (ld apart) of rows
+ * i0..i0+mb-1 (mb <= BNN_PLANE_MAX_ROWS) and units u0..u0+nb-1 (nb <= 64). */
+#define BNN_PLANES 8
+#define BNN_PLANE_MAX_ROWS 2
+void bnn_first_dense_planes_tile(const bnn_step *s, const bnn_kernels *kernels,
+                                 const bnn_word *planes, size_t i0, size_t mb, size_t u0,
+                                 size_t nb, int32_t *t, size_t ld);
 
 /* First layers' prepare: their weights as the u8gemm panel (op_first_layer.c). */
 bnn_status bnn_first_layer_prepare(bnn_step *s, uint32_t index);
