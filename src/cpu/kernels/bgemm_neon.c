@@ -23,10 +23,14 @@
 #define NR 4
 #endif
 
-/* A u16 lane gains at most 2 * 8 = 16 per step, so 4095 steps
- * (65520) are the most it can take before the sum could pass 65535 (a chunk
- * takes at most 4094 whole steps and the odd last word). */
-#define U16_SAFE_VECS 4095
+/* Counts stay in u16 lanes for one chunk of at most CHUNK_VECS 128-bit steps
+ * (and the odd last word): then one output's whole count in the chunk is at
+ * most 255 * 128 + 64 = 32704, so every partial sum of its lanes, and twice
+ * the whole, fit in 16 bits (65408 <= 65535): the reduction runs in u16
+ * lanes and widens only its 4 sums per row. (A single lane gains at most 16
+ * per step: 4080 in a chunk.) K up to 32704, i.e. every layer of the paper's
+ * networks, is one chunk; longer rows pay one reduction per 255 steps. */
+#define CHUNK_VECS 255
 
 #if defined(__GNUC__)
 #define BNN_ALWAYS_INLINE inline __attribute__((always_inline))
@@ -34,61 +38,56 @@
 #define BNN_ALWAYS_INLINE inline
 #endif
 
-/* The odd last word of a row in the low half of a vector, 0 in the high half
- * (reading a whole vector would run past the row). */
-static BNN_ALWAYS_INLINE uint8x16_t load_last_word(const bnn_word *p)
-{
-    return vreinterpretq_u8_u64(vcombine_u64(vld1_u64(p), vdup_n_u64(0)));
-}
-
-/* acc (8 u16 lanes) += the byte popcounts of a XOR b, added in pairs. On
- * armv7, GCC 12 copies every vpadal accumulator once per iteration (its
- * operand is tied), so there the widening add is spelled vpaddl + vadd, which
- * keeps the loop free of copies and spills. */
+/* acc (8 u16 lanes) += the byte popcounts of a XOR b, added in pairs: XOR,
+ * count, pairwise add-accumulate, 3 ops per output and 128 bits. */
 static BNN_ALWAYS_INLINE uint16x8_t add_popcount(uint16x8_t acc, uint8x16_t a, uint8x16_t b)
 {
-#if defined(__aarch64__)
+#if defined(__aarch64__) || !defined(__GNUC__) || defined(__clang__)
     return vpadalq_u8(acc, vcntq_u8(veorq_u8(a, b)));
 #else
-    return vaddq_u16(acc, vpaddlq_u8(vcntq_u8(veorq_u8(a, b))));
+    /* GCC (12) for armv7 copies every vpadalq_u8 accumulator once per
+     * iteration of the hot loop (8 vmov per 24 ops: 4 ops per output, not
+     * 3). The same instruction with its accumulator as an in-out operand
+     * needs no copy. */
+    __asm__("vpadal.u8 %q0, %q1" : "+w"(acc) : "w"(vcntq_u8(veorq_u8(a, b))));
+    return acc;
 #endif
 }
 
-static BNN_ALWAYS_INLINE uint32_t sum_u32x4(uint32x4_t v)
+/* Sums of adjacent lanes: lanes 0-3 from x's 8, lanes 4-7 from y's. Three
+ * rounds take 4 outputs' 8 lanes each to one vector of their 4 sums. armv7
+ * has the pairwise add on 64-bit halves only. */
+static BNN_ALWAYS_INLINE uint16x8_t pair_sums(uint16x8_t x, uint16x8_t y)
 {
 #if defined(__aarch64__)
-    return vaddvq_u32(v);
+    return vpaddq_u16(x, y);
 #else
-    uint32x2_t s = vadd_u32(vget_low_u32(v), vget_high_u32(v));
-    return vget_lane_u32(vpadd_u32(s, s), 0);
+    return vcombine_u16(vpadd_u16(vget_low_u16(x), vget_high_u16(x)),
+                        vpadd_u16(vget_low_u16(y), vget_high_u16(y)));
 #endif
 }
 
 /* One mr x nr tile (mr <= MR, nr <= NR, both compile-time constants at every
- * call site so the loops unroll and the accumulators stay in registers). */
+ * call site so the loops unroll and the accumulators stay in registers).
+ * Missing columns of an edge tile keep zero counts and are not stored. */
 static BNN_ALWAYS_INLINE void tile(size_t mr, size_t nr, size_t words, const bnn_word *a,
                                    const bnn_word *b, int32_t *c, size_t ldc, int32_t k)
 {
-    uint32x4_t acc32[MR][NR];
-    uint16x8_t acc16[MR][NR];
+    uint32x4_t dot[MR]; /* per row, its 4 outputs: k - 2 * popcount so far (mod 2^32) */
+    uint16x8_t acc[MR][NR];
     uint8x16_t va[MR];
 #pragma GCC unroll 4
     for (size_t r = 0; r < mr; r++)
-#pragma GCC unroll 4
-        for (size_t s = 0; s < nr; s++)
-            acc32[r][s] = vdupq_n_u32(0);
+        dot[r] = vdupq_n_u32((uint32_t)k);
 
-    /* Whole 128-bit steps; an odd last word is one more step (a vector whose
-     * high half is 0), taken in the last chunk so that it costs the same 3
-     * ops as the others: U16_SAFE_VECS - 1 steps per chunk leave it room. */
-    size_t vecs = words / 2, odd = words % 2;
-    for (size_t v0 = 0; v0 < vecs || (v0 == 0 && odd); v0 += U16_SAFE_VECS - 1) {
-        size_t v1 = vecs - v0 < U16_SAFE_VECS - 1 ? vecs : v0 + U16_SAFE_VECS - 1;
+    size_t vecs = words / 2, v0 = 0;
+    do {
+        size_t v1 = vecs - v0 > CHUNK_VECS ? v0 + CHUNK_VECS : vecs;
 #pragma GCC unroll 4
         for (size_t r = 0; r < mr; r++)
 #pragma GCC unroll 4
-            for (size_t s = 0; s < nr; s++)
-                acc16[r][s] = vdupq_n_u16(0);
+            for (size_t s = 0; s < NR; s++)
+                acc[r][s] = vdupq_n_u16(0);
         for (size_t v = v0; v < v1; v++) { /* the hot loop */
 #pragma GCC unroll 4
             for (size_t r = 0; r < mr; r++)
@@ -98,46 +97,61 @@ static BNN_ALWAYS_INLINE void tile(size_t mr, size_t nr, size_t words, const bnn
                 uint8x16_t vb = vreinterpretq_u8_u64(vld1q_u64(b + s * words + 2 * v));
 #pragma GCC unroll 4
                 for (size_t r = 0; r < mr; r++)
-                    acc16[r][s] = add_popcount(acc16[r][s], va[r], vb);
+                    acc[r][s] = add_popcount(acc[r][s], va[r], vb);
             }
         }
-        if (odd && v1 == vecs) { /* the odd last word */
-#pragma GCC unroll 4
-            for (size_t r = 0; r < mr; r++)
-                va[r] = load_last_word(a + r * words + words - 1);
-#pragma GCC unroll 4
-            for (size_t s = 0; s < nr; s++) {
-                uint8x16_t vb = load_last_word(b + s * words + words - 1);
-#pragma GCC unroll 4
-                for (size_t r = 0; r < mr; r++)
-                    acc16[r][s] = add_popcount(acc16[r][s], va[r], vb);
-            }
-        }
-#pragma GCC unroll 4
-        for (size_t r = 0; r < mr; r++)
-#pragma GCC unroll 4
-            for (size_t s = 0; s < nr; s++)
-                acc32[r][s] = vpadalq_u16(acc32[r][s], acc16[r][s]);
-        if (v1 == vecs)
-            break;
-    }
-#if defined(__aarch64__)
-    if (nr == NR) { /* a reduction tree: 3 pairwise adds give a row's 4 sums in one vector */
+        /* The reduction tree: per row, columns 0,1 and 2,3 share a vector */
+        uint16x8_t half[MR][2];
 #pragma GCC unroll 4
         for (size_t r = 0; r < mr; r++) {
-            uint32x4_t sums = vpaddq_u32(vpaddq_u32(acc32[r][0], acc32[r][1]),
-                                         vpaddq_u32(acc32[r][2], acc32[r][3]));
-            int32x4_t dot = vsubq_s32(vdupq_n_s32(k), vreinterpretq_s32_u32(vshlq_n_u32(sums, 1)));
-            vst1q_s32(c + r * ldc, dot);
+            half[r][0] = pair_sums(acc[r][0], acc[r][1]);
+            half[r][1] = pair_sums(acc[r][2], acc[r][3]);
         }
-        return;
+        if (v1 == vecs && words % 2) {
+            /* The odd last word, for two columns at once: a row's word in
+             * both halves of a vector, columns 2p and 2p+1 side by side (0
+             * past the edge), so its byte counts land in lanes 0-3 and 4-7
+             * of half[r][p] as the tree laid them out. */
+            const size_t last = words - 1;
+#pragma GCC unroll 4
+            for (size_t r = 0; r < mr; r++)
+                va[r] = vreinterpretq_u8_u64(vld1q_dup_u64(a + r * words + last));
+#pragma GCC unroll 2
+            for (size_t p = 0; 2 * p < nr; p++) {
+                uint64x1_t hi = 2 * p + 1 < nr ? vld1_u64(b + (2 * p + 1) * words + last) : vdup_n_u64(0);
+                uint8x16_t vb = vreinterpretq_u8_u64(vcombine_u64(vld1_u64(b + 2 * p * words + last), hi));
+#pragma GCC unroll 4
+                for (size_t r = 0; r < mr; r++)
+                    half[r][p] = add_popcount(half[r][p], va[r], vb);
+            }
+        }
+        /* Rows in pairs: one vector holds 2 rows x 4 outputs; doubled, and
+         * subtracted from dot while widening. */
+#pragma GCC unroll 2
+        for (size_t r = 0; r < mr; r += 2) {
+            uint16x8_t row = pair_sums(half[r][0], half[r][1]);
+            uint16x8_t next = r + 1 < mr ? pair_sums(half[r + 1][0], half[r + 1][1]) : row;
+            uint16x8_t twice = vshlq_n_u16(pair_sums(row, next), 1);
+            dot[r] = vsubw_u16(dot[r], vget_low_u16(twice));
+            if (r + 1 < mr)
+                dot[r + 1] = vsubw_u16(dot[r + 1], vget_high_u16(twice));
+        }
+        v0 = v1;
+    } while (v0 < vecs);
+
+#pragma GCC unroll 4
+    for (size_t r = 0; r < mr; r++) {
+        int32x4_t out = vreinterpretq_s32_u32(dot[r]);
+        if (nr == NR) {
+            vst1q_s32(c + r * ldc, out);
+        } else {
+            int32_t lanes[NR];
+            vst1q_s32(lanes, out);
+#pragma GCC unroll 4
+            for (size_t s = 0; s < nr; s++)
+                c[r * ldc + s] = lanes[s];
+        }
     }
-#endif
-#pragma GCC unroll 4
-    for (size_t r = 0; r < mr; r++)
-#pragma GCC unroll 4
-        for (size_t s = 0; s < nr; s++)
-            c[r * ldc + s] = bnn_dot_from_popcount(k, (int32_t)sum_u32x4(acc32[r][s]));
 }
 
 /* All columns of an mr-row strip: NR at a time, then the leftover columns. */
