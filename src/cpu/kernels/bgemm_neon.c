@@ -18,9 +18,11 @@
 #if defined(__aarch64__)
 #define MR 4
 #define NR 4
+#define STAGE 2 /* 16 accumulators, 4 + 2 operands, 8 counts: 30 of 32 registers */
 #else
 #define MR 2
 #define NR 4
+#define STAGE 1 /* 8 accumulators, 2 + 1 operands, 2 counts, of 16 */
 #endif
 
 /* Counts stay in u16 lanes for one chunk of at most CHUNK_VECS 128-bit steps
@@ -38,18 +40,24 @@
 #define BNN_ALWAYS_INLINE inline
 #endif
 
-/* acc (8 u16 lanes) += the byte popcounts of a XOR b, added in pairs: XOR,
- * count, pairwise add-accumulate, 3 ops per output and 128 bits. */
-static BNN_ALWAYS_INLINE uint16x8_t add_popcount(uint16x8_t acc, uint8x16_t a, uint8x16_t b)
+/* The 16 byte popcounts of a XOR b (each <= 8). */
+static BNN_ALWAYS_INLINE uint8x16_t xor_count(uint8x16_t a, uint8x16_t b)
+{
+    return vcntq_u8(veorq_u8(a, b));
+}
+
+/* acc (8 u16 lanes) += byte counts added in pairs (pairwise add-accumulate:
+ * with XOR and count, 3 ops per output and 128 bits). */
+static BNN_ALWAYS_INLINE uint16x8_t accumulate(uint16x8_t acc, uint8x16_t counts)
 {
 #if defined(__aarch64__) || !defined(__GNUC__) || defined(__clang__)
-    return vpadalq_u8(acc, vcntq_u8(veorq_u8(a, b)));
+    return vpadalq_u8(acc, counts);
 #else
     /* GCC (12) for armv7 copies every vpadalq_u8 accumulator once per
      * iteration of the hot loop (8 vmov per 24 ops: 4 ops per output, not
      * 3). The same instruction with its accumulator as an in-out operand
      * needs no copy. */
-    __asm__("vpadal.u8 %q0, %q1" : "+w"(acc) : "w"(vcntq_u8(veorq_u8(a, b))));
+    __asm__("vpadal.u8 %q0, %q1" : "+w"(acc) : "w"(counts));
     return acc;
 #endif
 }
@@ -92,12 +100,34 @@ static BNN_ALWAYS_INLINE void tile(size_t mr, size_t nr, size_t words, const bnn
 #pragma GCC unroll 4
             for (size_t r = 0; r < mr; r++)
                 va[r] = vreinterpretq_u8_u64(vld1q_u64(a + r * words + 2 * v));
+            /* STAGE columns at a time, all their XORs, then all counts, then
+             * all accumulates: MR * STAGE independent ops between an op and
+             * the next that needs it, which an in-order core (Cortex-A53)
+             * needs to cover its latencies, however the compiler schedules. */
 #pragma GCC unroll 4
-            for (size_t s = 0; s < nr; s++) {
-                uint8x16_t vb = vreinterpretq_u8_u64(vld1q_u64(b + s * words + 2 * v));
+            for (size_t s0 = 0; s0 < nr; s0 += STAGE) {
+                uint8x16_t counts[MR][STAGE];
 #pragma GCC unroll 4
-                for (size_t r = 0; r < mr; r++)
-                    acc[r][s] = add_popcount(acc[r][s], va[r], vb);
+                for (size_t t = 0; t < STAGE; t++) {
+                    if (s0 + t < nr) {
+                        uint8x16_t vb = vreinterpretq_u8_u64(vld1q_u64(b + (s0 + t) * words + 2 * v));
+#pragma GCC unroll 4
+                        for (size_t r = 0; r < mr; r++)
+                            counts[r][t] = veorq_u8(va[r], vb);
+                    }
+                }
+#pragma GCC unroll 4
+                for (size_t t = 0; t < STAGE; t++)
+#pragma GCC unroll 4
+                    for (size_t r = 0; r < mr; r++)
+                        if (s0 + t < nr)
+                            counts[r][t] = vcntq_u8(counts[r][t]);
+#pragma GCC unroll 4
+                for (size_t t = 0; t < STAGE; t++)
+#pragma GCC unroll 4
+                    for (size_t r = 0; r < mr; r++)
+                        if (s0 + t < nr)
+                            acc[r][s0 + t] = accumulate(acc[r][s0 + t], counts[r][t]);
             }
         }
         /* The reduction tree: per row, columns 0,1 and 2,3 share a vector */
@@ -122,7 +152,7 @@ static BNN_ALWAYS_INLINE void tile(size_t mr, size_t nr, size_t words, const bnn
                 uint8x16_t vb = vreinterpretq_u8_u64(vcombine_u64(vld1_u64(b + 2 * p * words + last), hi));
 #pragma GCC unroll 4
                 for (size_t r = 0; r < mr; r++)
-                    half[r][p] = add_popcount(half[r][p], va[r], vb);
+                    half[r][p] = accumulate(half[r][p], xor_count(va[r], vb));
             }
         }
         /* Rows in pairs: one vector holds 2 rows x 4 outputs; doubled, and
