@@ -13,6 +13,7 @@
  * whose high half is zero, so it needs no separate scalar path. */
 #include <arm_neon.h>
 
+#include "cpu/kernels/inline.h"
 #include "cpu/kernels/kernels.h"
 
 #if defined(__aarch64__)
@@ -33,12 +34,6 @@
  * per step: 4080 in a chunk.) K up to 32704, i.e. every layer of the paper's
  * networks, is one chunk; longer rows pay one reduction per 255 steps. */
 #define CHUNK_VECS 255
-
-#if defined(__GNUC__)
-#define BNN_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define BNN_ALWAYS_INLINE inline
-#endif
 
 /* The 16 byte popcounts of a XOR b (each <= 8). */
 static BNN_ALWAYS_INLINE uint8x16_t xor_count(uint8x16_t a, uint8x16_t b)
@@ -84,47 +79,47 @@ static BNN_ALWAYS_INLINE void tile(size_t mr, size_t nr, size_t words, const bnn
     uint32x4_t dot[MR]; /* per row, its 4 outputs: k - 2 * popcount so far (mod 2^32) */
     uint16x8_t acc[MR][NR];
     uint8x16_t va[MR];
-#pragma GCC unroll 4
+BNN_UNROLL
     for (size_t r = 0; r < mr; r++)
         dot[r] = vdupq_n_u32((uint32_t)k);
 
     size_t vecs = words / 2, v0 = 0;
     do {
         size_t v1 = vecs - v0 > CHUNK_VECS ? v0 + CHUNK_VECS : vecs;
-#pragma GCC unroll 4
+BNN_UNROLL
         for (size_t r = 0; r < mr; r++)
-#pragma GCC unroll 4
+BNN_UNROLL
             for (size_t s = 0; s < NR; s++)
                 acc[r][s] = vdupq_n_u16(0);
         for (size_t v = v0; v < v1; v++) { /* the hot loop */
-#pragma GCC unroll 4
+BNN_UNROLL
             for (size_t r = 0; r < mr; r++)
                 va[r] = vreinterpretq_u8_u64(vld1q_u64(a + r * words + 2 * v));
             /* STAGE columns at a time, all their XORs, then all counts, then
              * all accumulates: MR * STAGE independent ops between an op and
              * the next that needs it, which an in-order core (Cortex-A53)
              * needs to cover its latencies, however the compiler schedules. */
-#pragma GCC unroll 4
+BNN_UNROLL
             for (size_t s0 = 0; s0 < nr; s0 += STAGE) {
                 uint8x16_t counts[MR][STAGE];
-#pragma GCC unroll 4
+BNN_UNROLL
                 for (size_t t = 0; t < STAGE; t++) {
                     if (s0 + t < nr) {
                         uint8x16_t vb = vreinterpretq_u8_u64(vld1q_u64(b + (s0 + t) * words + 2 * v));
-#pragma GCC unroll 4
+BNN_UNROLL
                         for (size_t r = 0; r < mr; r++)
                             counts[r][t] = veorq_u8(va[r], vb);
                     }
                 }
-#pragma GCC unroll 4
+BNN_UNROLL
                 for (size_t t = 0; t < STAGE; t++)
-#pragma GCC unroll 4
+BNN_UNROLL
                     for (size_t r = 0; r < mr; r++)
                         if (s0 + t < nr)
                             counts[r][t] = vcntq_u8(counts[r][t]);
-#pragma GCC unroll 4
+BNN_UNROLL
                 for (size_t t = 0; t < STAGE; t++)
-#pragma GCC unroll 4
+BNN_UNROLL
                     for (size_t r = 0; r < mr; r++)
                         if (s0 + t < nr)
                             acc[r][s0 + t] = accumulate(acc[r][s0 + t], counts[r][t]);
@@ -132,7 +127,7 @@ static BNN_ALWAYS_INLINE void tile(size_t mr, size_t nr, size_t words, const bnn
         }
         /* The reduction tree: per row, columns 0,1 and 2,3 share a vector */
         uint16x8_t half[MR][2];
-#pragma GCC unroll 4
+BNN_UNROLL
         for (size_t r = 0; r < mr; r++) {
             half[r][0] = pair_sums(acc[r][0], acc[r][1]);
             half[r][1] = pair_sums(acc[r][2], acc[r][3]);
@@ -143,21 +138,21 @@ static BNN_ALWAYS_INLINE void tile(size_t mr, size_t nr, size_t words, const bnn
              * past the edge), so its byte counts land in lanes 0-3 and 4-7
              * of half[r][p] as the tree laid them out. */
             const size_t last = words - 1;
-#pragma GCC unroll 4
+BNN_UNROLL
             for (size_t r = 0; r < mr; r++)
                 va[r] = vreinterpretq_u8_u64(vld1q_dup_u64(a + r * words + last));
-#pragma GCC unroll 2
+BNN_UNROLL
             for (size_t p = 0; 2 * p < nr; p++) {
                 uint64x1_t hi = 2 * p + 1 < nr ? vld1_u64(b + (2 * p + 1) * words + last) : vdup_n_u64(0);
                 uint8x16_t vb = vreinterpretq_u8_u64(vcombine_u64(vld1_u64(b + 2 * p * words + last), hi));
-#pragma GCC unroll 4
+BNN_UNROLL
                 for (size_t r = 0; r < mr; r++)
                     half[r][p] = accumulate(half[r][p], xor_count(va[r], vb));
             }
         }
         /* Rows in pairs: one vector holds 2 rows x 4 outputs; doubled, and
          * subtracted from dot while widening. */
-#pragma GCC unroll 2
+BNN_UNROLL
         for (size_t r = 0; r < mr; r += 2) {
             uint16x8_t row = pair_sums(half[r][0], half[r][1]);
             uint16x8_t next = r + 1 < mr ? pair_sums(half[r + 1][0], half[r + 1][1]) : row;
@@ -169,7 +164,7 @@ static BNN_ALWAYS_INLINE void tile(size_t mr, size_t nr, size_t words, const bnn
         v0 = v1;
     } while (v0 < vecs);
 
-#pragma GCC unroll 4
+BNN_UNROLL
     for (size_t r = 0; r < mr; r++) {
         int32x4_t out = vreinterpretq_s32_u32(dot[r]);
         if (nr == NR) {
@@ -177,7 +172,7 @@ static BNN_ALWAYS_INLINE void tile(size_t mr, size_t nr, size_t words, const bnn
         } else {
             int32_t lanes[NR];
             vst1q_s32(lanes, out);
-#pragma GCC unroll 4
+BNN_UNROLL
             for (size_t s = 0; s < nr; s++)
                 c[r * ldc + s] = lanes[s];
         }

@@ -19,17 +19,13 @@
 #include <arm_neon.h>
 #include <string.h>
 
+#include "cpu/kernels/inline.h"
 #include "cpu/kernels/kernels.h"
 
 #define MR 4
 #define VECS 4         /* q registers per panel quad block */
 #define ROW_BATCH 64   /* rows whose sums S are kept at a time */
 
-#if defined(__GNUC__)
-#define BNN_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define BNN_ALWAYS_INLINE inline
-#endif
 
 /* The 4 x bytes at p (`avail` of them, the rest 0) in every u32 lane
  * (little-endian: byte 0 first). */
@@ -56,31 +52,31 @@ static BNN_ALWAYS_INLINE void block(size_t mr, size_t nc, size_t k, const uint8_
     const size_t block_bytes = BNN_U8_GROUP * BNN_U8_QUAD;
     size_t quads = (k + BNN_U8_QUAD - 1) / BNN_U8_QUAD;
     uint32x4_t acc[MR][VECS];
-#pragma GCC unroll 4
+BNN_UNROLL
     for (size_t r = 0; r < MR; r++)
-#pragma GCC unroll 4
+BNN_UNROLL
         for (size_t v = 0; v < VECS; v++)
             acc[r][v] = vdupq_n_u32(0);
     for (size_t q = 0; q < quads; q++) {
         size_t avail = k - q * BNN_U8_QUAD < BNN_U8_QUAD ? k - q * BNN_U8_QUAD : BNN_U8_QUAD;
         const int8_t *wq = w + q * block_bytes;
         uint8x16_t neg[VECS];
-#pragma GCC unroll 4
+BNN_UNROLL
         for (size_t v = 0; v < VECS; v++)
             neg[v] = vshrq_n_u8(vreinterpretq_u8_s8(vld1q_s8(wq + 16 * v)), 7);
-#pragma GCC unroll 4
+BNN_UNROLL
         for (size_t r = 0; r < mr; r++) {
             uint8x16_t xb = broadcast_quad(x + r * ldx + q * BNN_U8_QUAD, avail);
-#pragma GCC unroll 4
+BNN_UNROLL
             for (size_t v = 0; v < VECS; v++)
                 acc[r][v] = vdotq_u32(acc[r][v], xb, neg[v]);
         }
     }
-#pragma GCC unroll 4
+BNN_UNROLL
     for (size_t r = 0; r < mr; r++) {
         int32_t out[BNN_U8_GROUP];
         int32x4_t sv = vdupq_n_s32((int32_t)s[r]);
-#pragma GCC unroll 4
+BNN_UNROLL
         for (size_t v = 0; v < VECS; v++) {
             int32x4_t o = vsubq_s32(sv, vreinterpretq_s32_u32(vshlq_n_u32(acc[r][v], 1)));
             if (nc == BNN_U8_GROUP)
