@@ -2,19 +2,28 @@
  *
  * Register blocking: an MR x NR micro-tile of outputs (MR rows of A, NR rows
  * of B) shares every 128-bit load, so each loaded vector feeds NR or MR
- * outputs. Per output and 128 bits: XOR, vcntq_u8 (16 byte popcounts, each
- * <= 8) and a widening pairwise add of the bytes into 8 u16 lanes. The u16 lanes
- * are widened into u32 lanes (vpadalq_u16) every U16_SAFE_VECS steps, before
- * they can overflow, and each output is reduced horizontally once, at the end.
+ * outputs. Per output and 128 bits, 3 ops: XOR, vcntq_u8 (16 byte
+ * popcounts, each <= 8) and a pairwise add-accumulate of the bytes into 8
+ * u16 lanes (vpadal).
  *
- * aarch64 has 32 q registers: a 4x4 tile (16 accumulators + 8 operands).
- * armv7 has 16: a 2x4 tile (8 accumulators + 6 operands). Edges of C use
- * smaller tiles of the same code; an odd last word is loaded into a vector
- * whose high half is zero, so it needs no separate scalar path. */
+ * The reduction is a tree of pairwise adds in u16 lanes, once per chunk of
+ * at most CHUNK_VECS steps (one chunk for every K of the paper's layers):
+ * 2 adds take a row's 4 outputs to 2 vectors, 1 more to one, 1 more joins
+ * two rows; doubled and subtracted from k while widening to u32, that is
+ * k - 2 * popcount for 2 rows x 4 outputs: 14 ops per 4x4 tile where
+ * widening each output and reducing it alone took 28. An odd last word
+ * meets two columns at once (their words side by side in one vector), its
+ * counts landing in the tree's first level: 3 ops per row and column pair,
+ * not per output.
+ *
+ * aarch64 has 32 q registers: a 4x4 tile (16 accumulators + 6 operands + 8
+ * counts). armv7 has 16: a 2x4 tile (8 accumulators + 3 operands + 2
+ * counts). Edges of C use smaller tiles of the same code. */
 #include <arm_neon.h>
 
 #include "cpu/kernels/inline.h"
 #include "cpu/kernels/kernels.h"
+#include "cpu/kernels/neon_accumulate.h"
 
 #if defined(__aarch64__)
 #define MR 4
@@ -39,22 +48,6 @@
 static BNN_ALWAYS_INLINE uint8x16_t xor_count(uint8x16_t a, uint8x16_t b)
 {
     return vcntq_u8(veorq_u8(a, b));
-}
-
-/* acc (8 u16 lanes) += byte counts added in pairs (pairwise add-accumulate:
- * with XOR and count, 3 ops per output and 128 bits). */
-static BNN_ALWAYS_INLINE uint16x8_t accumulate(uint16x8_t acc, uint8x16_t counts)
-{
-#if defined(__aarch64__) || !defined(__GNUC__) || defined(__clang__)
-    return vpadalq_u8(acc, counts);
-#else
-    /* GCC (12) for armv7 copies every vpadalq_u8 accumulator once per
-     * iteration of the hot loop (8 vmov per 24 ops: 4 ops per output, not
-     * 3). The same instruction with its accumulator as an in-out operand
-     * needs no copy. */
-    __asm__("vpadal.u8 %q0, %q1" : "+w"(acc) : "w"(counts));
-    return acc;
-#endif
 }
 
 /* Sums of adjacent lanes: lanes 0-3 from x's 8, lanes 4-7 from y's. Three
@@ -122,7 +115,7 @@ BNN_UNROLL
 BNN_UNROLL
                     for (size_t r = 0; r < mr; r++)
                         if (s0 + t < nr)
-                            acc[r][s0 + t] = accumulate(acc[r][s0 + t], counts[r][t]);
+                            acc[r][s0 + t] = bnn_accumulate_pairs(acc[r][s0 + t], counts[r][t]);
             }
         }
         /* The reduction tree: per row, columns 0,1 and 2,3 share a vector */
@@ -147,7 +140,7 @@ BNN_UNROLL
                 uint8x16_t vb = vreinterpretq_u8_u64(vcombine_u64(vld1_u64(b + 2 * p * words + last), hi));
 BNN_UNROLL
                 for (size_t r = 0; r < mr; r++)
-                    half[r][p] = accumulate(half[r][p], xor_count(va[r], vb));
+                    half[r][p] = bnn_accumulate_pairs(half[r][p], xor_count(va[r], vb));
             }
         }
         /* Rows in pairs: one vector holds 2 rows x 4 outputs; doubled, and

@@ -22,6 +22,7 @@
 
 #include "cpu/kernels/inline.h"
 #include "cpu/kernels/kernels.h"
+#include "cpu/kernels/neon_accumulate.h"
 
 #if defined(__aarch64__)
 #define MR 4
@@ -31,7 +32,6 @@
 #define VECS 4 /* q registers per panel quad block */
 /* A u16 lane gains at most 2 * 255 per step: 128 steps reach 65280 <= 65535. */
 #define CHUNK_QUADS 128
-
 
 /* The 4 x bytes at p (`avail` of them, the rest 0) in every u32 lane. The
  * host is little-endian (checked at load), so byte 0 comes first in a lane.
@@ -52,16 +52,10 @@ static BNN_ALWAYS_INLINE uint8x16_t broadcast_quad(const uint8_t *p, size_t avai
     return vreinterpretq_u8_u32(vdupq_n_u32(v));
 }
 
-/* acc (8 u16 lanes) += the bytes of x AND m, added in pairs. On armv7, GCC
- * 12 copies every vpadal accumulator once per step (its operand is tied; see
- * bgemm_neon.c), so there it is spelled vpaddl + vadd. */
+/* acc (8 u16 lanes) += the bytes of x AND m, added in pairs. */
 static BNN_ALWAYS_INLINE uint16x8_t add_masked(uint16x8_t acc, uint8x16_t x, uint8x16_t m)
 {
-#if defined(__aarch64__)
-    return vpadalq_u8(acc, vandq_u8(x, m));
-#else
-    return vaddq_u16(acc, vpaddlq_u8(vandq_u8(x, m)));
-#endif
+    return bnn_accumulate_pairs(acc, vandq_u8(x, m));
 }
 
 /* acc[r][v] += row r's quad at xp + r*ldx (`avail` bytes) against the quad
@@ -92,7 +86,7 @@ static uint32_t row_sum(const uint8_t *p, size_t k)
         size_t n = (k - t) / 16 < 128 ? (k - t) / 16 : 128;
         uint16x8_t acc16 = vdupq_n_u16(0);
         for (size_t v = 0; v < n; v++, t += 16)
-            acc16 = vaddq_u16(acc16, vpaddlq_u8(vld1q_u8(p + t)));
+            acc16 = bnn_accumulate_pairs(acc16, vld1q_u8(p + t));
         acc = vpadalq_u16(acc, acc16);
     }
     uint32_t s = vgetq_lane_u32(acc, 0) + vgetq_lane_u32(acc, 1) + vgetq_lane_u32(acc, 2) +

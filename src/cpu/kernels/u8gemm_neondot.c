@@ -26,7 +26,6 @@
 #define VECS 4         /* q registers per panel quad block */
 #define ROW_BATCH 64   /* rows whose sums S are kept at a time */
 
-
 /* The 4 x bytes at p (`avail` of them, the rest 0) in every u32 lane
  * (little-endian: byte 0 first). */
 static BNN_ALWAYS_INLINE uint8x16_t broadcast_quad(const uint8_t *p, size_t avail)
