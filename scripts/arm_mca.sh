@@ -6,6 +6,10 @@
 # printed. Needs Debian's clang and llvm (llvm-mca):
 #   apt-get install clang llvm
 #   bash scripts/arm_mca.sh
+# The hot loop as gcc builds it (a Pi's own compiler) is timed too where
+# Debian's cross compilers are installed (the ones scripts/cross_test.sh uses:
+# gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf
+# libc6-dev-armhf-cross); without them those rows say so.
 # CLANG=clang-15 LLVM_MCA=llvm-mca-15 pick other versions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
