@@ -91,12 +91,16 @@ def tile_shape(arch):
     return (4, 4) if arch == "aarch64" else (2, 4)
 
 
-def bgemm_report():
-    print("== bgemm: one whole NEON micro-tile (XOR + count + accumulate, reduction and stores)")
-    head = (f"{'arch':8} {'cpu':12} {'K':>6} {'tile':>5} {'cycles':>8} {'MAC/cyc':>8} {'% ceil':>7} "
-            f"{'GMAC/s @clock':>14}")
+def table_head(title, head):
+    print(title)
     print(head)
     print("-" * len(head))
+
+
+def bgemm_report():
+    table_head("== bgemm: one whole NEON micro-tile (XOR + count + accumulate, reduction and stores)",
+               f"{'arch':8} {'cpu':12} {'K':>6} {'tile':>5} {'cycles':>8} {'MAC/cyc':>8} {'% ceil':>7} "
+               f"{'GMAC/s @clock':>14}")
     results = {}
     for arch in TARGETS:
         mr, nr = tile_shape(arch)
@@ -185,11 +189,9 @@ def hot_loop_report():
     """The hot loop of the compiled kernel file itself (not the harness), as
     each compiler leaves it: SIMD ops per output and 128 bits (the ceiling
     form is 3: XOR, count, accumulate) and its llvm-mca rate."""
-    print("\n== bgemm hot loop of the kernel as compiled (bgemm_neon.c, -O3), per compiler")
-    head = (f"{'arch':8} {'compiler':8} {'cpu':12} {'ops/out':>7} {'cyc/it':>7} {'MAC/cyc':>8} {'% ceil':>7} "
-            f"{'GMAC/s @clock':>14}")
-    print(head)
-    print("-" * len(head))
+    table_head("\n== bgemm hot loop of the kernel as compiled (bgemm_neon.c, -O3), per compiler",
+               f"{'arch':8} {'compiler':8} {'cpu':12} {'ops/out':>7} {'cyc/it':>7} {'MAC/cyc':>8} {'% ceil':>7} "
+               f"{'GMAC/s @clock':>14}")
     results = {}
     for arch in TARGETS:
         for name, cmd in KERNEL_COMPILERS[arch]:
@@ -225,10 +227,9 @@ def hot_loop_report():
 
 
 def u8gemm_report():
-    print("\n== first layer (u8gemm): one block of rows x 16 columns, uint8 x +-1")
-    head = f"{'arch':8} {'cpu':12} {'K':>5} {'kernel':8} {'rows':>4} {'cycles':>8} {'MAC/cyc':>8} {'GMAC/s @clock':>14} {'udot gain':>9}"
-    print(head)
-    print("-" * len(head))
+    table_head("\n== first layer (u8gemm): one block of rows x 16 columns, uint8 x +-1",
+               f"{'arch':8} {'cpu':12} {'K':>5} {'kernel':8} {'rows':>4} {'cycles':>8} {'MAC/cyc':>8} "
+               f"{'GMAC/s @clock':>14} {'udot gain':>9}")
     rows = {"neon": {"aarch64": 4, "armv7": 2}, "neondot": {"aarch64": 4}}
     gains = {}
     for arch in TARGETS:
