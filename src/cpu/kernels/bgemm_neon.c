@@ -41,7 +41,8 @@
  * the whole, fit in 16 bits (65408 <= 65535): the reduction runs in u16
  * lanes and widens only its 4 sums per row. (A single lane gains at most 16
  * per step: 4080 in a chunk.) K up to 32704, i.e. every layer of the paper's
- * networks, is one chunk; longer rows pay one reduction per 255 steps. */
+ * networks, is one chunk; longer rows pay one reduction per 255 steps. The
+ * u32 result k - 2 * popcount is exact for any K the format allows (2^30). */
 #define CHUNK_VECS 255
 
 /* The 16 byte popcounts of a XOR b (each <= 8). */
