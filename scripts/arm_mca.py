@@ -186,7 +186,7 @@ def hot_loop(text, key=COUNT):
             body = lines[label_at[m.group(1)] + 1:i + 1]
             if not any(LABEL.match(b) for b in body):
                 counts = sum(1 for b in body if key.match(b))
-                if best is None or counts > best[0]:
+                if counts and (best is None or counts > best[0]):
                     best = (counts, body)
     return best
 
