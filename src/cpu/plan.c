@@ -90,6 +90,7 @@ void bnn_plan_release(struct bnn_model *m)
         return;
     for (uint32_t i = 0; i < m->graph.n_layers; i++) {
         free(m->steps[i].u8_panel_alloc);
+        free(m->steps[i].b_panel_alloc);
         free(m->steps[i].tap_sums);
         free(m->steps[i].thr_mask);
         free(m->steps[i].thr_key);

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu/kernels/kernels.h"
 #include "format/graph.h"
 
 struct bnn_op;
@@ -35,6 +36,10 @@ typedef struct bnn_step {
     const int8_t *u8_panel;          /* first layers: the +-1 weights as a u8gemm panel
                                         (cpu/kernels/kernels.h), 64-byte aligned */
     void *u8_panel_alloc;            /* the allocation u8_panel lies in */
+    const bnn_word *b_panel;         /* conv, dense: the weights as panels (kernels.h),
+                                        for the kernel set active at load; else NULL */
+    bnn_bgemm_panel_fn b_panel_kernel; /* the bgemm_panel that reads them */
+    void *b_panel_alloc;             /* the allocation b_panel lies in */
     int32_t *tap_sums;               /* conv with pad zero: sum of +-1 weights per tap, unit */
     int32_t *thr_mask;               /* threshold: 0 or -1 (flip), per channel */
     int32_t *thr_key;                /* threshold: t XOR mask, per channel */

@@ -4,10 +4,12 @@
  *   test_kernels [--expect-isa NAME]
  *
  * For each set (and "ref" itself): bgemm called directly (odd ldc, nothing
- * written outside C) and through bnn_bgemm on the edge shapes, the u16
+ * written outside C), through bnn_bgemm and, where the set has one, in its
+ * panel form on pre-packed B, on the edge shapes, the u16
  * overflow path of wide rows, packing of f32 / i8 (with -0.0, NaN, +-inf,
- * -128, unaligned rows), one-hot bit order, 1 vs several threads, and the
- * benchmark's roofline kernel.
+ * -128, unaligned rows), one-hot bit order, 1 vs several threads, the
+ * threshold kernel (ties, flips, extreme sums, partial words, strides), and
+ * the benchmark's roofline kernel.
  * Prints one line per set and ends with "N passed, N failed"; exits 1 on any
  * failure. --expect-isa fails unless the default set is NAME (CI uses it to
  * prove the NEON path really ran under qemu). */
@@ -57,6 +59,40 @@ static void kernel_bgemm(int t, const bnn_word *a, const bnn_word *b, size_t m,
     free(wide);
 }
 
+/* Sets with a panel form: B packed as panels, then bgemm_panel with an odd
+ * ldc, equals the reference, writes nothing outside C, and reads nothing of
+ * the panel but what panel_pack wrote (the buffer is poisoned first). */
+static void panel_bgemm_check(int t, const bnn_word *a, const bnn_word *b, size_t m, size_t n,
+                              size_t k, const int32_t *want)
+{
+    must(bnn_select_isa(isas[t]), "bnn_select_isa");
+    const bnn_kernels *kern = bnn_active_kernels();
+    if (!kern->panel_pack)
+        return;
+    size_t words = bnn_words_for(k), ldc = n + 3, pw = bnn_panel_words(n, words);
+    char label[160];
+    char *raw = xmalloc(pw * sizeof(bnn_word) + 64);
+    bnn_word *panel = (bnn_word *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+    memset(panel, 0xa5, pw * sizeof(bnn_word));
+    kern->panel_pack(b, n, words, panel);
+    int32_t *wide = xmalloc(m * ldc * sizeof(int32_t));
+    for (size_t i = 0; i < m * ldc; i++)
+        wide[i] = SENTINEL;
+    kern->bgemm_panel(m, n, words, a, panel, wide, ldc, (int32_t)k);
+    int same = 1, outside_ok = 1;
+    for (size_t i = 0; i < m; i++) {
+        same &= memcmp(wide + i * ldc, want + i * n, n * sizeof(int32_t)) == 0;
+        for (size_t j = n; j < ldc; j++)
+            outside_ok &= wide[i * ldc + j] == SENTINEL;
+    }
+    snprintf(label, sizeof label, "bgemm_panel m=%zu n=%zu k=%zu", m, n, k);
+    check(same, t, label);
+    snprintf(label, sizeof label, "bgemm_panel m=%zu n=%zu k=%zu (writes outside C)", m, n, k);
+    check(outside_ok, t, label);
+    free(raw);
+    free(wide);
+}
+
 static void test_bgemm_shapes(void)
 {
     char label[160];
@@ -77,6 +113,7 @@ static void test_bgemm_shapes(void)
                     must(bnn_bgemm(a, b, got, m, n, k, 1), "bnn_bgemm");
                     snprintf(label, sizeof label, "bnn_bgemm m=%zu n=%zu k=%zu", m, n, k);
                     check(memcmp(got, want, m * n * sizeof(int32_t)) == 0, t, label);
+                    panel_bgemm_check(t, a, b, m, n, k, want);
                 }
                 free(a);
                 free(b);
@@ -204,6 +241,53 @@ static void test_pack(int t)
         }
 }
 
+/* A value near a threshold key (ties, one off) or anywhere, int32 extremes included. */
+static int32_t near_key(int32_t key)
+{
+    uint64_t r = next_u64();
+    switch (r % 8) {
+    case 0: return key;
+    case 1: return key == INT32_MAX ? key : key + 1;
+    case 2: return key == INT32_MIN ? key : key - 1;
+    case 3: return INT32_MIN;
+    case 4: return INT32_MAX;
+    default: return (int32_t)(uint32_t)(r >> 32);
+    }
+}
+
+/* The threshold kernel of set t equals the reference for every count 1..200
+ * (whole and partial words), rows ld_s apart with a gap, output rows ld_out
+ * words apart (the words between them untouched), keys and masks as
+ * op_threshold.c makes them (mask 0 or -1, key t ^ mask). */
+static void test_threshold(int t)
+{
+    enum { ROWS = 5, MAX_COUNT = 200 };
+    char label[96];
+    for (size_t count = 1; count <= MAX_COUNT; count += count < 70 ? 1 : 13) {
+        size_t ld_s = count + 3, words = bnn_words_for(count), ld_out = words + 1;
+        int32_t *mask = xmalloc(count * sizeof(int32_t)), *key = xmalloc(count * sizeof(int32_t));
+        int32_t *s = xmalloc(ROWS * ld_s * sizeof(int32_t));
+        for (size_t c = 0; c < count; c++) {
+            int32_t thr = (int32_t)(uint32_t)(next_u64() >> 32);
+            thr = c % 5 == 0 ? INT32_MIN : c % 7 == 0 ? INT32_MAX : thr;
+            mask[c] = next_u64() & 1 ? -1 : 0;
+            key[c] = thr ^ mask[c];
+            for (size_t r = 0; r < ROWS; r++)
+                s[r * ld_s + c] = near_key(thr);
+        }
+        bnn_word *want = xmalloc(ROWS * ld_out * sizeof(bnn_word));
+        bnn_word *got = xmalloc(ROWS * ld_out * sizeof(bnn_word));
+        memset(want, 0xa5, ROWS * ld_out * sizeof(bnn_word));
+        memset(got, 0xa5, ROWS * ld_out * sizeof(bnn_word));
+        bnn_threshold_ref(s, ld_s, ROWS, mask, key, count, want, ld_out);
+        must(bnn_select_isa(isas[t]), "bnn_select_isa");
+        bnn_active_kernels()->threshold(s, ld_s, ROWS, mask, key, count, got, ld_out);
+        snprintf(label, sizeof label, "threshold count=%zu", count);
+        check(memcmp(got, want, ROWS * ld_out * sizeof(bnn_word)) == 0, t, label);
+        free(mask), free(key), free(s), free(want), free(got);
+    }
+}
+
 /* bnn_bgemm over several blocks of C: 1 thread and 4 threads, equal to ref. */
 static void test_threads(int t)
 {
@@ -248,6 +332,7 @@ int main(int argc, char **argv)
         test_one_hot(t);
         test_pack(t);
         test_threads(t);
+        test_threshold(t);
         test_roofline(t);
     }
     return harness_end();

@@ -22,7 +22,11 @@
  * so there is no reduction at all (the per-tile reduction dominated at short
  * K: 21 ops per 8 outputs against 3 ops per 512 MACs), and one panel load
  * serves MR rows (the 1 x NR tile loads a B vector per popcount, which on
- * cores with one 512-bit load per cycle binds as tightly as the popcounts). */
+ * cores with one 512-bit load per cycle binds as tightly as the popcounts).
+ * A layer's weights are packed into that panel form once, at load
+ * (bnn_panel_pack_avx512, kernels.h), and bnn_bgemm_panel_avx512 runs any M on
+ * them: a single row of A then costs 2 loads, a broadcast and 2 x 3 ops per
+ * word of 16 outputs, with no reduction. */
 #include <immintrin.h>
 #include <string.h>
 
@@ -142,6 +146,7 @@ static inline void row_pointers(const bnn_word *b, size_t words, size_t nr, size
 #define PANEL_MAX_WORDS 256 /* its panel (64 bytes a word per 8 rows) lives on the stack: 32 KiB */
 #define MR 8                /* A rows per panel micro-tile */
 #define PW (2 * NR)         /* B rows per panel: two vectors per word */
+typedef char bnn_assert_panel_rows[(PW == BNN_PANEL_ROWS) ? 1 : -1];
 
 /* 8 x 8 words (rows r[0..7], 8 words each) transposed: out[w] = word w of
  * the 8 rows, stored at dst + w * stride. 24 shuffles for 64 words. */
@@ -217,23 +222,44 @@ static inline __attribute__((always_inline)) void panel_tile(
     }
 }
 
+/* All m rows of A against one panel group (nr <= PW columns at c). */
+static void panel_rows(size_t m, size_t nr, size_t words, const bnn_word *a,
+                       const bnn_word *panel, int32_t *c, size_t ldc, int32_t k)
+{
+    __mmask16 lanes = (__mmask16)((1u << nr) - 1);
+    size_t i = 0;
+    for (; i + MR <= m; i += MR)
+        panel_tile(a + i * words, words, panel, MR, c + i * ldc, ldc, lanes, k);
+    if (m - i >= 4) {
+        panel_tile(a + i * words, words, panel, 4, c + i * ldc, ldc, lanes, k);
+        i += 4;
+    }
+    for (; i < m; i++)
+        panel_tile(a + i * words, words, panel, 1, c + i * ldc, ldc, lanes, k);
+}
+
+void bnn_panel_pack_avx512(const bnn_word *b, size_t n, size_t words, bnn_word *panel)
+{
+    for (size_t j = 0; j < n; j += PW)
+        pack_panel(b + j * words, words, n - j < PW ? n - j : PW, panel + j * words);
+}
+
+void bnn_bgemm_panel_avx512(size_t m, size_t n, size_t words, const bnn_word *a,
+                            const bnn_word *panel, int32_t *c, size_t ldc, int32_t k)
+{
+    for (size_t j = 0; j < n; j += PW)
+        panel_rows(m, n - j < PW ? n - j : PW, words, a, panel + j * words, c + j, ldc, k);
+}
+
+/* B as it comes: each group of PW rows packed on the stack, then used. */
 static void panel_bgemm(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
                         int32_t *c, size_t ldc, int32_t k)
 {
     bnn_word panel[PANEL_MAX_WORDS * PW] __attribute__((aligned(64)));
     for (size_t j = 0; j < n; j += PW) {
         size_t nr = n - j < PW ? n - j : PW;
-        __mmask16 lanes = (__mmask16)((1u << nr) - 1);
         pack_panel(b + j * words, words, nr, panel);
-        size_t i = 0;
-        for (; i + MR <= m; i += MR)
-            panel_tile(a + i * words, words, panel, MR, c + i * ldc + j, ldc, lanes, k);
-        if (m - i >= 4) {
-            panel_tile(a + i * words, words, panel, 4, c + i * ldc + j, ldc, lanes, k);
-            i += 4;
-        }
-        for (; i < m; i++)
-            panel_tile(a + i * words, words, panel, 1, c + i * ldc + j, ldc, lanes, k);
+        panel_rows(m, nr, words, a, panel, c + j, ldc, k);
     }
 }
 

@@ -60,6 +60,22 @@ static inline size_t bnn_u8_panel_index(size_t j, size_t t, size_t k)
  * one of bnn_u8_panel_bytes(n, k) bytes written, padding 0 (u8gemm_ref.c). */
 void bnn_u8_panel_pack(const int8_t *w, size_t n, size_t k, int8_t *panel);
 
+/* B pre-packed as panels (kernel sets whose bgemm has a panel form): the rows
+ * of B in groups of BNN_PANEL_ROWS, each group `words` x BNN_PANEL_ROWS words
+ * with word w of its rows together (rows past n: 0). A layer's weights are
+ * packed once at load, so its products skip the per-call packing, and one row
+ * of A meets 16 columns per word with no per-output reduction (batch-1 dense
+ * layers). panel_pack fills bnn_panel_words(n, words) words; bgemm_panel is
+ * bgemm with B given as such a panel (for columns 0..n-1 of it). */
+#define BNN_PANEL_ROWS 16
+static inline size_t bnn_panel_words(size_t n, size_t words)
+{
+    return (n + BNN_PANEL_ROWS - 1) / BNN_PANEL_ROWS * BNN_PANEL_ROWS * words;
+}
+typedef void (*bnn_panel_pack_fn)(const bnn_word *b, size_t n, size_t words, bnn_word *panel);
+typedef void (*bnn_bgemm_panel_fn)(size_t m, size_t n, size_t words, const bnn_word *a,
+                                   const bnn_word *panel, int32_t *c, size_t ldc, int32_t k);
+
 /* Threshold + pack (a threshold layer: folded batch-norm + sign): for `rows`
  * rows of `count` int32 sums s (ld_s apart), the row's words_for(count)
  * packed words at out (ld_out words apart), bit c = (s[c] ^ mask[c]) <
@@ -76,6 +92,8 @@ typedef struct bnn_kernels {
     bnn_pack_i32_fn pack_i32;
     bnn_u8gemm_fn u8gemm;
     bnn_threshold_fn threshold;
+    bnn_panel_pack_fn panel_pack;   /* NULL: the set has no panel form */
+    bnn_bgemm_panel_fn bgemm_panel; /* NULL with it; 64-byte aligned panels */
 } bnn_kernels;
 
 /* The kernels in use (chosen once, on first call). Never NULL. */
@@ -125,6 +143,9 @@ void bnn_u8gemm_avx512vnni(size_t m, size_t n, size_t k, const uint8_t *x, size_
                            const int8_t *w, int32_t *c, size_t ldc);
 void bnn_threshold_avx512(const int32_t *s, size_t ld_s, size_t rows, const int32_t *mask,
                           const int32_t *key, size_t count, bnn_word *out, size_t ld_out);
+void bnn_panel_pack_avx512(const bnn_word *b, size_t n, size_t words, bnn_word *panel);
+void bnn_bgemm_panel_avx512(size_t m, size_t n, size_t words, const bnn_word *a,
+                            const bnn_word *panel, int32_t *c, size_t ldc, int32_t k);
 #endif
 
 /* Benchmark only (scripts/bench_bgemm.py, scripts/ceiling.py): the streaming
@@ -170,6 +191,8 @@ void bnn_pack_f32_neon(const float *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_i8_neon(const int8_t *x, size_t rows, size_t k, bnn_word *out);
 void bnn_u8gemm_neon(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx, const int8_t *w,
                      int32_t *c, size_t ldc);
+void bnn_threshold_neon(const int32_t *s, size_t ld_s, size_t rows, const int32_t *mask,
+                        const int32_t *key, size_t count, bnn_word *out, size_t ld_out);
 extern const bnn_roofline_form bnn_roofline_alu_neon[]; /* NULL-terminated */
 /* The streaming rate from memory (bgemm_stream_roofline_neon.c), as for x86. */
 uint64_t bnn_roofline_xor_popcount_neon(const bnn_word *a, const bnn_word *b, size_t words,

@@ -26,10 +26,14 @@ static bnn_status run(const bnn_step *s, const void *in, void *out, size_t n, vo
     return st == BNN_OK ? bnn_gemm_run(&g, threads) : st;
 }
 
-/* Only pad_value zero with same padding has padded taps to correct. */
+/* The weight panels; and only pad_value zero with same padding has padded
+ * taps to correct. */
 static bnn_status prepare(bnn_step *s, uint32_t index)
 {
-    return s->layer->pad_zero && s->layer->same ? bnn_zero_padding_prepare(s, index) : BNN_OK;
+    bnn_status st = bnn_gemm_weights_prepare(s, index);
+    if (st == BNN_OK && s->layer->pad_zero && s->layer->same)
+        st = bnn_zero_padding_prepare(s, index);
+    return st;
 }
 
 const bnn_op bnn_op_conv = {.prepare = prepare, .scratch = scratch_need, .run = run};

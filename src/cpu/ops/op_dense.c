@@ -11,4 +11,4 @@ static bnn_status run(const bnn_step *s, const void *in, void *out, size_t n, vo
     return bnn_gemm_run(&g, threads);
 }
 
-const bnn_op bnn_op_dense = {.run = run};
+const bnn_op bnn_op_dense = {.prepare = bnn_gemm_weights_prepare, .run = run};

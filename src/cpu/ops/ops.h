@@ -73,6 +73,10 @@ typedef struct bnn_gemm {
 } bnn_gemm;
 bnn_status bnn_gemm_run(const bnn_gemm *g, int threads);
 
+/* Binary layers' prepare: their weights as panels for the active kernel set,
+ * where it has a panel form (kernels.h); the product then reads those. */
+bnn_status bnn_gemm_weights_prepare(bnn_step *s, uint32_t index);
+
 /* The patches of conv layer l for n samples into cols, pixels of
  * pixel_bytes each (im2col.c). */
 bnn_status bnn_im2col(const bnn_layer *l, const void *in, size_t pixel_bytes, size_t n,
