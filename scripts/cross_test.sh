@@ -11,8 +11,8 @@
 #   bash scripts/cross_test.sh --build-only  # only build (for other tests)
 #
 # Binaries land in build-cross/<arch>/ (arch: x86_64, aarch64, armv7; armv6:
-# test_kernels for Raspberry Pi OS 32-bit's default ARMv6 target). To run
-# one yourself, as this script does:
+# test_kernels for Raspberry Pi OS 32-bit's default ARMv6 target; *-clang:
+# test_kernels and test_u8gemm built by clang). To run one yourself:
 #   build-cross/x86_64/PROG
 #   qemu-aarch64 -cpu cortex-a72 -L /usr/aarch64-linux-gnu build-cross/aarch64/PROG
 #   qemu-aarch64 -cpu max -L /usr/aarch64-linux-gnu build-cross/aarch64/PROG   # + udot
@@ -30,7 +30,7 @@ for arg in "$@"; do
     case "$arg" in
     --build-only) BUILD_ONLY=1 ;;
     -h | --help)
-        sed -n '2,17p' "$0"
+        sed -n '2,23p' "$0"
         exit 0
         ;;
     *)
@@ -42,6 +42,7 @@ done
 
 AARCH64_CC=${AARCH64_CC:-aarch64-linux-gnu-gcc}
 ARMV7_CC=${ARMV7_CC:-arm-linux-gnueabihf-gcc}
+CLANG=${CLANG:-clang}
 # Every file targets armv7-a with VFP and the hard-float ABI; only *_neon.c
 # get -mfpu=neon (from src/Makefile), as on a real armv7 build where NEON is
 # optional and picked at run time from HWCAP.
@@ -67,6 +68,7 @@ need_cmd gcc gcc
 need_cmd "$AARCH64_CC" gcc-aarch64-linux-gnu
 need_cmd "$ARMV7_CC" gcc-arm-linux-gnueabihf
 need_cmd "$ARMV7_READELF" binutils-arm-linux-gnueabihf
+need_cmd "$CLANG" clang
 need_file /usr/aarch64-linux-gnu/include/stdio.h libc6-dev-arm64-cross
 need_file /usr/arm-linux-gnueabihf/include/stdio.h libc6-dev-armhf-cross
 if [ "$BUILD_ONLY" = 0 ]; then
@@ -77,7 +79,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "cross_test.sh: missing tools; install them (as root) and run again:" >&2
     for m in "${missing[@]}"; do echo "  - $m" >&2; done
     echo "  e.g. apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross" \
-        "gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user" >&2
+        "gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user clang" >&2
     exit 1
 fi
 
@@ -96,7 +98,17 @@ build armv7 CC="$ARMV7_CC" CFLAGS_ARCH="$ARMV7_FLAGS"
 echo "== build armv6 (test_kernels only)"
 make -s -j"$JOBS" -C src BUILD="$ROOT/build-cross/armv6" CC="$ARMV7_CC" CFLAGS_ARCH="$ARMV6_FLAGS" \
     lib "$ROOT/build-cross/armv6/test_kernels"
-echo "== built: $(cd build-cross && ls -d "$HOST_ARCH" aarch64 armv7 armv6 | tr '\n' ' ')"
+# The kernels built by clang too (test_kernels, test_u8gemm): it unrolls,
+# vectorizes and lowers NEON intrinsics its own way (armv7: float compares in
+# NEON, which flushes subnormals to zero, where GCC keeps them in VFP).
+for arch in aarch64 armv7; do
+    echo "== build $arch-clang (kernel tests)"
+    flags="" triple=aarch64-linux-gnu
+    if [ "$arch" = armv7 ]; then flags=$ARMV7_FLAGS triple=arm-linux-gnueabihf; fi
+    make -s -j"$JOBS" -C src BUILD="$ROOT/build-cross/$arch-clang" CC="$CLANG --target=$triple" \
+        CFLAGS_ARCH="$flags" lib "$ROOT/build-cross/$arch-clang/test_kernels" "$ROOT/build-cross/$arch-clang/test_u8gemm"
+done
+echo "== built: $(cd build-cross && ls -d "$HOST_ARCH" aarch64 armv7 armv6 aarch64-clang armv7-clang | tr '\n' ' ')"
 [ "$BUILD_ONLY" = 1 ] && exit 0
 
 # ---- run --------------------------------------------------------------------
@@ -151,6 +163,10 @@ run "$HOST_ARCH native u8gemm, SIMD disabled" env PYBNN_DISABLE_CPU_FEATURES=avx
     "build-cross/$HOST_ARCH/test_u8gemm" --expect-isa scalar
 run "aarch64 qemu u8gemm" "${QEMU_AARCH64[@]}" build-cross/aarch64/test_u8gemm --expect-isa neon
 run "armv7 qemu u8gemm" "${QEMU_ARM[@]}" build-cross/armv7/test_u8gemm --expect-isa neon
+run "aarch64-clang qemu -cpu max" "${QEMU_AARCH64_DOT[@]}" build-cross/aarch64-clang/test_kernels --expect-isa neondot
+run "aarch64-clang qemu -cpu max u8gemm" "${QEMU_AARCH64_DOT[@]}" build-cross/aarch64-clang/test_u8gemm --expect-isa neondot
+run "armv7-clang qemu" "${QEMU_ARM[@]}" build-cross/armv7-clang/test_kernels --expect-isa neon
+run "armv7-clang qemu u8gemm" "${QEMU_ARM[@]}" build-cross/armv7-clang/test_u8gemm --expect-isa neon
 run "aarch64 qemu -cpu max (udot)" "${QEMU_AARCH64_DOT[@]}" build-cross/aarch64/test_kernels --expect-isa neondot
 run "aarch64 qemu -cpu max u8gemm (udot)" "${QEMU_AARCH64_DOT[@]}" build-cross/aarch64/test_u8gemm --expect-isa neondot
 # the thread pool; under qemu without its fork check (qemu-user aborts on a

@@ -9,8 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# OpenCL on the CPU for the OpenCL backend tests: PoCL, the ICD loader, clinfo.
-APT_PACKAGES="gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user pocl-opencl-icd ocl-icd-libopencl1 clinfo"
+# The ARM cross tests: cross compilers, C libraries, qemu, clang (which builds
+# the kernel tests a second way). OpenCL on the CPU for the OpenCL backend
+# tests: PoCL, the ICD loader, clinfo.
+APT_PACKAGES="gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user clang pocl-opencl-icd ocl-icd-libopencl1 clinfo"
 
 missing=()
 for pkg in $APT_PACKAGES; do

@@ -122,23 +122,31 @@ static void test_bgemm_shapes(void)
     free(got);
 }
 
-/* Rows long enough that a 16-bit per-lane counter must be widened more than
- * once (> 2 * 4095 * 128 bits), with the all-ones worst case and random bits. */
+/* Counter limits, with the all-ones worst case and random bits: rows long
+ * enough that a 16-bit per-lane counter must be widened more than once
+ * (> 2 * 4095 * 128 bits), and the edges of the NEON kernel's 16-bit chunks
+ * (255 steps of 128 bits; the odd last word rides in the last chunk:
+ * 255 * 128 + 64 bits is the most one chunk holds). */
 static void test_bgemm_wide(int t)
 {
-    const size_t m = 5, n = 6, k = 2 * 4095 * 128 + 1000 + 1;
+    static const size_t ks[] = {2 * 4095 * 128 + 1000 + 1, 255 * 128, 255 * 128 + 1, 255 * 128 + 64,
+                                255 * 128 + 65, 2 * 255 * 128 + 64, 2 * 255 * 128 + 129};
+    const size_t m = 5, n = 6;
     char label[96];
     int32_t want[5 * 6], got[5 * 6];
-    for (int density = 1; density >= 0; density--) {
-        bnn_word *a = random_bits(m, k, density), *b = random_bits(n, k, -density);
-        bnn_bgemm_ref(m, n, bnn_words_for(k), a, b, want, n, (int32_t)k);
-        snprintf(label, sizeof label, "bgemm wide k=%zu %s", k, density ? "all ones" : "random");
-        kernel_bgemm(t, a, b, m, n, k, got, label);
-        check(memcmp(got, want, sizeof want) == 0, t, label);
-        if (density)
-            check(got[0] == -(int32_t)k, t, "bgemm wide: all-ones vs zeros gives -k");
-        free(a);
-        free(b);
+    for (size_t ki = 0; ki < COUNT(ks); ki++) {
+        size_t k = ks[ki];
+        for (int density = 1; density >= 0; density--) {
+            bnn_word *a = random_bits(m, k, density), *b = random_bits(n, k, -density);
+            bnn_bgemm_ref(m, n, bnn_words_for(k), a, b, want, n, (int32_t)k);
+            snprintf(label, sizeof label, "bgemm wide k=%zu %s", k, density ? "all ones" : "random");
+            kernel_bgemm(t, a, b, m, n, k, got, label);
+            check(memcmp(got, want, sizeof want) == 0, t, label);
+            if (density)
+                check(got[0] == -(int32_t)k, t, "bgemm wide: all-ones vs zeros gives -k");
+            free(a);
+            free(b);
+        }
     }
 }
 

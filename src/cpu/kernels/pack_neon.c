@@ -7,9 +7,11 @@
  * into one byte of the word, in element order. Whole 64-value words use the
  * vectors; the last, partial word of a row is packed one value at a time.
  *
- * Floats are compared (x < 0), never read for their sign bit: -0.0 and NaN
- * have it set but must pack as 0. For int8 the sign bit is exactly x < 0. */
+ * Floats are compared (x < 0), never taken by their sign bit alone: -0.0
+ * and NaN have it set but must pack as 0; on armv7 the compare reads the
+ * bits (see negative_f32). For int8 the sign bit is exactly x < 0. */
 #include <arm_neon.h>
+#include <string.h>
 
 #include "cpu/kernels/kernels.h"
 
@@ -36,14 +38,43 @@ static inline bnn_word word_from_masks(uint8x16_t m0, uint8x16_t m1, uint8x16_t 
     return vget_lane_u64(vreinterpret_u64_u8(bytes), 0);
 }
 
+/* x < 0 for a float read by its bits: exactly the bit patterns from
+ * 0x80000001 (the smallest negative subnormal) to 0xff800000 (-inf), i.e.
+ * not -0.0 (0x80000000) and not a NaN; one unsigned compare once the range
+ * is shifted to start at 0. armv7's NEON flushes subnormals to zero in float
+ * compares (-1e-40 < 0 is false there), and clang vectorizes even a scalar
+ * float compare with it, so armv7 compares bits, in vectors and alone.
+ * (GCC's armv7 vcltq_f32 keeps IEEE semantics by comparing one float at a
+ * time in VFP.) */
+#define NEGATIVE_FIRST 0x80000001u
+#define NEGATIVE_SPAN (0xff800000u - NEGATIVE_FIRST)
+
+/* 4 floats -> 4 u32 masks (x < 0). */
+static inline uint32x4_t negative_f32(const float *p)
+{
+#if defined(__aarch64__)
+    return vcltq_f32(vld1q_f32(p), vdupq_n_f32(0.0f));
+#else
+    uint32x4_t bits = vreinterpretq_u32_f32(vld1q_f32(p));
+    return vcleq_u32(vsubq_u32(bits, vdupq_n_u32(NEGATIVE_FIRST)), vdupq_n_u32(NEGATIVE_SPAN));
+#endif
+}
+
+/* one float: x < 0, by its bits as above */
+static inline int negative_one_f32(const float *p)
+{
+    uint32_t bits;
+    memcpy(&bits, p, sizeof bits);
+    return bits - NEGATIVE_FIRST <= NEGATIVE_SPAN;
+}
+
+static inline int negative_one_i8(const int8_t *p) { return *p < 0; }
+
 /* 16 floats -> 16 byte masks (x < 0; false for -0.0 and NaN). */
 static inline uint8x16_t masks_f32(const float *p)
 {
-    const float32x4_t zero = vdupq_n_f32(0.0f);
-    uint16x8_t lo = vcombine_u16(vmovn_u32(vcltq_f32(vld1q_f32(p), zero)),
-                                 vmovn_u32(vcltq_f32(vld1q_f32(p + 4), zero)));
-    uint16x8_t hi = vcombine_u16(vmovn_u32(vcltq_f32(vld1q_f32(p + 8), zero)),
-                                 vmovn_u32(vcltq_f32(vld1q_f32(p + 12), zero)));
+    uint16x8_t lo = vcombine_u16(vmovn_u32(negative_f32(p)), vmovn_u32(negative_f32(p + 4)));
+    uint16x8_t hi = vcombine_u16(vmovn_u32(negative_f32(p + 8)), vmovn_u32(negative_f32(p + 12)));
     return vcombine_u8(vmovn_u16(lo), vmovn_u16(hi));
 }
 
@@ -68,7 +99,7 @@ static inline uint8x16_t masks_i8(const int8_t *p)
             if (full < words) { /* partial last word; its padding bits stay 0 */         \
                 bnn_word word = 0;                                                       \
                 for (size_t i = full * BNN_WORD_BITS; i < k; i++)                        \
-                    word |= (bnn_word)(row[i] < 0) << (i % BNN_WORD_BITS);               \
+                    word |= (bnn_word)negative_one_##suffix(row + i) << (i % BNN_WORD_BITS); \
                 dst[full] = word;                                                        \
             }                                                                            \
         }                                                                                \

@@ -20,7 +20,9 @@
 #include <arm_neon.h>
 #include <string.h>
 
+#include "cpu/kernels/inline.h"
 #include "cpu/kernels/kernels.h"
+#include "cpu/kernels/neon_accumulate.h"
 
 #if defined(__aarch64__)
 #define MR 4
@@ -30,12 +32,6 @@
 #define VECS 4 /* q registers per panel quad block */
 /* A u16 lane gains at most 2 * 255 per step: 128 steps reach 65280 <= 65535. */
 #define CHUNK_QUADS 128
-
-#if defined(__GNUC__)
-#define BNN_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define BNN_ALWAYS_INLINE inline
-#endif
 
 /* The 4 x bytes at p (`avail` of them, the rest 0) in every u32 lane. The
  * host is little-endian (checked at load), so byte 0 comes first in a lane.
@@ -56,16 +52,10 @@ static BNN_ALWAYS_INLINE uint8x16_t broadcast_quad(const uint8_t *p, size_t avai
     return vreinterpretq_u8_u32(vdupq_n_u32(v));
 }
 
-/* acc (8 u16 lanes) += the bytes of x AND m, added in pairs. On armv7, GCC
- * 12 copies every vpadal accumulator once per step (its operand is tied; see
- * bgemm_neon.c), so there it is spelled vpaddl + vadd. */
+/* acc (8 u16 lanes) += the bytes of x AND m, added in pairs. */
 static BNN_ALWAYS_INLINE uint16x8_t add_masked(uint16x8_t acc, uint8x16_t x, uint8x16_t m)
 {
-#if defined(__aarch64__)
-    return vpadalq_u8(acc, vandq_u8(x, m));
-#else
-    return vaddq_u16(acc, vpaddlq_u8(vandq_u8(x, m)));
-#endif
+    return bnn_accumulate_pairs(acc, vandq_u8(x, m));
 }
 
 /* acc[r][v] += row r's quad at xp + r*ldx (`avail` bytes) against the quad
@@ -74,13 +64,13 @@ static BNN_ALWAYS_INLINE void step(size_t mr, uint16x8_t acc[MR][VECS], const ui
                                    size_t ldx, size_t avail, const int8_t *wq)
 {
     uint8x16_t m[VECS];
-#pragma GCC unroll 4
+BNN_UNROLL
     for (size_t v = 0; v < VECS; v++)
         m[v] = vreinterpretq_u8_s8(vshrq_n_s8(vld1q_s8(wq + 16 * v), 7));
-#pragma GCC unroll 4
+BNN_UNROLL
     for (size_t r = 0; r < mr; r++) {
         uint8x16_t xb = broadcast_quad(xp + r * ldx, avail);
-#pragma GCC unroll 4
+BNN_UNROLL
         for (size_t v = 0; v < VECS; v++)
             acc[r][v] = add_masked(acc[r][v], xb, m[v]);
     }
@@ -96,7 +86,7 @@ static uint32_t row_sum(const uint8_t *p, size_t k)
         size_t n = (k - t) / 16 < 128 ? (k - t) / 16 : 128;
         uint16x8_t acc16 = vdupq_n_u16(0);
         for (size_t v = 0; v < n; v++, t += 16)
-            acc16 = vaddq_u16(acc16, vpaddlq_u8(vld1q_u8(p + t)));
+            acc16 = bnn_accumulate_pairs(acc16, vld1q_u8(p + t));
         acc = vpadalq_u16(acc, acc16);
     }
     uint32_t s = vgetq_lane_u32(acc, 0) + vgetq_lane_u32(acc, 1) + vgetq_lane_u32(acc, 2) +
@@ -114,37 +104,37 @@ static BNN_ALWAYS_INLINE void block(size_t mr, size_t nc, size_t k, const uint8_
     const size_t block_bytes = BNN_U8_GROUP * BNN_U8_QUAD;
     size_t full = k / BNN_U8_QUAD, quads = (k + BNN_U8_QUAD - 1) / BNN_U8_QUAD;
     uint32x4_t masked[MR][VECS]; /* A: one u32 lane per column */
-#pragma GCC unroll 4
+BNN_UNROLL
     for (size_t r = 0; r < mr; r++)
-#pragma GCC unroll 4
+BNN_UNROLL
         for (size_t v = 0; v < VECS; v++)
             masked[r][v] = vdupq_n_u32(0);
     for (size_t q0 = 0; q0 < quads; q0 += CHUNK_QUADS) {
         size_t q1 = quads - q0 < CHUNK_QUADS ? quads : q0 + CHUNK_QUADS;
         size_t q1_full = q1 < full ? q1 : full;
         uint16x8_t acc[MR][VECS];
-#pragma GCC unroll 4
+BNN_UNROLL
         for (size_t r = 0; r < mr; r++)
-#pragma GCC unroll 4
+BNN_UNROLL
             for (size_t v = 0; v < VECS; v++)
                 acc[r][v] = vdupq_n_u16(0);
         for (size_t q = q0; q < q1_full; q++) /* the hot loop */
             step(mr, acc, x + q * BNN_U8_QUAD, ldx, BNN_U8_QUAD, w + q * block_bytes);
         if (q1 > full) /* the last quad: k % 4 bytes */
             step(mr, acc, x + full * BNN_U8_QUAD, ldx, k % BNN_U8_QUAD, w + full * block_bytes);
-#pragma GCC unroll 4
+BNN_UNROLL
         for (size_t r = 0; r < mr; r++)
-#pragma GCC unroll 4
+BNN_UNROLL
             for (size_t v = 0; v < VECS; v++)
                 masked[r][v] = vpadalq_u16(masked[r][v], acc[r][v]);
     }
-#pragma GCC unroll 4
+BNN_UNROLL
     for (size_t r = 0; r < mr; r++) {
         /* S - 2 A in [-255 k, 255 k]; 2 A <= 510 k < 2^32, so the u32
          * difference wraps to exactly the int32 result. */
         uint32x4_t s = vdupq_n_u32(row_sum(x + r * ldx, k));
         int32_t out[BNN_U8_GROUP];
-#pragma GCC unroll 4
+BNN_UNROLL
         for (size_t v = 0; v < VECS; v++) {
             uint32x4_t dot = vsubq_u32(s, vshlq_n_u32(masked[r][v], 1));
             vst1q_s32(out + 4 * v, vreinterpretq_s32_u32(dot));
