@@ -20,18 +20,13 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "cpu/kernels/inline.h"
 #include "cpu/kernels/kernels.h"
 
 #define MR 4
 /* An int16 lane takes one pair sum (|.| <= 510) per step: 64 steps reach at
  * most 32640 <= 32767. */
 #define CHUNK_QUADS 64
-
-#if defined(__GNUC__)
-#define BNN_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define BNN_ALWAYS_INLINE inline
-#endif
 
 /* The 4 x bytes at p broadcast to every int32 lane (one vpbroadcastd from
  * memory); x86 is little-endian, so byte 0 is each lane's lowest. */

@@ -17,16 +17,11 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "cpu/kernels/inline.h"
 #include "cpu/kernels/kernels.h"
 
 #define MR 8
 #define NG 2 /* panel groups per block */
-
-#if defined(__GNUC__)
-#define BNN_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define BNN_ALWAYS_INLINE inline
-#endif
 
 /* The 4 x bytes at p (a whole quad, or the last avail < 4 of a row, the rest
  * 0) broadcast to every int32 lane; x86 is little-endian. */
