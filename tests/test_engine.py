@@ -132,6 +132,35 @@ def test_pools_between_a_product_and_its_threshold(target, pools):
                                rtol=SCORE_RTOL, atol=SCORE_ATOL)
 
 
+@pytest.mark.parametrize("first_kernel, first_units, kernel", [(5, 65, 3), (3, 520, 3)],
+                         ids=["first-conv-whole-batch", "conv-whole-batch"])
+def test_conv_patches_by_tile_and_by_batch(target, first_kernel, first_units, kernel):
+    """A conv's patches are built tile by tile when 64 of them fit the tile's buffer, else
+    for the whole batch first (op_gemm.c): a first_conv of 5 x 5 x 29 bytes and a conv of
+    3 x 3 x 520 channels (81 words) take the second way, the layers beside them the first.
+    Every hidden output equals the reference's."""
+    rng = np.random.default_rng(first_units)
+    b = ModelBuilder(rng, (7, 6, 29), calib=4)
+    b.add(FirstConv(weights=random_pm1(rng, (first_units, first_kernel, first_kernel, 29)),
+                    padding="same"))
+    b.threshold()
+    b.add(Conv(weights=random_pm1(rng, (17, kernel, kernel, first_units)), padding="same",
+               pad_value="zero"))
+    b.threshold()
+    b.add(Flatten())
+    b.add(Dense(weights=random_pm1(rng, (3, b.shape[0]))))
+    b.affine()
+    spec = ModelSpec((7, 6, 29), b.layers)
+    x = random_input(np.random.default_rng(23), spec, n=3)
+    shapes = validate_spec(spec)
+    outputs = run_reference_layers(spec, x)
+    for i, ls in enumerate(shapes[:-1]):
+        pspec, decode = probe(spec, i, shapes)
+        np.testing.assert_array_equal(decode(engine(pspec, target).run(x)),
+                                      outputs[i].reshape(len(x), -1).astype(np.int64),
+                                      err_msg=f"layer {i} ({ls.kind})")
+
+
 # ------------------------------------------------------------------ first layers, kernel edges
 # The first layers run the u8gemm kernels (src/u8gemm_*.c): 16 columns per weight group, K in
 # quads of 4 bytes, int16 (x86) or u16 (NEON) partial sums folded every 256 or 512 bytes of K,

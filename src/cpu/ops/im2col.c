@@ -7,29 +7,26 @@
  * `same` padding requires), and words of 0 bits, i.e. +1, for conv: pad_value
  * `one` (`zero` is corrected inside the product: zero_padding.c).
  *
- * One task per output row of a sample, so even one sample's patches are built
- * by every thread the work is worth. */
+ * The products build a tile's patches themselves, into a buffer of their own,
+ * where they fit one (op_gemm.c): the patches then never leave the cache and
+ * a layer is one parallel region. Else the whole batch's patches are built
+ * first, one task per output row of a sample, so even one sample's patches
+ * are built by every thread the work is worth. */
 #include <string.h>
 
 #include "common/parallel.h"
 #include "cpu/ops/ops.h"
 
-typedef struct im2col_job {
-    const bnn_layer *l;
-    const unsigned char *in;
-    unsigned char *cols;
-    size_t pixel; /* bytes per input pixel */
-} im2col_job;
-
-static void im2col_row(void *ctx, size_t task)
+/* Patch rows [row0, row0 + rows) of the batch's n x H' x W' (a patch per
+ * output pixel, in raster order, samples one after another) at dst. */
+void bnn_im2col_rows(const bnn_layer *l, const void *in, size_t pixel, size_t row0, size_t rows,
+                     void *out)
 {
-    const im2col_job *j = ctx;
-    const bnn_layer *l = j->l;
-    size_t s = task / l->out.h, oy = task % l->out.h, pixel = j->pixel, row = l->kw * pixel;
-    size_t patch = l->kh * row;
-    const unsigned char *x = j->in + s * l->in.h * l->in.w * pixel;
-    unsigned char *dst = j->cols + (s * l->out.h + oy) * l->out.w * patch;
-    for (size_t ox = 0; ox < l->out.w; ox++) {
+    size_t per_sample = l->out.h * l->out.w, row = l->kw * pixel;
+    size_t s = row0 / per_sample, oy = row0 % per_sample / l->out.w, ox = row0 % l->out.w;
+    unsigned char *dst = out;
+    for (size_t q = 0; q < rows; q++) {
+        const unsigned char *x = (const unsigned char *)in + s * l->in.h * l->in.w * pixel;
         ptrdiff_t x0 = (ptrdiff_t)(ox * l->sw) - (ptrdiff_t)l->pad_left;
         size_t j0, j1;
         bnn_window_clip(x0, l->kw, l->in.w, &j0, &j1);
@@ -48,7 +45,30 @@ static void im2col_row(void *ctx, size_t task)
             memcpy(dst + j0 * pixel, src, (j1 - j0) * pixel);
             memset(dst + j1 * pixel, 0, (l->kw - j1) * pixel);
         }
+        if (++ox == l->out.w) { /* the next output row, or the next sample */
+            ox = 0;
+            if (++oy == l->out.h) {
+                oy = 0;
+                s++;
+            }
+        }
     }
+}
+
+typedef struct im2col_job {
+    const bnn_layer *l;
+    const void *in;
+    unsigned char *cols;
+    size_t pixel; /* bytes per input pixel */
+} im2col_job;
+
+static void im2col_row(void *ctx, size_t task)
+{
+    const im2col_job *j = ctx;
+    const bnn_layer *l = j->l;
+    size_t first = task * l->out.w;
+    bnn_im2col_rows(l, j->in, j->pixel, first, l->out.w,
+                    j->cols + first * l->kh * l->kw * j->pixel);
 }
 
 bnn_status bnn_im2col(const bnn_layer *l, const void *in, size_t pixel_bytes, size_t n,

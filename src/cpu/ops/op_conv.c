@@ -9,9 +9,14 @@
  * border pixels' sums, tile by tile inside the product (op_gemm.c). */
 #include "cpu/ops/ops.h"
 
+static size_t patch_bytes(const bnn_layer *l) { return l->row_words * sizeof(bnn_word); }
+
+/* Patches built tile by tile need no scratch; else the batch's patches. */
 static bnn_scratch_need scratch_need(const bnn_layer *l)
 {
-    bnn_scratch_need need = {0, bnn_align64(8 * (uint64_t)l->out.h * l->out.w * l->row_words)};
+    bnn_scratch_need need = {0, 0};
+    if (!bnn_gemm_tile_patches(patch_bytes(l)))
+        need.per_sample = bnn_align64((uint64_t)l->out.h * l->out.w * patch_bytes(l));
     return need;
 }
 
@@ -19,10 +24,15 @@ static bnn_status run(const bnn_step *s, const void *in, void *out, size_t n, vo
                       int threads)
 {
     const bnn_layer *l = s->layer;
-    bnn_status st = bnn_im2col(l, in, bnn_words_for(l->in.c) * sizeof(bnn_word), n, scratch,
-                               threads);
-    bnn_gemm g = {.step = s, .a = scratch, .rows = n * l->out.h * l->out.w, .out_int = out,
-                  .out_bits = out};
+    size_t pixel = bnn_words_for(l->in.c) * sizeof(bnn_word);
+    bnn_gemm g = {.step = s, .rows = n * l->out.h * l->out.w, .out_int = out, .out_bits = out};
+    if (bnn_gemm_tile_patches(patch_bytes(l))) {
+        g.image = in;
+        g.pixel_bytes = pixel;
+        return bnn_gemm_run(&g, threads);
+    }
+    bnn_status st = bnn_im2col(l, in, pixel, n, scratch, threads);
+    g.a = scratch;
     return st == BNN_OK ? bnn_gemm_run(&g, threads) : st;
 }
 

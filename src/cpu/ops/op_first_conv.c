@@ -5,9 +5,12 @@
  * the first layer requires. Then the product, tile by tile (op_gemm.c). */
 #include "cpu/ops/ops.h"
 
+/* Patches built tile by tile need no scratch; else the batch's patches. */
 static bnn_scratch_need scratch_need(const bnn_layer *l)
 {
-    bnn_scratch_need need = {0, bnn_align64((uint64_t)l->out.h * l->out.w * l->k)};
+    bnn_scratch_need need = {0, 0};
+    if (!bnn_gemm_tile_patches(l->k))
+        need.per_sample = bnn_align64((uint64_t)l->out.h * l->out.w * l->k);
     return need;
 }
 
@@ -15,9 +18,15 @@ static bnn_status run(const bnn_step *s, const void *in, void *out, size_t n, vo
                       int threads)
 {
     const bnn_layer *l = s->layer;
+    bnn_gemm g = {.step = s, .rows = n * l->out.h * l->out.w, .ldx = l->k, .out_int = out,
+                  .out_bits = out};
+    if (bnn_gemm_tile_patches(l->k)) {
+        g.image = in;
+        g.pixel_bytes = l->in.c;
+        return bnn_gemm_run(&g, threads);
+    }
     bnn_status st = bnn_im2col(l, in, l->in.c, n, scratch, threads);
-    bnn_gemm g = {.step = s, .x = scratch, .ldx = l->k, .rows = n * l->out.h * l->out.w,
-                  .out_int = out, .out_bits = out};
+    g.x = scratch;
     return st == BNN_OK ? bnn_gemm_run(&g, threads) : st;
 }
 

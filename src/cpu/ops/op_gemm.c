@@ -23,6 +23,21 @@ typedef char bnn_assert_tile_n_whole_groups[(TILE_N % BNN_U8_GROUP == 0) ? 1 : -
 typedef char bnn_assert_tile_n_whole_panels[(TILE_N % BNN_PANEL_ROWS == 0) ? 1 : -1];
 /* bnn_first_dense_planes_tile's buffer holds 64 columns */
 typedef char bnn_assert_tile_n_planes[(TILE_N <= 64) ? 1 : -1];
+/* A tile's own patches (conv layers, im2col.c): 40 KiB holds 64 patches of
+ * up to 80 words (K up to 5120 bits: 3x3 x 512 channels and more). Each
+ * thread keeps the last row tile it built, named by the product call and its
+ * first row: tasks that walk N along one row tile (tiles.h) then build it
+ * once per thread, not once per column tile. */
+#define PATCH_TILE_BYTES (40 * 1024)
+static __thread struct {
+    uint64_t call; /* 0: none yet */
+    size_t row0;
+    bnn_word words[PATCH_TILE_BYTES / sizeof(bnn_word)] __attribute__((aligned(64)));
+} tile_patches;
+static uint64_t product_calls; /* numbers the calls, for tile_patches */
+
+int bnn_gemm_tile_patches(size_t patch_bytes) { return patch_bytes <= PATCH_TILE_BYTES / TILE_M; }
+
 /* A first layer's 16 bytes of K per output cost about one binary word
  * operation (AVX2: ~120 G byte-MACs/s against ~6 G words/s), for the thread
  * count (tiles.h). */
@@ -32,6 +47,7 @@ typedef struct tile_job {
     const bnn_gemm *g;
     const bnn_kernels *kernels;
     bnn_tiles tiles;
+    uint64_t call; /* unique per bnn_gemm_run call (product_calls) */
 } tile_job;
 
 static void gemm_tile(void *ctx, size_t task)
@@ -46,17 +62,27 @@ static void gemm_tile(void *ctx, size_t task)
     /* Sums go straight to the int output unless a threshold consumes them. */
     int32_t *t = s->threshold ? tile : g->out_int + i0 * units + u0;
     size_t ld = s->threshold ? nb : units;
+    const bnn_word *a = g->a ? g->a + i0 * words : NULL;
+    const uint8_t *x = g->x ? g->x + i0 * g->ldx : NULL;
+    if (g->image) { /* this tile's rows of A (or x), built here unless this thread has them */
+        if (tile_patches.call != job->call || tile_patches.row0 != i0) {
+            bnn_im2col_rows(l, g->image, g->pixel_bytes, i0, mb, tile_patches.words);
+            tile_patches.call = job->call;
+            tile_patches.row0 = i0;
+        }
+        a = l->type == BNN_LAYER_FIRST_CONV ? NULL : tile_patches.words;
+        x = l->type == BNN_LAYER_FIRST_CONV ? (const uint8_t *)tile_patches.words : NULL;
+    }
     if (g->planes)
         bnn_first_dense_planes_tile(s, job->kernels, g->planes, i0, mb, u0, nb, t, ld);
-    else if (g->x)
-        job->kernels->u8gemm(mb, nb, l->k, g->x + i0 * g->ldx, g->ldx,
+    else if (x)
+        job->kernels->u8gemm(mb, nb, l->k, x, g->image ? l->k : g->ldx,
                              s->u8_panel + u0 / BNN_U8_GROUP * bnn_u8_group_bytes(l->k), t, ld);
     else if (s->b_panel && s->b_panel_kernel == job->kernels->bgemm_panel)
-        job->kernels->bgemm_panel(mb, nb, words, g->a + i0 * words, s->b_panel + u0 * words, t,
-                                  ld, (int32_t)l->k);
+        job->kernels->bgemm_panel(mb, nb, words, a, s->b_panel + u0 * words, t, ld,
+                                  (int32_t)l->k);
     else
-        job->kernels->bgemm(mb, nb, words, g->a + i0 * words, l->weights + u0 * words, t, ld,
-                            (int32_t)l->k);
+        job->kernels->bgemm(mb, nb, words, a, l->weights + u0 * words, t, ld, (int32_t)l->k);
     if (s->tap_sums)
         bnn_zero_padding_fix(s, t, ld, i0, mb, u0, nb);
     if (s->threshold) {
@@ -95,9 +121,11 @@ bnn_status bnn_gemm_run(const bnn_gemm *g, int threads)
     if (g->rows == 0)
         return BNN_OK;
     const bnn_layer *l = g->step->layer;
-    tile_job job = {g, bnn_active_kernels(), bnn_tiles_of(g->rows, l->units, TILE_M, TILE_N)};
+    tile_job job = {g, bnn_active_kernels(), bnn_tiles_of(g->rows, l->units, TILE_M, TILE_N),
+                    __atomic_add_fetch(&product_calls, 1, __ATOMIC_RELAXED)};
+    int u8 = !g->planes && (l->type == BNN_LAYER_FIRST_DENSE || l->type == BNN_LAYER_FIRST_CONV);
     size_t per_output = g->planes ? BNN_PLANES * l->row_words
-                        : g->x    ? (l->k + U8_BYTES_PER_WORD_OP - 1) / U8_BYTES_PER_WORD_OP
+                        : u8      ? (l->k + U8_BYTES_PER_WORD_OP - 1) / U8_BYTES_PER_WORD_OP
                                   : l->row_words;
     return bnn_parallel_for(job.tiles.count, bnn_tiles_threads(&job.tiles, per_output, threads),
                             gemm_tile, &job);

@@ -75,7 +75,15 @@ typedef struct bnn_gemm {
     size_t ldx;
     const bnn_word *planes; /* first_dense at small batch: the rows' 8 bit-planes
                                (op_first_dense.c), x and a NULL */
+    const void *image;      /* conv layers whose tile of patches fits the tile's
+                               buffer (bnn_gemm_tile_patches): the layer's input,
+                               each tile builds its a (or x) rows from it */
+    size_t pixel_bytes;     /* with image: bytes per input pixel */
 } bnn_gemm;
+
+/* Whether a conv layer's products build their patches tile by tile (a
+ * tile's patches of `patch_bytes` each fit the tile's buffer). */
+int bnn_gemm_tile_patches(size_t patch_bytes);
 bnn_status bnn_gemm_run(const bnn_gemm *g, int threads);
 
 /* Binary layers' prepare: their weights as panels for the active kernel set,
@@ -83,9 +91,11 @@ bnn_status bnn_gemm_run(const bnn_gemm *g, int threads);
 bnn_status bnn_gemm_weights_prepare(bnn_step *s, uint32_t index);
 
 /* The patches of conv layer l for n samples into cols, pixels of
- * pixel_bytes each (im2col.c). */
+ * pixel_bytes each (im2col.c); or patch rows [row0, row0 + rows) of them. */
 bnn_status bnn_im2col(const bnn_layer *l, const void *in, size_t pixel_bytes, size_t n,
                       void *cols, int threads);
+void bnn_im2col_rows(const bnn_layer *l, const void *in, size_t pixel_bytes, size_t row0,
+                     size_t rows, void *out);
 
 /* first_dense by bit-planes (op_first_dense.c): sums t (ld apart) of rows
  * i0..i0+mb-1 (mb <= BNN_PLANE_MAX_ROWS) and units u0..u0+nb-1 (nb <= 64). */
