@@ -103,17 +103,17 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
     const int u_end = min(units, word * 32 + 32);
     for (int u0 = word * 32; u0 < u_end; u0 += TN) {
 #if PACK
-        uint16 acc[TN];
+        acc16 acc[TN];
         #pragma unroll
         for (int j = 0; j < TN; j++)
-            acc[j] = (uint16)0;
+            acc[j] = (acc16)0;
 #else
-        vuint acc[TM][TN];
+        vacc acc[TM][TN];
         #pragma unroll
         for (int i = 0; i < TM; i++)
             #pragma unroll
             for (int j = 0; j < TN; j++)
-                acc[i][j] = (vuint)0;
+                acc[i][j] = (vacc)0;
 #endif
         int k_valid[TM];
         #pragma unroll
@@ -173,9 +173,9 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
                         for (int j = 0; j < TN; j++) {
                             const uint16 x = a16 ^ REPEAT(VAT(W_SPACE, W_ROW(j) + c));
 #if PADDED && PAD_ZERO
-                            acc[j] += POPCOUNT16(x & mask16);
+                            acc[j] += POPCOUNT16_ACC(x & mask16);
 #else
-                            acc[j] += POPCOUNT16(x);
+                            acc[j] += POPCOUNT16_ACC(x);
 #endif
                         }
 #else
@@ -185,9 +185,9 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
                             #pragma unroll
                             for (int i = 0; i < TM; i++) {
 #if PADDED && PAD_ZERO
-                                acc[i][j] += VPOPCOUNT((a[i] ^ w) & xor_mask[i]);
+                                acc[i][j] += VPOPCOUNT_ACC((a[i] ^ w) & xor_mask[i]);
 #else
-                                acc[i][j] += VPOPCOUNT(a[i] ^ w);
+                                acc[i][j] += VPOPCOUNT_ACC(a[i] ^ w);
 #endif
                             }
                         }
@@ -205,18 +205,23 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
             if (u >= u_end)
                 break;
 #if PACK
-            uint lanes[16];
+#if POPCOUNT64
+            ulong lanes[8]; /* pixel i's count: its VEC / 2 64-bit lanes */
+            vstore8(acc[j], 0, lanes);
+#else
+            uint lanes[16]; /* pixel i's count: its VEC lanes */
             vstore16(acc[j], 0, lanes);
+#endif
 #endif
             #pragma unroll
             for (int i = 0; i < TM; i++) {
 #if PACK
                 uint count = 0;
                 #pragma unroll
-                for (int l = 0; l < VEC; l++)
-                    count += lanes[i * VEC + l];
+                for (int l = 0; l < VEC * ACC16_LANES / 16; l++)
+                    count += (uint)lanes[i * VEC * ACC16_LANES / 16 + l];
 #else
-                const uint count = VSUM(acc[i][j]);
+                const uint count = VACC_SUM(acc[i][j]);
 #endif
                 const int s = k_valid[i] - 2 * (int)count;
 #if FUSE

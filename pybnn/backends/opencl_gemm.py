@@ -32,6 +32,7 @@ class BinaryGemm:
         opts = _options({"TM": t.tm, "TN": t.tn, "FUSE": 0, "VEC": _vec(cw, t.max_vec),
                          "PADDED": 0, "PAD_ZERO": 0,
                          **({"SWAR_POPCOUNT": 1} if t.swar_popcount else {}),
+                         **({"POPCOUNT64": 1} if t.popcount64 else {}),
                          **({"LOCAL_WORDS": local_words(t.local_words, _vec(cw, t.max_vec))}
                             if t.local_words else {})})
         if opts not in self._programs:

@@ -24,6 +24,7 @@ class Tuning:
     fuse: bool = True  # threshold + packing in the GEMM epilogue
     swar_popcount: bool = False  # the OpenCL 1.1 popcount fallback, forced
     pack: bool = False  # narrow pixels (VEC < 16) packed TM to a uint16 (TM = 16 / VEC)
+    popcount64: bool = False  # popcounts of 64-bit lanes (CPUs: fewer shuffles per count)
 
 
 def default_tuning(device_type, vendor, name, local_mem_bytes):
@@ -33,7 +34,7 @@ def default_tuning(device_type, vendor, name, local_mem_bytes):
     if device_type == "cpu":
         # PoCL turns the vector popcount built-in into a scalar loop (measured 3x slower
         # than the SWAR count), and 512-bit vectors pay only when full (pack).
-        return Tuning(tm=4, tn=4, max_vec=16, swar_popcount=True, pack=True)
+        return Tuning(tm=4, tn=4, max_vec=16, swar_popcount=True, pack=True, popcount64=True)
     mali = "mali" in (vendor + " " + name).lower()
     t = Tuning(tm=2, tn=4, max_vec=4, local_words=0 if mali else 64)
     if t.local_words and t.tn * t.local_words * 4 > local_mem_bytes:
@@ -195,6 +196,8 @@ def _weighted(layer, act, tuning, threshold):
         if tuning.pack and opts["VEC"] < 16:
             tm, opts["PACK"] = 16 // opts["VEC"], 1
         opts["PADDED"] = int(padded)
+        if tuning.popcount64:
+            opts["POPCOUNT64"] = 1
         opts["PAD_ZERO"] = int(padded and layer.pad_value == "zero")
         if tuning.local_words:
             opts["LOCAL_WORDS"] = local_words(tuning.local_words, opts["VEC"])
