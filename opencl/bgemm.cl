@@ -5,6 +5,9 @@
  *   wts   bits (units rounded up to 32, kh, kw, cw): the file's uint64 rows
  *   out   FUSE 0: int32 sums (M, units), M = N * H' * W' output pixels
  *         FUSE 1: threshold + bit packing, bits (M, out_cw)
+ *         POOL 1: the max-pool (valid, pkh x pkw, stride psh, psw) of the sums
+ *         first, M = N * pool_h * pool_w pooled pixels: a conv -> max-pool ->
+ *         threshold runs as one kernel and writes only the pooled bits
  *
  * s = K_valid - 2 * popcount(a XOR w) over the window. `same` padding with
  * pad_value one reads +1 (bit 0) outside the image; with pad_value zero the
@@ -40,6 +43,16 @@
 #ifndef PACK
 #define PACK 0
 #endif
+#ifndef POOL
+#define POOL 0
+#endif
+#if POOL
+#define POOL_WINDOW (pkh * pkw)
+#define POOL_WINDOW_W pkw
+#else
+#define POOL_WINDOW 1
+#define POOL_WINDOW_W 1
+#endif
 /* PACK: the TM pixels' VEC-word slices side by side in one uint16 (TM * VEC = 16),
  * against the weights repeated TM times: on a CPU one 512-bit XOR + popcount then
  * serves the whole tile even where a pixel holds only 128 bits (C <= 128). */
@@ -71,7 +84,9 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
                     const int m, const int in_h, const int in_w, const int cw,
                     const int out_h, const int out_w, const int kh, const int kw,
                     const int sh, const int sw, const int pad_t, const int pad_l,
-                    const int units, const int k_true, const int channels, const int out_cw)
+                    const int units, const int k_true, const int channels, const int out_cw,
+                    const int pool_h, const int pool_w, const int pkh, const int pkw,
+                    const int psh, const int psw)
 {
     const int word = get_global_id(0);
     const int row0 = get_global_id(1) * TM;
@@ -82,15 +97,19 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
     const int lid = get_local_id(1), lsize = get_local_size(1);
 #endif
 
-    /* Where each of this work-item's output pixels reads its window. */
-    int base[TM], top[TM], left[TM];
+    /* Where each of this work-item's output pixels reads its window (with POOL: the
+     * window of the first conv pixel of each pooled pixel's pool window). */
+    int base[TM], top0[TM], left0[TM];
     #pragma unroll
     for (int i = 0; i < TM; i++) {
         const int r = min(row0 + i, m - 1);
-        const int ox = r % out_w, t = r / out_w;
-        const int oy = t % out_h, n = t / out_h;
-        top[i] = oy * sh - pad_t;
-        left[i] = ox * sw - pad_l;
+#if POOL
+        const int n = pybnn_window_origin(r, pool_h, pool_w, psh * sh, psw * sw, pad_t, pad_l,
+                                          &top0[i], &left0[i]);
+#else
+        const int n = pybnn_window_origin(r, out_h, out_w, sh, sw, pad_t, pad_l,
+                                          &top0[i], &left0[i]);
+#endif
         base[i] = n * in_h * in_w * cw;
     }
 
@@ -102,99 +121,136 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #endif
     const int u_end = min(units, word * 32 + 32);
     for (int u0 = word * 32; u0 < u_end; u0 += TN) {
+        int sum[TM][TN]; /* the sums of units u0 .. u0 + TN - 1 (with POOL: their maximum) */
+        for (int e = 0; e < POOL_WINDOW; e++) {
+            /* conv pixel e of the pool window (the output pixel itself without POOL) */
+            const int ey = e / POOL_WINDOW_W, ex = e - ey * POOL_WINDOW_W;
+            int top[TM], left[TM];
+            #pragma unroll
+            for (int i = 0; i < TM; i++) {
+                top[i] = top0[i] + ey * sh;
+                left[i] = left0[i] + ex * sw;
+            }
 #if PACK
-        acc16 acc[TN];
-        #pragma unroll
-        for (int j = 0; j < TN; j++)
-            acc[j] = (acc16)0;
-#else
-        vacc acc[TM][TN];
-        #pragma unroll
-        for (int i = 0; i < TM; i++)
+            acc16 acc[TN];
             #pragma unroll
             for (int j = 0; j < TN; j++)
-                acc[i][j] = (vacc)0;
-#endif
-        int k_valid[TM];
-        #pragma unroll
-        for (int i = 0; i < TM; i++)
-            k_valid[i] = k_true;
-        __global const uint *w_rows = wts + u0 * kwords;
-        for (int ky = 0; ky < kh; ky++) {
-            for (int kx = 0; kx < kw; kx++) {
-#if PADDED && PAD_ZERO
+                acc[j] = (acc16)0;
+#else
+            vacc acc[TM][TN];
+            #pragma unroll
+            for (int i = 0; i < TM; i++)
                 #pragma unroll
-                for (int i = 0; i < TM; i++)
-                    k_valid[i] -= INSIDE(i) ? 0 : channels;
+                for (int j = 0; j < TN; j++)
+                    acc[i][j] = (vacc)0;
 #endif
-                const int w_off = (ky * kw + kx) * cw;
-                for (int cb = 0; cb < cw; cb += CHUNK) {
-                    const int cn = min(CHUNK, cw - cb);
+            int k_valid[TM];
+            #pragma unroll
+            for (int i = 0; i < TM; i++)
+                k_valid[i] = k_true;
+            __global const uint *w_rows = wts + u0 * kwords;
+            for (int ky = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++) {
+#if PADDED && PAD_ZERO
+                    #pragma unroll
+                    for (int i = 0; i < TM; i++)
+                        k_valid[i] -= INSIDE(i) ? 0 : channels;
+#endif
+                    const int w_off = (ky * kw + kx) * cw;
+                    for (int cb = 0; cb < cw; cb += CHUNK) {
+                        const int cn = min(CHUNK, cw - cb);
 #if LOCAL_WORDS > 0
-                    barrier(CLK_LOCAL_MEM_FENCE);
-                    for (int idx = lid; idx < TN * cn; idx += lsize) {
-                        const int j = idx / cn, c = idx - j * cn;
-                        tile[j * LOCAL_WORDS + c] = w_rows[j * kwords + w_off + cb + c];
-                    }
-                    barrier(CLK_LOCAL_MEM_FENCE);
+                        barrier(CLK_LOCAL_MEM_FENCE);
+                        for (int idx = lid; idx < TN * cn; idx += lsize) {
+                            const int j = idx / cn, c = idx - j * cn;
+                            tile[j * LOCAL_WORDS + c] = w_rows[j * kwords + w_off + cb + c];
+                        }
+                        barrier(CLK_LOCAL_MEM_FENCE);
 #define W_ROW(j) ((__local const uint *)tile + (j) * LOCAL_WORDS)
 #define W_SPACE __local
 #else
 #define W_ROW(j) (w_rows + (j) * kwords + w_off + cb)
 #define W_SPACE __global
 #endif
-                    for (int c = 0; c < cn; c += VEC) {
-                        vuint a[TM];
+                        for (int c = 0; c < cn; c += VEC) {
+                            vuint a[TM];
 #if PADDED && PAD_ZERO
-                        vuint xor_mask[TM];
+                            vuint xor_mask[TM];
 #endif
-                        #pragma unroll
-                        for (int i = 0; i < TM; i++) {
-                            const int iy = top[i] + ky, ix = left[i] + kx;
-#if PADDED
-                            /* outside the image: read a valid address, mask it to bit 0 (+1) */
-                            const int inside = INSIDE(i);
-                            const vuint in_mask = (vuint)(inside ? 0xFFFFFFFFu : 0u);
-                            a[i] = VAT(__global, act + (inside ? base[i] + (iy * in_w + ix) * cw : 0)
-                                              + cb + c) & in_mask;
-#if PAD_ZERO
-                            xor_mask[i] = in_mask;
-#endif
-#else
-                            a[i] = VAT(__global, act + base[i] + (iy * in_w + ix) * cw + cb + c);
-#endif
-                        }
-#if PACK
-                        const uint16 a16 = JOIN(a);
-#if PADDED && PAD_ZERO
-                        const uint16 mask16 = JOIN(xor_mask);
-#endif
-                        #pragma unroll
-                        for (int j = 0; j < TN; j++) {
-                            const uint16 x = a16 ^ REPEAT(VAT(W_SPACE, W_ROW(j) + c));
-#if PADDED && PAD_ZERO
-                            acc[j] += POPCOUNT16_ACC(x & mask16);
-#else
-                            acc[j] += POPCOUNT16_ACC(x);
-#endif
-                        }
-#else
-                        #pragma unroll
-                        for (int j = 0; j < TN; j++) {
-                            const vuint w = VAT(W_SPACE, W_ROW(j) + c);
                             #pragma unroll
                             for (int i = 0; i < TM; i++) {
-#if PADDED && PAD_ZERO
-                                acc[i][j] += VPOPCOUNT_ACC((a[i] ^ w) & xor_mask[i]);
+                                const int iy = top[i] + ky, ix = left[i] + kx;
+#if PADDED
+                                /* outside the image: read a valid address, mask it to bit 0 (+1) */
+                                const int inside = INSIDE(i);
+                                const vuint in_mask = (vuint)(inside ? 0xFFFFFFFFu : 0u);
+                                a[i] = VAT(__global, act + (inside ? base[i] + (iy * in_w + ix) * cw : 0)
+                                                  + cb + c) & in_mask;
+#if PAD_ZERO
+                                xor_mask[i] = in_mask;
+#endif
 #else
-                                acc[i][j] += VPOPCOUNT_ACC(a[i] ^ w);
+                                a[i] = VAT(__global, act + base[i] + (iy * in_w + ix) * cw + cb + c);
 #endif
                             }
-                        }
+#if PACK
+                            const uint16 a16 = JOIN(a);
+#if PADDED && PAD_ZERO
+                            const uint16 mask16 = JOIN(xor_mask);
 #endif
-                    }
+                            #pragma unroll
+                            for (int j = 0; j < TN; j++) {
+                                const uint16 x = a16 ^ REPEAT(VAT(W_SPACE, W_ROW(j) + c));
+#if PADDED && PAD_ZERO
+                                acc[j] += POPCOUNT16_ACC(x & mask16);
+#else
+                                acc[j] += POPCOUNT16_ACC(x);
+#endif
+                            }
+#else
+                            #pragma unroll
+                            for (int j = 0; j < TN; j++) {
+                                const vuint w = VAT(W_SPACE, W_ROW(j) + c);
+                                #pragma unroll
+                                for (int i = 0; i < TM; i++) {
+#if PADDED && PAD_ZERO
+                                    acc[i][j] += VPOPCOUNT_ACC((a[i] ^ w) & xor_mask[i]);
+#else
+                                    acc[i][j] += VPOPCOUNT_ACC(a[i] ^ w);
+#endif
+                                }
+                            }
+#endif
+                        }
 #undef W_ROW
 #undef W_SPACE
+                    }
+                }
+            }
+            /* The sums of this pool window position; the running maximum over the window. */
+            #pragma unroll
+            for (int j = 0; j < TN; j++) {
+#if PACK
+#if POPCOUNT64
+                ulong lanes[8]; /* pixel i's count: its VEC / 2 64-bit lanes */
+                vstore8(acc[j], 0, lanes);
+#else
+                uint lanes[16]; /* pixel i's count: its VEC lanes */
+                vstore16(acc[j], 0, lanes);
+#endif
+#endif
+                #pragma unroll
+                for (int i = 0; i < TM; i++) {
+#if PACK
+                    uint count = 0;
+                    #pragma unroll
+                    for (int l = 0; l < VEC * ACC16_LANES / 16; l++)
+                        count += (uint)lanes[i * VEC * ACC16_LANES / 16 + l];
+#else
+                    const uint count = VACC_SUM(acc[i][j]);
+#endif
+                    const int s = k_valid[i] - 2 * (int)count;
+                    sum[i][j] = e == 0 ? s : max(sum[i][j], s);
                 }
             }
         }
@@ -204,31 +260,13 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
             const int u = u0 + j;
             if (u >= u_end)
                 break;
-#if PACK
-#if POPCOUNT64
-            ulong lanes[8]; /* pixel i's count: its VEC / 2 64-bit lanes */
-            vstore8(acc[j], 0, lanes);
-#else
-            uint lanes[16]; /* pixel i's count: its VEC lanes */
-            vstore16(acc[j], 0, lanes);
-#endif
-#endif
             #pragma unroll
             for (int i = 0; i < TM; i++) {
-#if PACK
-                uint count = 0;
-                #pragma unroll
-                for (int l = 0; l < VEC * ACC16_LANES / 16; l++)
-                    count += (uint)lanes[i * VEC * ACC16_LANES / 16 + l];
-#else
-                const uint count = VACC_SUM(acc[i][j]);
-#endif
-                const int s = k_valid[i] - 2 * (int)count;
 #if FUSE
-                bits[i] |= pybnn_sign_bit(s, thr[u], flip[u]) << (u - word * 32);
+                bits[i] |= pybnn_sign_bit(sum[i][j], thr[u], flip[u]) << (u - word * 32);
 #else
                 if (row0 + i < m)
-                    out[(row0 + i) * units + u] = as_uint(s);
+                    out[(row0 + i) * units + u] = as_uint(sum[i][j]);
 #endif
             }
         }

@@ -111,6 +111,18 @@ typedef uint16 acc16;
 #define POPCOUNT16_ACC(x) POPCOUNT16(x)
 #endif
 
+/* Output row r of a layer, pixel (oy, ox) of sample n in an out_h x out_w image: the
+ * input position of its window's top-left tap (stride sh, sw; padding pad_t, pad_l;
+ * outside the image where negative) in *top, *left, and n returned. */
+inline int pybnn_window_origin(int r, int out_h, int out_w, int sh, int sw, int pad_t, int pad_l,
+                               int *top, int *left)
+{
+    const int ox = r % out_w, t = r / out_w;
+    *top = (t % out_h) * sh - pad_t;
+    *left = ox * sw - pad_l;
+    return t / out_h;
+}
+
 /* The epilogue's sign: 1 (the value -1) unless the sum fires, i.e. s >= t, or
  * s <= t where the channel is flipped (batch-norm with gamma < 0). Ties go to +1. */
 inline uint pybnn_sign_bit(int s, int t, uchar flip)

@@ -45,7 +45,8 @@ class BinaryGemm:
         c_buf = cl.Buffer(self.context, mf.WRITE_ONLY, 4 * m * n)
         dummy = cl.Buffer(self.context, mf.READ_ONLY, 4)
         kernel.set_args(a_buf, c_buf, b_buf, dummy, dummy,
-                        *map(np.int32, (m, 1, 1, cw, 1, 1, 1, 1, 1, 1, 0, 0, n, k, k, 0)))
+                        *map(np.int32, (m, 1, 1, cw, 1, 1, 1, 1, 1, 1, 0, 0, n, k, k, 0,
+                                        1, 1, 1, 1, 1, 1)))
         local = (1, t.local_rows) if t.local_words else None
         rows = _ceil(m, t.tm)
         if local:

@@ -4,7 +4,9 @@ which build options and arguments, and how big each activation is.
 Activations on the device, per sample: u8 as bytes; int as int32; bits as
 uints, cw = 2 * ceil(C / 64) per pixel (the CPU's uint64 words as pairs);
 scores as float32. A threshold right after a weighted layer is fused into that
-layer's epilogue (it emits packed bits); a flatten of u8, of ints, or of bits
+layer's epilogue (it emits packed bits), and so is a max-pool on a binary conv's
+sums with the threshold after it (the kernel writes only the pooled bits, as the
+CPU backend does); a flatten of u8, of ints, or of bits
 with C a multiple of 64 moves nothing and costs no kernel.
 """
 from dataclasses import dataclass, field
@@ -130,9 +132,13 @@ def plan(graph, tuning):
         layer = layers[i]
         nxt = layers[i + 1] if i + 1 < len(layers) else None
         if layer.kind in ("first_dense", "first_conv", "dense", "conv"):
-            fuse = tuning.fuse and nxt is not None and nxt.kind == "threshold"
-            step = _weighted(layer, act, tuning, nxt if fuse else None)
-            i += 2 if fuse else 1
+            i += 1
+            pool = nxt if tuning.fuse and layer.kind == "conv" and _is(nxt, "maxpool") else None
+            i += pool is not None
+            threshold = layers[i] if tuning.fuse and i < len(layers) and _is(layers[i], "threshold") \
+                else None
+            i += threshold is not None
+            step = _weighted(layer, act, tuning, threshold, pool)
         elif layer.kind == "threshold":
             step = _threshold(layer, act)
             i += 1
@@ -150,6 +156,10 @@ def plan(graph, tuning):
     return steps
 
 
+def _is(layer, kind):
+    return layer is not None and layer.kind == kind
+
+
 def _geometry(layer, act):
     """(in_h, in_w, out_h, out_w, kh, kw, sh, sw, pad_t, pad_l) with dense as a 1x1 conv."""
     if layer.kind.endswith("dense"):
@@ -158,12 +168,18 @@ def _geometry(layer, act):
     return (in_h, in_w, out_h, out_w) + tuple(layer.kernel) + tuple(layer.stride) + tuple(layer.pad)
 
 
-def _weighted(layer, act, tuning, threshold):
+def _weighted(layer, act, tuning, threshold, pool=None):
+    """The step of a weighted layer, with the max-pool on its sums (binary convs) and the
+    threshold after them fused into its epilogue where given."""
     units, channels = layer.units, act.channels
     cw = 2 * _ceil(channels, 64)
     in_h, in_w, out_h, out_w, kh, kw, sh, sw, pad_t, pad_l = _geometry(layer, act)
-    per_sample = out_h * out_w
-    out_shape = tuple(layer.out_shape)
+    if pool is not None:
+        (pool_h, pool_w, _), (pkh, pkw), (psh, psw) = pool.out_shape, pool.kernel, pool.stride
+    else:
+        pool_h, pool_w, pkh, pkw, psh, psw = out_h, out_w, 1, 1, 1, 1
+    per_sample = pool_h * pool_w
+    out_shape = tuple((pool or layer).out_shape)
     out = Act("bits" if threshold else "int", out_shape)
     out_cw = out.cw if threshold else 0
     words = out_cw if threshold else _ceil(units, 32)
@@ -198,6 +214,8 @@ def _weighted(layer, act, tuning, threshold):
         opts["PADDED"] = int(padded)
         if tuning.popcount64:
             opts["POPCOUNT64"] = 1
+        if pool is not None:
+            opts["POOL"] = 1
         opts["PAD_ZERO"] = int(padded and layer.pad_value == "zero")
         if tuning.local_words:
             opts["LOCAL_WORDS"] = local_words(tuning.local_words, opts["VEC"])
@@ -205,7 +223,8 @@ def _weighted(layer, act, tuning, threshold):
 
         def args(n):
             return (n * per_sample, in_h, in_w, cw, out_h, out_w, kh, kw, sh, sw,
-                    pad_t, pad_l, units, layer.k, channels, out_cw)
+                    pad_t, pad_l, units, layer.k, channels, out_cw,
+                    pool_h, pool_w, pkh, pkw, psh, psw)
 
     opts["TM"] = tm
 
@@ -215,7 +234,7 @@ def _weighted(layer, act, tuning, threshold):
             rows = _ceil(rows, local[1]) * local[1]
         return (words, rows)
 
-    done = (layer.index,) + ((threshold.index,) if threshold is not None else ())
+    done = tuple(x.index for x in (layer, pool, threshold) if x is not None)
     return Step(op, kernel, _options(opts), act, out, done,
                 ("weights", "thresholds", "flip"), args, grid, local, data)
 
