@@ -46,7 +46,13 @@
 #ifndef POOL
 #define POOL 0
 #endif
-#if POOL
+#ifndef TAP_TABLE
+#define TAP_TABLE 0
+#endif
+#if POOL && TAP_TABLE
+#define POOL_WINDOW POOL_WIN /* the build option: pkh * pkw, for the table's size */
+#define POOL_WINDOW_W pkw
+#elif POOL
 #define POOL_WINDOW (pkh * pkw)
 #define POOL_WINDOW_W pkw
 #else
@@ -80,7 +86,7 @@
 #define INSIDE(i) (top[i] + ky >= 0 && top[i] + ky < in_h && left[i] + kx >= 0 && left[i] + kx < in_w)
 
 __kernel void bgemm(__global const uint *act, __global uint *out, __global const uint *wts,
-                    __global const int *thr, __global const uchar *flip,
+                    __global const int *thr, __global const uchar *flip, __global const uint *zeros,
                     const int m, const int in_h, const int in_w, const int cw,
                     const int out_h, const int out_w, const int kh, const int kw,
                     const int sh, const int sw, const int pad_t, const int pad_l,
@@ -112,6 +118,35 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #endif
         base[i] = n * in_h * in_w * cw;
     }
+#if TAP_TABLE
+    /* Each pixel's words for every tap (and pool window position), found once per
+     * work-item rather than once per tap and unit tile; a tap outside the image reads
+     * `zeros` (+1 bits), and with PAD_ZERO its XOR is masked off and its channels are
+     * left out of K. */
+    __global const uint *px[POOL_WINDOW][TAPS][TM];
+#if PADDED && PAD_ZERO
+    uint inside_mask[POOL_WINDOW][TAPS][TM];
+    int k_inside[POOL_WINDOW][TM];
+#endif
+    for (int e = 0; e < POOL_WINDOW; e++) {
+        const int ey = e / POOL_WINDOW_W, ex = e - ey * POOL_WINDOW_W;
+        #pragma unroll
+        for (int i = 0; i < TM; i++) {
+#if PADDED && PAD_ZERO
+            k_inside[e][i] = k_true;
+#endif
+            for (int t = 0; t < TAPS; t++) {
+                const int iy = top0[i] + ey * sh + t / kw, ix = left0[i] + ex * sw + t % kw;
+                const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
+                px[e][t][i] = inside ? act + base[i] + (iy * in_w + ix) * cw : zeros;
+#if PADDED && PAD_ZERO
+                inside_mask[e][t][i] = inside ? 0xFFFFFFFFu : 0u;
+                k_inside[e][i] -= inside ? 0 : channels;
+#endif
+            }
+        }
+    }
+#endif
 
 #if FUSE
     uint bits[TM];
@@ -147,8 +182,20 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
             int k_valid[TM];
             #pragma unroll
             for (int i = 0; i < TM; i++)
+#if TAP_TABLE && PADDED && PAD_ZERO
+                k_valid[i] = k_inside[e][i];
+#else
                 k_valid[i] = k_true;
+#endif
             __global const uint *w_rows = wts + u0 * kwords;
+#if TAP_TABLE
+            for (int t = 0; t < TAPS; t++) {
+                const int w_off = t * cw;
+                {
+                    const int cb = 0, cn = cw;
+#define W_ROW(j) (w_rows + (j) * kwords + w_off)
+#define W_SPACE __global
+#else
             for (int ky = 0; ky < kh; ky++) {
                 for (int kx = 0; kx < kw; kx++) {
 #if PADDED && PAD_ZERO
@@ -172,6 +219,7 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #define W_ROW(j) (w_rows + (j) * kwords + w_off + cb)
 #define W_SPACE __global
 #endif
+#endif
                         for (int c = 0; c < cn; c += VEC) {
                             vuint a[TM];
 #if PADDED && PAD_ZERO
@@ -179,6 +227,12 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #endif
                             #pragma unroll
                             for (int i = 0; i < TM; i++) {
+#if TAP_TABLE
+                                a[i] = VAT(__global, px[e][t][i] + c);
+#if PADDED && PAD_ZERO
+                                xor_mask[i] = (vuint)inside_mask[e][t][i];
+#endif
+#else
                                 const int iy = top[i] + ky, ix = left[i] + kx;
 #if PADDED
                                 /* outside the image: read a valid address, mask it to bit 0 (+1) */
@@ -191,6 +245,7 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #endif
 #else
                                 a[i] = VAT(__global, act + base[i] + (iy * in_w + ix) * cw + cb + c);
+#endif
 #endif
                             }
 #if PACK
@@ -226,7 +281,9 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #undef W_SPACE
                     }
                 }
+#if !TAP_TABLE
             }
+#endif
             /* The sums of this pool window position; the running maximum over the window. */
             #pragma unroll
             for (int j = 0; j < TN; j++) {

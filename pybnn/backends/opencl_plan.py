@@ -27,6 +27,7 @@ class Tuning:
     swar_popcount: bool = False  # the OpenCL 1.1 popcount fallback, forced
     pack: bool = False  # narrow pixels (VEC < 16) packed TM to a uint16 (TM = 16 / VEC)
     popcount64: bool = False  # popcounts of 64-bit lanes (CPUs: fewer shuffles per count)
+    tap_table: bool = False  # each pixel's window addresses found once per work-item (CPUs)
 
 
 def default_tuning(device_type, vendor, name, local_mem_bytes):
@@ -36,7 +37,8 @@ def default_tuning(device_type, vendor, name, local_mem_bytes):
     if device_type == "cpu":
         # PoCL turns the vector popcount built-in into a scalar loop (measured 3x slower
         # than the SWAR count), and 512-bit vectors pay only when full (pack).
-        return Tuning(tm=4, tn=4, max_vec=16, swar_popcount=True, pack=True, popcount64=True)
+        return Tuning(tm=4, tn=4, max_vec=16, swar_popcount=True, pack=True, popcount64=True,
+                      tap_table=True)
     mali = "mali" in (vendor + " " + name).lower()
     t = Tuning(tm=2, tn=4, max_vec=4, local_words=0 if mali else 64)
     if t.local_words and t.tn * t.local_words * 4 > local_mem_bytes:
@@ -196,6 +198,8 @@ def _weighted(layer, act, tuning, threshold, pool=None):
     else:
         data["thresholds"] = np.zeros(1, np.int32)  # unused arguments still need a buffer
         data["flip"] = np.zeros(1, np.uint8)
+    if not first:
+        data["zeros"] = np.zeros(max(cw, 16), np.uint32)  # +1 bits: the tap table's padding
     local = None
     if first:
         op, kernel = "first_layer", "first_layer"
@@ -216,6 +220,10 @@ def _weighted(layer, act, tuning, threshold, pool=None):
             opts["POPCOUNT64"] = 1
         if pool is not None:
             opts["POOL"] = 1
+        if tuning.tap_table:
+            opts["TAP_TABLE"], opts["TAPS"] = 1, kh * kw
+            if pool is not None:
+                opts["POOL_WIN"] = pkh * pkw
         opts["PAD_ZERO"] = int(padded and layer.pad_value == "zero")
         if tuning.local_words:
             opts["LOCAL_WORDS"] = local_words(tuning.local_words, opts["VEC"])
@@ -235,8 +243,8 @@ def _weighted(layer, act, tuning, threshold, pool=None):
         return (words, rows)
 
     done = tuple(x.index for x in (layer, pool, threshold) if x is not None)
-    return Step(op, kernel, _options(opts), act, out, done,
-                ("weights", "thresholds", "flip"), args, grid, local, data)
+    tensors = ("weights", "thresholds", "flip") + (() if first else ("zeros",))
+    return Step(op, kernel, _options(opts), act, out, done, tensors, args, grid, local, data)
 
 
 def _pads_after(in_h, in_w, out_h, out_w, kh, kw, sh, sw, pad_t, pad_l):
