@@ -135,14 +135,16 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #if PADDED && PAD_ZERO
             k_inside[e][i] = k_true;
 #endif
-            for (int t = 0; t < TAPS; t++) {
-                const int iy = top0[i] + ey * sh + t / kw, ix = left0[i] + ex * sw + t % kw;
-                const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
-                px[e][t][i] = inside ? act + base[i] + (iy * in_w + ix) * cw : zeros;
+            for (int ky = 0, t = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++, t++) {
+                    const int iy = top0[i] + ey * sh + ky, ix = left0[i] + ex * sw + kx;
+                    const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
+                    px[e][t][i] = inside ? act + base[i] + (iy * in_w + ix) * cw : zeros;
 #if PADDED && PAD_ZERO
-                inside_mask[e][t][i] = inside ? 0xFFFFFFFFu : 0u;
-                k_inside[e][i] -= inside ? 0 : channels;
+                    inside_mask[e][t][i] = inside ? 0xFFFFFFFFu : 0u;
+                    k_inside[e][i] -= inside ? 0 : channels;
 #endif
+                }
             }
         }
     }

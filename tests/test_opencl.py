@@ -25,14 +25,16 @@ USABLE, WHY = backends.usable("opencl")
 pytestmark = pytest.mark.skipif(not USABLE, reason=f"no OpenCL device here: {WHY}")
 
 # Tuning variants run on whatever device is present: the device's defaults, the
-# GPU defaults (uint4, no packing, built-in popcount), local-memory tiles with
-# odd tile sizes, the OpenCL 1.1 popcount fallback, and 64-bit popcounts without
-# packing (the CPU defaults pack every layer these small models have).
+# GPU defaults (uint4, no packing, built-in popcount, addresses found per tap),
+# local-memory tiles with odd tile sizes, the OpenCL 1.1 popcount fallback, and
+# 64-bit popcounts without packing (the CPU defaults pack every layer these small
+# models have).
+GPU_LIKE = dict(pack=False, popcount64=False, tap_table=False)
 VARIANTS = {
     "default": {},
-    "gpu_like": dict(tm=2, tn=4, max_vec=4, pack=False, swar_popcount=False),
-    "local_tile": dict(tm=3, tn=3, max_vec=4, pack=False, local_words=8, local_rows=16),
-    "swar_odd_tiles": dict(tm=3, tn=3, max_vec=8, pack=False, swar_popcount=True),
+    "gpu_like": dict(tm=2, tn=4, max_vec=4, swar_popcount=False, **GPU_LIKE),
+    "local_tile": dict(tm=3, tn=3, max_vec=4, local_words=8, local_rows=16, **GPU_LIKE),
+    "swar_odd_tiles": dict(tm=3, tn=3, max_vec=8, swar_popcount=True, **GPU_LIKE),
     "popcount64_unpacked": dict(tm=3, tn=2, max_vec=16, pack=False, popcount64=True),
     "unfused": dict(fuse=False),
 }

@@ -220,7 +220,7 @@ def _weighted(layer, act, tuning, threshold, pool=None):
             opts["POPCOUNT64"] = 1
         if pool is not None:
             opts["POOL"] = 1
-        if tuning.tap_table:
+        if tuning.tap_table and not tuning.local_words:
             opts["TAP_TABLE"], opts["TAPS"] = 1, kh * kw
             if pool is not None:
                 opts["POOL_WIN"] = pkh * pkw
