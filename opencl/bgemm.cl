@@ -3,6 +3,8 @@
  *
  *   act   bits (N, H, W, cw) uints, cw = 2 * ceil(C / 64) per pixel
  *   wts   bits (units rounded up to 32, kh, kw, cw): the file's uint64 rows
+ *         (PACK: regrouped, see below)
+ *   zeros a pixel of zero words (+1 bits), read by TAP_TABLE for taps outside
  *   out   FUSE 0: int32 sums (M, units), M = N * H' * W' output pixels
  *         FUSE 1: threshold + bit packing, bits (M, out_cw)
  *         POOL 1: the max-pool (valid, pkh x pkw, stride psh, psw) of the sums
@@ -17,10 +19,12 @@
  * that word's units TN at a time (a TM x TN register tile of VEC-wide
  * accumulators), so a fused epilogue packs whole words without atomics.
  *
- * Build options: TM, TN, VEC (see common.cl); FUSE; PADDED (the window can
- * leave the image); PAD_ZERO; LOCAL_WORDS > 0 stages each TN-unit weight tile
- * in local memory, LOCAL_WORDS words of a pixel's channels at a time, shared
- * by a work-group of LOCAL_ROWS work-items along dimension 1.
+ * Build options: TM, TN, VEC (see common.cl); FUSE; POOL (with POOL_WIN =
+ * pkh * pkw under TAP_TABLE); PADDED (the window can leave the image);
+ * PAD_ZERO; LOCAL_WORDS > 0 stages each TN-unit weight tile in local memory,
+ * LOCAL_WORDS words of a pixel's channels at a time, shared by a work-group of
+ * LOCAL_ROWS work-items along dimension 1 (GPUs). For CPU devices: TAP_TABLE
+ * (with TAPS = kh * kw), PACK, POPCOUNT64 (common.cl).
  */
 #ifndef TM
 #define TM 2
@@ -59,21 +63,21 @@
 #define POOL_WINDOW 1
 #define POOL_WINDOW_W 1
 #endif
-/* PACK: the TM pixels' VEC-word slices side by side in one uint16 (TM * VEC = 16),
- * against the weights repeated TM times: on a CPU one 512-bit XOR + popcount then
- * serves the whole tile even where a pixel holds only 128 bits (C <= 128). */
+/* PACK (CPU devices, VEC < 16): UPV = 16 / VEC units side by side in one uint16
+ * against a pixel's VEC words repeated UPV times, so one 512-bit XOR + popcount
+ * serves UPV units even where a pixel holds only 64 to 256 bits. The host lays the
+ * weights out for it: per group of UPV units, per VEC-word step of K, the UPV
+ * units' words together (one aligned uint16). */
 #if PACK
-#if TM * VEC != 16
-#error "PACK needs TM * VEC == 16"
+#if !TAP_TABLE || VEC == 16 || TN % (16 / VEC) != 0
+#error "PACK needs TAP_TABLE, VEC < 16 and TN a multiple of 16 / VEC"
 #endif
+#define UPV (16 / VEC)
 #if VEC == 2
-#define JOIN(a) ((uint16)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]))
 #define REPEAT(w) ((uint16)(w, w, w, w, w, w, w, w))
 #elif VEC == 4
-#define JOIN(a) ((uint16)(a[0], a[1], a[2], a[3]))
 #define REPEAT(w) ((uint16)(w, w, w, w))
 #else
-#define JOIN(a) ((uint16)(a[0], a[1]))
 #define REPEAT(w) ((uint16)(w, w))
 #endif
 #endif
@@ -169,10 +173,12 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
                 left[i] = left0[i] + ex * sw;
             }
 #if PACK
-            acc16 acc[TN];
+            acc16 acc[TM][TN / UPV];
             #pragma unroll
-            for (int j = 0; j < TN; j++)
-                acc[j] = (acc16)0;
+            for (int i = 0; i < TM; i++)
+                #pragma unroll
+                for (int g = 0; g < TN / UPV; g++)
+                    acc[i][g] = (acc16)0;
 #else
             vacc acc[TM][TN];
             #pragma unroll
@@ -251,18 +257,18 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #endif
                             }
 #if PACK
-                            const uint16 a16 = JOIN(a);
-#if PADDED && PAD_ZERO
-                            const uint16 mask16 = JOIN(xor_mask);
-#endif
                             #pragma unroll
-                            for (int j = 0; j < TN; j++) {
-                                const uint16 x = a16 ^ REPEAT(VAT(W_SPACE, W_ROW(j) + c));
+                            for (int g = 0; g < TN / UPV; g++) {
+                                const uint16 w = *(__global const uint16 *)
+                                    (wts + (u0 + g * UPV) * kwords + (w_off + c) * UPV);
+                                #pragma unroll
+                                for (int i = 0; i < TM; i++) {
 #if PADDED && PAD_ZERO
-                                acc[j] += POPCOUNT16_ACC(x & mask16);
+                                    acc[i][g] += POPCOUNT16_ACC((REPEAT(a[i]) ^ w) & REPEAT(xor_mask[i]));
 #else
-                                acc[j] += POPCOUNT16_ACC(x);
+                                    acc[i][g] += POPCOUNT16_ACC(REPEAT(a[i]) ^ w);
 #endif
+                                }
                             }
 #else
                             #pragma unroll
@@ -289,22 +295,21 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
             /* The sums of this pool window position; the running maximum over the window. */
             #pragma unroll
             for (int j = 0; j < TN; j++) {
-#if PACK
-#if POPCOUNT64
-                ulong lanes[8]; /* pixel i's count: its VEC / 2 64-bit lanes */
-                vstore8(acc[j], 0, lanes);
-#else
-                uint lanes[16]; /* pixel i's count: its VEC lanes */
-                vstore16(acc[j], 0, lanes);
-#endif
-#endif
                 #pragma unroll
                 for (int i = 0; i < TM; i++) {
 #if PACK
+                    /* unit j's count: its VEC / (16 / ACC16_LANES) lanes of acc[i][j / UPV] */
+#if POPCOUNT64
+                    ulong lanes[8];
+                    vstore8(acc[i][j / UPV], 0, lanes);
+#else
+                    uint lanes[16];
+                    vstore16(acc[i][j / UPV], 0, lanes);
+#endif
                     uint count = 0;
                     #pragma unroll
                     for (int l = 0; l < VEC * ACC16_LANES / 16; l++)
-                        count += (uint)lanes[i * VEC * ACC16_LANES / 16 + l];
+                        count += (uint)lanes[(j % UPV) * VEC * ACC16_LANES / 16 + l];
 #else
                     const uint count = VACC_SUM(acc[i][j]);
 #endif

@@ -25,7 +25,7 @@ class Tuning:
     local_rows: int = 64  # work-group size along pixels when local_words > 0
     fuse: bool = True  # threshold + packing in the GEMM epilogue
     swar_popcount: bool = False  # the OpenCL 1.1 popcount fallback, forced
-    pack: bool = False  # narrow pixels (VEC < 16) packed TM to a uint16 (TM = 16 / VEC)
+    pack: bool = False  # narrow pixels (VEC < 16): 16 / VEC units per uint16 (with tap_table)
     popcount64: bool = False  # popcounts of 64-bit lanes (CPUs: fewer shuffles per count)
     tap_table: bool = False  # each pixel's window addresses found once per work-item (CPUs)
 
@@ -125,6 +125,14 @@ def _weights_u32(w, units):
     return padded
 
 
+def _units_packed(rows, upv, vec):
+    """Weight rows (units, kwords) regrouped for PACK (opencl/bgemm.cl): per group of upv
+    units, per vec-word step of K, the group's vec-word slices side by side."""
+    units, kwords = rows.shape
+    grouped = rows.reshape(units // upv, upv, kwords // vec, vec).transpose(0, 2, 1, 3)
+    return np.ascontiguousarray(grouped).reshape(units, kwords)
+
+
 def plan(graph, tuning):
     """[Step] for the graph's layers, in order."""
     layers = graph.layers
@@ -213,14 +221,17 @@ def _weighted(layer, act, tuning, threshold, pool=None):
         padded = pad_t > 0 or pad_l > 0 or (layer.padding == "same" and _pads_after(
             in_h, in_w, out_h, out_w, kh, kw, sh, sw, pad_t, pad_l))
         opts["VEC"] = _vec(cw, tuning.max_vec)
-        if tuning.pack and opts["VEC"] < 16:
-            tm, opts["PACK"] = 16 // opts["VEC"], 1
+        table = tuning.tap_table and not tuning.local_words
+        if table and tuning.pack and opts["VEC"] < 16:
+            upv = 16 // opts["VEC"]  # units per uint16
+            opts["PACK"], opts["TN"] = 1, _ceil(tuning.tn, upv) * upv
+            data["weights"] = _units_packed(data["weights"], upv, opts["VEC"])
         opts["PADDED"] = int(padded)
         if tuning.popcount64:
             opts["POPCOUNT64"] = 1
         if pool is not None:
             opts["POOL"] = 1
-        if tuning.tap_table and not tuning.local_words:
+        if table:
             opts["TAP_TABLE"], opts["TAPS"] = 1, kh * kw
             if pool is not None:
                 opts["POOL_WIN"] = pkh * pkw
