@@ -24,7 +24,7 @@
  * PAD_ZERO; LOCAL_WORDS > 0 stages each TN-unit weight tile in local memory,
  * LOCAL_WORDS words of a pixel's channels at a time, shared by a work-group of
  * LOCAL_ROWS work-items along dimension 1 (GPUs). For CPU devices: TAP_TABLE
- * (with TAPS = kh * kw), PACK, POPCOUNT64 (common.cl).
+ * (with TAPS = kh * kw and CW = cw), PACK, POPCOUNT64 (common.cl).
  */
 #ifndef TM
 #define TM 2
@@ -197,12 +197,68 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #endif
             __global const uint *w_rows = wts + u0 * kwords;
 #if TAP_TABLE
-            for (int t = 0; t < TAPS; t++) {
-                const int w_off = t * cw;
-                {
-                    const int cb = 0, cn = cw;
-#define W_ROW(j) (w_rows + (j) * kwords + w_off)
-#define W_SPACE __global
+            /* The K loop as STEPS steps of VEC words (step s: tap s / SPT, words
+             * (s % SPT) * VEC on), taken in pairs that a carry-save adder adds bitwise
+             * before any popcount (Harley-Seal): `ones` holds the bits seen an odd
+             * number of times, each pair's carries are popcounted and count twice, so
+             * one popcount serves two steps. With STEPS odd, step 0 starts `ones`. */
+#define SPT (CW / VEC)
+#define STEPS (TAPS * SPT)
+#define A_WORDS(i, s) VAT(__global, px[e][(s) / SPT][i] + ((s) % SPT) * VEC)
+#if PADDED && PAD_ZERO
+#define KEEP(i, s) ((vuint)inside_mask[e][(s) / SPT][i])
+#else
+#define KEEP(i, s) ((vuint)0xFFFFFFFFu)
+#endif
+#if PACK
+            /* unit group g's weights for step s: one uint16 (see PACK) */
+#define X(i, g, s) ((REPEAT(A_WORDS(i, s)) ^ *(__global const uint16 *) \
+                     (wts + (u0 + (g) * UPV) * kwords + (s) * 16)) & REPEAT(KEEP(i, s)))
+#define GROUPS (TN / UPV)
+            uint16 ones[TM][GROUPS];
+#else
+#define X(i, g, s) ((A_WORDS(i, s) ^ VAT(__global, w_rows + (g) * kwords + (s) * VEC)) & KEEP(i, s))
+#define GROUPS TN
+            vuint ones[TM][GROUPS];
+#endif
+            #pragma unroll
+            for (int i = 0; i < TM; i++)
+                #pragma unroll
+                for (int g = 0; g < GROUPS; g++)
+#if STEPS % 2
+                    ones[i][g] = X(i, g, 0);
+#else
+                    ones[i][g] = 0;
+#endif
+            for (int s = STEPS % 2; s < STEPS; s += 2) {
+                #pragma unroll
+                for (int g = 0; g < GROUPS; g++) {
+                    #pragma unroll
+                    for (int i = 0; i < TM; i++) {
+#if PACK
+                        const uint16 x0 = X(i, g, s), x1 = X(i, g, s + 1), u = ones[i][g] ^ x0;
+                        acc[i][g] += POPCOUNT16_ACC((ones[i][g] & x0) | (u & x1));
+#else
+                        const vuint x0 = X(i, g, s), x1 = X(i, g, s + 1), u = ones[i][g] ^ x0;
+                        acc[i][g] += VPOPCOUNT_ACC((ones[i][g] & x0) | (u & x1));
+#endif
+                        ones[i][g] = u ^ x1;
+                    }
+                }
+            }
+            #pragma unroll
+            for (int i = 0; i < TM; i++)
+                #pragma unroll
+                for (int g = 0; g < GROUPS; g++)
+#if PACK
+                    acc[i][g] = (acc[i][g] << 1) + POPCOUNT16_ACC(ones[i][g]);
+#else
+                    acc[i][g] = (acc[i][g] << 1) + VPOPCOUNT_ACC(ones[i][g]);
+#endif
+#undef X
+#undef GROUPS
+#undef KEEP
+#undef A_WORDS
 #else
             for (int ky = 0; ky < kh; ky++) {
                 for (int kx = 0; kx < kw; kx++) {
@@ -227,7 +283,6 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #define W_ROW(j) (w_rows + (j) * kwords + w_off + cb)
 #define W_SPACE __global
 #endif
-#endif
                         for (int c = 0; c < cn; c += VEC) {
                             vuint a[TM];
 #if PADDED && PAD_ZERO
@@ -235,12 +290,6 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #endif
                             #pragma unroll
                             for (int i = 0; i < TM; i++) {
-#if TAP_TABLE
-                                a[i] = VAT(__global, px[e][t][i] + c);
-#if PADDED && PAD_ZERO
-                                xor_mask[i] = (vuint)inside_mask[e][t][i];
-#endif
-#else
                                 const int iy = top[i] + ky, ix = left[i] + kx;
 #if PADDED
                                 /* outside the image: read a valid address, mask it to bit 0 (+1) */
@@ -254,23 +303,7 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #else
                                 a[i] = VAT(__global, act + base[i] + (iy * in_w + ix) * cw + cb + c);
 #endif
-#endif
                             }
-#if PACK
-                            #pragma unroll
-                            for (int g = 0; g < TN / UPV; g++) {
-                                const uint16 w = *(__global const uint16 *)
-                                    (wts + (u0 + g * UPV) * kwords + (w_off + c) * UPV);
-                                #pragma unroll
-                                for (int i = 0; i < TM; i++) {
-#if PADDED && PAD_ZERO
-                                    acc[i][g] += POPCOUNT16_ACC((REPEAT(a[i]) ^ w) & REPEAT(xor_mask[i]));
-#else
-                                    acc[i][g] += POPCOUNT16_ACC(REPEAT(a[i]) ^ w);
-#endif
-                                }
-                            }
-#else
                             #pragma unroll
                             for (int j = 0; j < TN; j++) {
                                 const vuint w = VAT(W_SPACE, W_ROW(j) + c);
@@ -283,13 +316,11 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #endif
                                 }
                             }
-#endif
                         }
 #undef W_ROW
 #undef W_SPACE
                     }
                 }
-#if !TAP_TABLE
             }
 #endif
             /* The sums of this pool window position; the running maximum over the window. */

@@ -33,7 +33,7 @@ class BinaryGemm:
                          "PADDED": 0, "PAD_ZERO": 0,
                          **({"SWAR_POPCOUNT": 1} if t.swar_popcount else {}),
                          **({"POPCOUNT64": 1} if t.popcount64 else {}),
-                         **({"TAP_TABLE": 1, "TAPS": 1} if t.tap_table and not t.local_words
+                         **({"TAP_TABLE": 1, "TAPS": 1, "CW": cw} if t.tap_table and not t.local_words
                             else {}),
                          **({"LOCAL_WORDS": local_words(t.local_words, _vec(cw, t.max_vec))}
                             if t.local_words else {})})

@@ -232,7 +232,7 @@ def _weighted(layer, act, tuning, threshold, pool=None):
         if pool is not None:
             opts["POOL"] = 1
         if table:
-            opts["TAP_TABLE"], opts["TAPS"] = 1, kh * kw
+            opts["TAP_TABLE"], opts["TAPS"], opts["CW"] = 1, kh * kw, cw
             if pool is not None:
                 opts["POOL_WIN"] = pkh * pkw
         opts["PAD_ZERO"] = int(padded and layer.pad_value == "zero")
