@@ -27,7 +27,7 @@ class Tuning:
     swar_popcount: bool = False  # the OpenCL 1.1 popcount fallback, forced
     pack: bool = False  # narrow pixels (VEC < 16): 16 / VEC units per uint16 (with tap_table)
     popcount64: bool = False  # popcounts of 64-bit lanes (CPUs: fewer shuffles per count)
-    tap_table: bool = False  # each pixel's window addresses found once per work-item (CPUs)
+    tap_table: bool = False  # window addresses once per work-item, paired K steps (CPUs)
 
 
 def default_tuning(device_type, vendor, name, local_mem_bytes):
@@ -36,7 +36,8 @@ def default_tuning(device_type, vendor, name, local_mem_bytes):
     global memory and slows kernels down (Arm's OpenCL guide)."""
     if device_type == "cpu":
         # PoCL turns the vector popcount built-in into a scalar loop (measured 3x slower
-        # than the SWAR count), and 512-bit vectors pay only when full (pack).
+        # than the SWAR count), and 512-bit vectors pay only when full (pack); 64-bit
+        # popcount lanes and the tap table with paired steps: docs/OPENCL.md.
         return Tuning(tm=4, tn=4, max_vec=16, swar_popcount=True, pack=True, popcount64=True,
                       tap_table=True)
     mali = "mali" in (vendor + " " + name).lower()
