@@ -125,6 +125,27 @@ def bgemm(a, b, k, threads=None):
     return c
 
 
+def bgemm_repeat(a, b, k, threads, size_t reps):
+    """Benchmark only (scripts/bench_bgemm.py): bgemm(a, b, k, threads) `reps`
+    times from C in one call, so a small product is timed as a C caller sees
+    it, without Python's per-call overhead; returns the product."""
+    c = bgemm(a, b, k, threads)
+    cdef int nthreads = _threads_arg(threads)
+    cdef size_t m = a.shape[0], n = b.shape[0], kk = k, r
+    cdef bnn_status status = BNN_OK
+    if m == 0 or n == 0:
+        return c
+    cdef _Pinned av = _Pinned(a), bv = _Pinned(b), cv = _Pinned(c, True)
+    with nogil:
+        for r in range(1, reps):
+            status = bnn_bgemm(<const uint64_t *>av.view.buf, <const uint64_t *>bv.view.buf,
+                               <int32_t *>cv.view.buf, m, n, kk, nthreads)
+            if status != BNN_OK:
+                break
+    _check(status)
+    return c
+
+
 def pack_rows(x):
     """Pack a C-contiguous 2-D array (rows, k) into (rows, ceil(k/64)) words."""
     if not isinstance(x, np.ndarray) or x.ndim != 2 or not x.flags.c_contiguous:

@@ -2,7 +2,10 @@
 """Benchmark pybnn.bgemm against numpy float32 matmul and the XOR+popcount ceiling.
 
 For each shape [M, N, K] and thread count it measures, in the same run:
-  - binary MAC/s of pybnn.bgemm (M*N*K / s, K bits per dot product),
+  - binary MAC/s of bgemm (M*N*K / s, K bits per dot product), as a C
+    caller of bnn_bgemm gets it (products under 10^8 MACs are repeated from
+    C in one Python call), and beside it one pybnn.bgemm call from Python
+    per product (which adds ~2 us of Python per call),
   - float32 MAC/s of numpy.matmul on the same shape (OpenBLAS; its kernel is
     printed via threadpoolctl), and the ratio of the two,
   - the fraction of the ALU ceiling (scripts/ceiling.py): the best of a few
@@ -131,9 +134,16 @@ def numpy_child_main(spec_json):
 
 # ---- pybnn ------------------------------------------------------------------
 
-def bgemm_bench(m, n, k, threads):
-    """(fn, work) for pybnn.bgemm of random packed rows."""
+# A timed call of bgemm_bench runs at least this many MACs, as repeated C calls.
+MIN_MACS_PER_CALL = 10**8
+
+
+def bgemm_bench(m, n, k, threads, from_python=False):
+    """(fn, work) for bgemm of random packed rows: bnn_bgemm called from C,
+    repeated so that one fn() does MIN_MACS_PER_CALL (Python's ~2 us per call
+    is not the kernel's), or (from_python) one pybnn.bgemm call per fn()."""
     import pybnn
+    from pybnn import _core
     rng = np.random.default_rng(1)
     words = (k + 63) // 64
     a = rng.integers(0, 2**63, (m, words), dtype=np.uint64)
@@ -142,7 +152,10 @@ def bgemm_bench(m, n, k, threads):
         keep = np.uint64((1 << (k % 64)) - 1)
         a[:, -1] &= keep
         b[:, -1] &= keep
-    return (lambda: pybnn.bgemm(a, b, k, threads=threads)), m * n * k
+    if from_python:
+        return (lambda: pybnn.bgemm(a, b, k, threads=threads)), m * n * k
+    reps = max(1, -(-MIN_MACS_PER_CALL // (m * n * k)))
+    return (lambda: _core.bgemm_repeat(a, b, k, threads, reps)), m * n * k * reps
 
 
 # ---- report -----------------------------------------------------------------
@@ -229,7 +242,7 @@ def main():
             with blas_threads(t):
                 r, best = median_rates({labels[0]: numpy_bench(m, n, k)}, args.repeats)
             time.sleep(OPENBLAS_SETTLE_SECONDS)
-            benches = {"bgemm": bgemm_bench(m, n, k, t)}
+            benches = {"bgemm": bgemm_bench(m, n, k, t), "python": bgemm_bench(m, n, k, t, True)}
             alu = ceiling.alu_benches(isa, t)
             benches["ceiling"] = alu["alu: " + ceilings[t].form]
             r2, best2 = median_rates(benches, args.repeats)
@@ -244,10 +257,12 @@ def main():
             results[(m, n, k, t)] = r
             bests[(m, n, k, t)] = best
 
-    print("\n% ceil: median (and best) bgemm run against the ALU ceiling in CPU time; %wall: against the "
+    print("\nbgemm: bnn_bgemm called from C (small shapes repeated in one Python call, so Python's "
+          "per-call overhead is left out); py: one pybnn.bgemm call from Python per product.\n"
+          "% ceil: median (and best) bgemm run against the ALU ceiling in CPU time; %wall: against the "
           "ceiling timed in wall clock beside it, round-robin (both shift alike under load)")
     head = (f"{'M':>5} {'N':>5} {'K':>5} {'thr':>3} | {'bgemm GMAC/s':>12} {'(best)':>8} "
-            f"{'% ceil':>6} {'(best)':>6} {'%wall':>6}")
+            f"{'% ceil':>6} {'(best)':>6} {'%wall':>6} {'py':>7}")
     for label in labels:
         head += f" | {label + ' GMAC/s':>34} {'ratio':>6}"
     print(head)
@@ -258,7 +273,7 @@ def main():
         # % of the ceiling against the ceiling measured beside this shape
         line = (f"{m:5d} {n:5d} {k:5d} {t:3d} | {r['bgemm'] / 1e9:12.1f} {best['bgemm'] / 1e9:8.1f} "
                 f"{100 * r['bgemm'] / ceilings[t].cpu:5.0f}% {100 * best['bgemm'] / ceilings[t].cpu:5.0f}% "
-                f"{100 * r['bgemm'] / r['ceiling']:5.0f}%")
+                f"{100 * r['bgemm'] / r['ceiling']:5.0f}% {r['python'] / 1e9:7.1f}")
         for label in labels:
             line += f" | {r[label] / 1e9:34.1f} {r['bgemm'] / r[label]:5.1f}x"
         print(line)

@@ -40,7 +40,7 @@ def random_thresholds(rng, s):
     return Threshold(thresholds=t.astype(np.int32), flip=rng.random(c) < 0.5)
 
 
-class _Builder:
+class ModelBuilder:
     """Appends layers while tracking shapes and a calibration batch through the reference."""
 
     def __init__(self, rng, input_shape, calib):
@@ -86,7 +86,7 @@ def random_model(rng, kind="conv", input_shape=None, channels=(17,), hidden=(), 
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if input_shape is None:
         input_shape = (37,) if kind == "dense" else (8, 8, 3)
-    b = _Builder(rng, input_shape, calib)
+    b = ModelBuilder(rng, input_shape, calib)
     if kind == "conv":
         for i, units in enumerate(channels):
             h, w = b.shape[:2]

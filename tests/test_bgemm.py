@@ -109,3 +109,15 @@ def test_roofline_kernels_count_exactly(isa, rng):
     assert _core.roofline_xor_popcount(isa, a, b, 3) == 3 * expected
     with pytest.raises(ValueError, match="multiple of 64"):
         _core.roofline_xor_popcount(isa, a[:100], b[:100], 1)
+
+
+def test_bgemm_repeat_gives_the_product():
+    """The benchmark's repeated C calls (scripts/bench_bgemm.py) compute the same product
+    and check their arguments like bgemm."""
+    from pybnn import _core
+    rng = np.random.default_rng(7)
+    a = rng.integers(0, 2**63, (3, 2), dtype=np.uint64)
+    b = rng.integers(0, 2**63, (5, 2), dtype=np.uint64)
+    np.testing.assert_array_equal(_core.bgemm_repeat(a, b, 128, 1, 4), _core.bgemm(a, b, 128, 1))
+    with pytest.raises(ValueError, match="words per row"):
+        _core.bgemm_repeat(a, b, 64, 1, 4)

@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 
 import pybnn
-from model_factory import CONFIGS, KINDS, named_model, random_input, random_model, random_pm1
+from model_factory import (CONFIGS, KINDS, ModelBuilder, named_model, random_input, random_model,
+                           random_pm1)
 from pybnn import format as bnnformat
-from pybnn.format.layers import Affine, Dense, FirstConv, FirstDense, Flatten, ModelSpec, Threshold
+from pybnn.format.layers import (Affine, Conv, Dense, FirstConv, FirstDense, Flatten, MaxPool, ModelSpec,
+                                 Threshold)
 from pybnn.reference import run_reference, run_reference_layers
 from pybnn.format.shapes import validate_spec
 
@@ -97,6 +99,37 @@ def test_every_hidden_layer_bit_for_bit(target, name):
         got = decode(engine(pspec, target).run(x))
         want = outputs[i].reshape(len(x), -1).astype(np.int64)
         np.testing.assert_array_equal(got, want, err_msg=f"{name}: layer {i} ({ls.kind})")
+
+
+@pytest.mark.parametrize("pools", [[(2, 2)], [(3, 2)], [(2, 2), (2, 1)], [(3, 1), (2, 2)]],
+                         ids=["2s2", "3s2", "2s2+2s1", "3s1+2s2"])
+def test_pools_between_a_product_and_its_threshold(target, pools):
+    """Int maxpools between a product and its threshold run on the threshold's bits (the
+    CPU plan fuses them: AND of the bits, OR for flipping channels). Every hidden output
+    equals the reference's, for one pool, two in a row and overlapping windows, with both
+    flips and ties (random_thresholds)."""
+    rng = np.random.default_rng(21)
+    b = ModelBuilder(rng, (11, 10, 3), calib=8)
+    b.add(FirstConv(weights=random_pm1(rng, (17, 3, 3, 3)), padding="same"))
+    b.threshold()
+    b.add(Conv(weights=random_pm1(rng, (130, 3, 3, 17)), padding="same", pad_value="zero"))
+    for size, stride in pools:
+        b.add(MaxPool(size=(size, size), stride=(stride, stride)))
+    b.threshold()
+    b.add(Flatten())
+    b.add(Dense(weights=random_pm1(rng, (5, b.shape[0]))))
+    b.affine()
+    spec = ModelSpec((11, 10, 3), b.layers)
+    x = random_input(np.random.default_rng(22), spec, n=3)
+    shapes = validate_spec(spec)
+    outputs = run_reference_layers(spec, x)
+    for i, ls in enumerate(shapes[:-1]):
+        pspec, decode = probe(spec, i, shapes)
+        np.testing.assert_array_equal(decode(engine(pspec, target).run(x)),
+                                      outputs[i].reshape(len(x), -1).astype(np.int64),
+                                      err_msg=f"layer {i} ({ls.kind})")
+    np.testing.assert_allclose(engine(spec, target).run(x), run_reference(spec, x),
+                               rtol=SCORE_RTOL, atol=SCORE_ATOL)
 
 
 # ------------------------------------------------------------------ first layers, kernel edges

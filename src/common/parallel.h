@@ -31,8 +31,11 @@ int bnn_threads_for(size_t work, size_t min_per_thread, int threads);
  * output count as one) a thread should get before a helper joins: about
  * 10-20 us of kernel time, some 10x what waking a spinning helper costs. */
 #define BNN_MIN_WORD_OPS_PER_THREAD ((size_t)1 << 16)
-/* Bytes a thread should read or write in a memory-bound op (im2col, pooling). */
-#define BNN_MIN_BYTES_PER_THREAD ((size_t)1 << 18)
+/* Bytes a thread should read or write in a memory-bound op (im2col, pooling):
+ * 64 KiB is a few us of copying, several times what waking a spinning helper
+ * costs, and lets a batch-1 conv's patches (20-150 KiB in the paper's
+ * ConvNet) be split. */
+#define BNN_MIN_BYTES_PER_THREAD ((size_t)1 << 16)
 
 /* Helper threads the pool has started (0 before the first parallel call, and
  * in a forked child until its first one). For tests. */

@@ -14,38 +14,38 @@
 
 static const bnn_kernels kernels_ref = {
     "ref", bnn_bgemm_ref, bnn_pack_f32_ref, bnn_pack_f64_ref, bnn_pack_i8_ref, bnn_pack_i32_ref,
-    bnn_u8gemm_ref,
+    bnn_u8gemm_ref, bnn_threshold_ref,
 };
 static const bnn_kernels kernels_scalar = {
     "scalar", bnn_bgemm_scalar, bnn_pack_f32_scalar, bnn_pack_f64_scalar, bnn_pack_i8_scalar,
-    bnn_pack_i32_scalar, bnn_u8gemm_scalar,
+    bnn_pack_i32_scalar, bnn_u8gemm_scalar, bnn_threshold_scalar,
 };
 #ifdef BNN_ARCH_X86
 /* avx512 with the VNNI first layer (u8gemm_avx512vnni.c) */
 static const bnn_kernels kernels_avx512vnni = {
     "avx512vnni", bnn_bgemm_avx512, bnn_pack_f32_avx512, bnn_pack_f64_scalar, bnn_pack_i8_avx512,
-    bnn_pack_i32_scalar, bnn_u8gemm_avx512vnni,
+    bnn_pack_i32_scalar, bnn_u8gemm_avx512vnni, bnn_threshold_avx512,
 };
 static const bnn_kernels kernels_avx512 = {
     "avx512", bnn_bgemm_avx512, bnn_pack_f32_avx512, bnn_pack_f64_scalar, bnn_pack_i8_avx512,
-    bnn_pack_i32_scalar, bnn_u8gemm_avx512,
+    bnn_pack_i32_scalar, bnn_u8gemm_avx512, bnn_threshold_avx512,
 };
 static const bnn_kernels kernels_avx2 = {
     "avx2", bnn_bgemm_avx2, bnn_pack_f32_avx2, bnn_pack_f64_scalar, bnn_pack_i8_avx2,
-    bnn_pack_i32_scalar, bnn_u8gemm_avx2,
+    bnn_pack_i32_scalar, bnn_u8gemm_avx2, bnn_threshold_avx2,
 };
 #endif
 #if defined(__aarch64__)
 /* neon with the udot first layer (u8gemm_neondot.c) */
 static const bnn_kernels kernels_neondot = {
     "neondot", bnn_bgemm_neon, bnn_pack_f32_neon, bnn_pack_f64_scalar, bnn_pack_i8_neon,
-    bnn_pack_i32_scalar, bnn_u8gemm_neondot,
+    bnn_pack_i32_scalar, bnn_u8gemm_neondot, bnn_threshold_neon,
 };
 #endif
 #ifdef BNN_ARCH_NEON
 static const bnn_kernels kernels_neon = {
     "neon", bnn_bgemm_neon, bnn_pack_f32_neon, bnn_pack_f64_scalar, bnn_pack_i8_neon,
-    bnn_pack_i32_scalar, bnn_u8gemm_neon,
+    bnn_pack_i32_scalar, bnn_u8gemm_neon, bnn_threshold_neon,
 };
 #endif
 

@@ -8,15 +8,30 @@
 #include "common/errors.h"
 #include "cpu/ops/ops.h"
 
-/* A weighted layer or an int maxpool followed by a threshold runs that
- * threshold inside itself: its int32 output is never stored. */
-static int fuses_next_threshold(const bnn_graph *g, uint32_t i)
+/* The threshold layer that weighted layer i runs in its product's epilogue,
+ * or 0 (none: layer 0 is never a threshold): the next layer, or the first
+ * after a run of int maxpools (the paper's conv -> pool -> BN -> sign).
+ * Those pools then run on the threshold's bits, which op_maxpool.c shows to
+ * be exact. Either way no int32 sum reaches memory. */
+static uint32_t fused_threshold(const bnn_graph *g, uint32_t i)
 {
-    const bnn_layer *l = &g->layers[i];
-    int weighted = l->type >= BNN_LAYER_FIRST_DENSE && l->type <= BNN_LAYER_DENSE;
-    int int_pool = l->type == BNN_LAYER_MAXPOOL && l->in.domain == BNN_DOMAIN_INT;
-    return (weighted || int_pool) && i + 1 < g->n_layers &&
-           g->layers[i + 1].type == BNN_LAYER_THRESHOLD;
+    uint32_t type = g->layers[i].type;
+    if (type < BNN_LAYER_FIRST_DENSE || type > BNN_LAYER_DENSE)
+        return 0;
+    for (uint32_t t = i + 1; t < g->n_layers; t++) {
+        if (g->layers[t].type == BNN_LAYER_THRESHOLD)
+            return t;
+        if (g->layers[t].type != BNN_LAYER_MAXPOOL)
+            return 0;
+    }
+    return 0;
+}
+
+/* `shape` with its values as packed bits. */
+static bnn_act_shape as_bits(bnn_act_shape shape)
+{
+    shape.domain = BNN_DOMAIN_BITS;
+    return shape;
 }
 
 bnn_status bnn_plan_build(struct bnn_model *m)
@@ -29,6 +44,7 @@ bnn_status bnn_plan_build(struct bnn_model *m)
     if (!m->steps)
         return bnn_fail(BNN_ERR_NOMEM, "out of memory for %u layers", g->n_layers);
     m->max_act_bytes = 0;
+    uint32_t fused_to = 0; /* a threshold an earlier step runs; 0: none */
     for (uint32_t i = 0; i < g->n_layers; i++) {
         bnn_step *s = &m->steps[i];
         const bnn_layer *l = &g->layers[i];
@@ -46,16 +62,24 @@ bnn_status bnn_plan_build(struct bnn_model *m)
         bnn_status st = s->op->prepare ? s->op->prepare(s, i) : BNN_OK;
         if (st != BNN_OK)
             return st;
-        if (i > 0 && m->steps[i - 1].threshold == s)
-            s->skip = 1;
-        if (fuses_next_threshold(g, i))
-            s->threshold = &m->steps[i + 1];
+        s->in = l->in;
+        s->out = l->out;
+        if (fused_to && i == fused_to) {
+            s->skip = 1; /* ran in the weighted step before */
+        } else if (fused_to && i < fused_to) { /* a pool between it and its threshold */
+            s->in = as_bits(l->in);
+            s->out = as_bits(l->out);
+            st = bnn_maxpool_on_bits_prepare(s, &g->layers[fused_to], i);
+            if (st != BNN_OK)
+                return st;
+        } else if ((fused_to = fused_threshold(g, i)) != 0) {
+            s->threshold = &m->steps[fused_to];
+            s->out = as_bits(l->out); /* a threshold keeps the shape */
+        }
         if (s->skip)
             continue; /* stores nothing of its own */
-        /* A step that fuses a threshold stores the threshold's output. */
-        const bnn_act_shape *stored = s->threshold ? &g->layers[i + 1].out : &l->out;
-        if (stored->domain != BNN_DOMAIN_SCORES && bnn_act_bytes(stored) > m->max_act_bytes)
-            m->max_act_bytes = bnn_act_bytes(stored);
+        if (s->out.domain != BNN_DOMAIN_SCORES && bnn_act_bytes(&s->out) > m->max_act_bytes)
+            m->max_act_bytes = bnn_act_bytes(&s->out);
     }
     return BNN_OK;
 }
@@ -69,6 +93,7 @@ void bnn_plan_release(struct bnn_model *m)
         free(m->steps[i].tap_sums);
         free(m->steps[i].thr_mask);
         free(m->steps[i].thr_key);
+        free(m->steps[i].pool_flip);
     }
     free(m->steps);
     m->steps = NULL;

@@ -23,9 +23,12 @@ struct bnn_op;
 typedef struct bnn_step {
     const bnn_layer *layer;          /* the graph's layer */
     const struct bnn_op *op;         /* cpu/ops/ops.h */
-    const struct bnn_step *threshold; /* the next step, a threshold, when it runs
-                                        inside this one (its int32 sums are never
-                                        stored); else NULL */
+    bnn_act_shape in, out;           /* what the step reads and stores: the layer's
+                                        shapes, but bits where a fused threshold
+                                        makes them so (plan.c) */
+    const struct bnn_step *threshold; /* weighted steps: a threshold step that runs
+                                        in the product's epilogue (no int32 sum is
+                                        ever stored); else NULL */
     int skip;                        /* nothing to run: fused into the previous
                                         step, or a flatten that is a plain reshape */
     /* Tables made at load by the op's prepare (owned, freed with the plan). */
@@ -35,6 +38,9 @@ typedef struct bnn_step {
     int32_t *tap_sums;               /* conv with pad zero: sum of +-1 weights per tap, unit */
     int32_t *thr_mask;               /* threshold: 0 or -1 (flip), per channel */
     int32_t *thr_key;                /* threshold: t XOR mask, per channel */
+    bnn_word *pool_flip;             /* maxpool run on a fused threshold's bits: one
+                                        pixel's words, bit c set where channel c's
+                                        threshold flips (op_maxpool.c) */
 } bnn_step;
 
 struct bnn_model {

@@ -6,8 +6,9 @@
  * For each set (and "ref" itself): bgemm called directly (odd ldc, nothing
  * written outside C) and through bnn_bgemm on the edge shapes, the u16
  * overflow path of wide rows, packing of f32 / i8 (with -0.0, NaN, +-inf,
- * -128, unaligned rows), one-hot bit order, 1 vs several threads, and the
- * benchmark's roofline kernel.
+ * -128, unaligned rows), one-hot bit order, 1 vs several threads, the
+ * threshold kernel (ties, flips, extreme sums, partial words, strides), and
+ * the benchmark's roofline kernel.
  * Prints one line per set and ends with "N passed, N failed"; exits 1 on any
  * failure. --expect-isa fails unless the default set is NAME (CI uses it to
  * prove the NEON path really ran under qemu). */
@@ -196,6 +197,53 @@ static void test_pack(int t)
         }
 }
 
+/* A value near a threshold key (ties, one off) or anywhere, int32 extremes included. */
+static int32_t near_key(int32_t key)
+{
+    uint64_t r = next_u64();
+    switch (r % 8) {
+    case 0: return key;
+    case 1: return key == INT32_MAX ? key : key + 1;
+    case 2: return key == INT32_MIN ? key : key - 1;
+    case 3: return INT32_MIN;
+    case 4: return INT32_MAX;
+    default: return (int32_t)(uint32_t)(r >> 32);
+    }
+}
+
+/* The threshold kernel of set t equals the reference for every count 1..200
+ * (whole and partial words), rows ld_s apart with a gap, output rows ld_out
+ * words apart (the words between them untouched), keys and masks as
+ * op_threshold.c makes them (mask 0 or -1, key t ^ mask). */
+static void test_threshold(int t)
+{
+    enum { ROWS = 5, MAX_COUNT = 200 };
+    char label[96];
+    for (size_t count = 1; count <= MAX_COUNT; count += count < 70 ? 1 : 13) {
+        size_t ld_s = count + 3, words = bnn_words_for(count), ld_out = words + 1;
+        int32_t *mask = xmalloc(count * sizeof(int32_t)), *key = xmalloc(count * sizeof(int32_t));
+        int32_t *s = xmalloc(ROWS * ld_s * sizeof(int32_t));
+        for (size_t c = 0; c < count; c++) {
+            int32_t thr = (int32_t)(uint32_t)(next_u64() >> 32);
+            thr = c % 5 == 0 ? INT32_MIN : c % 7 == 0 ? INT32_MAX : thr;
+            mask[c] = next_u64() & 1 ? -1 : 0;
+            key[c] = thr ^ mask[c];
+            for (size_t r = 0; r < ROWS; r++)
+                s[r * ld_s + c] = near_key(thr);
+        }
+        bnn_word *want = xmalloc(ROWS * ld_out * sizeof(bnn_word));
+        bnn_word *got = xmalloc(ROWS * ld_out * sizeof(bnn_word));
+        memset(want, 0xa5, ROWS * ld_out * sizeof(bnn_word));
+        memset(got, 0xa5, ROWS * ld_out * sizeof(bnn_word));
+        bnn_threshold_ref(s, ld_s, ROWS, mask, key, count, want, ld_out);
+        must(bnn_select_isa(isas[t]), "bnn_select_isa");
+        bnn_active_kernels()->threshold(s, ld_s, ROWS, mask, key, count, got, ld_out);
+        snprintf(label, sizeof label, "threshold count=%zu", count);
+        check(memcmp(got, want, ROWS * ld_out * sizeof(bnn_word)) == 0, t, label);
+        free(mask), free(key), free(s), free(want), free(got);
+    }
+}
+
 /* bnn_bgemm over several blocks of C: 1 thread and 4 threads, equal to ref. */
 static void test_threads(int t)
 {
@@ -240,6 +288,7 @@ int main(int argc, char **argv)
         test_one_hot(t);
         test_pack(t);
         test_threads(t);
+        test_threshold(t);
         test_roofline(t);
     }
     return harness_end();

@@ -60,6 +60,13 @@ static inline size_t bnn_u8_panel_index(size_t j, size_t t, size_t k)
  * one of bnn_u8_panel_bytes(n, k) bytes written, padding 0 (u8gemm_ref.c). */
 void bnn_u8_panel_pack(const int8_t *w, size_t n, size_t k, int8_t *panel);
 
+/* Threshold + pack (a threshold layer: folded batch-norm + sign): for `rows`
+ * rows of `count` int32 sums s (ld_s apart), the row's words_for(count)
+ * packed words at out (ld_out words apart), bit c = (s[c] ^ mask[c]) <
+ * key[c] (signed; cpu/ops/op_threshold.c makes mask and key), padding bits 0. */
+typedef void (*bnn_threshold_fn)(const int32_t *s, size_t ld_s, size_t rows, const int32_t *mask,
+                                 const int32_t *key, size_t count, bnn_word *out, size_t ld_out);
+
 typedef struct bnn_kernels {
     const char *name;
     bnn_bgemm_fn bgemm;
@@ -68,6 +75,7 @@ typedef struct bnn_kernels {
     bnn_pack_i8_fn pack_i8;
     bnn_pack_i32_fn pack_i32;
     bnn_u8gemm_fn u8gemm;
+    bnn_threshold_fn threshold;
 } bnn_kernels;
 
 /* The kernels in use (chosen once, on first call). Never NULL. */
@@ -82,6 +90,8 @@ void bnn_pack_i8_ref(const int8_t *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_i32_ref(const int32_t *x, size_t rows, size_t k, bnn_word *out);
 void bnn_u8gemm_ref(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx, const int8_t *w,
                     int32_t *c, size_t ldc);
+void bnn_threshold_ref(const int32_t *s, size_t ld_s, size_t rows, const int32_t *mask,
+                       const int32_t *key, size_t count, bnn_word *out, size_t ld_out);
 
 /* Portable scalar kernels: blocked, with the compiler's popcount. */
 void bnn_bgemm_scalar(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
@@ -92,6 +102,8 @@ void bnn_pack_i8_scalar(const int8_t *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_i32_scalar(const int32_t *x, size_t rows, size_t k, bnn_word *out);
 void bnn_u8gemm_scalar(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
                        const int8_t *w, int32_t *c, size_t ldc);
+void bnn_threshold_scalar(const int32_t *s, size_t ld_s, size_t rows, const int32_t *mask,
+                          const int32_t *key, size_t count, bnn_word *out, size_t ld_out);
 
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
 #define BNN_ARCH_X86 1
@@ -101,6 +113,8 @@ void bnn_pack_f32_avx2(const float *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_i8_avx2(const int8_t *x, size_t rows, size_t k, bnn_word *out);
 void bnn_u8gemm_avx2(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx, const int8_t *w,
                      int32_t *c, size_t ldc);
+void bnn_threshold_avx2(const int32_t *s, size_t ld_s, size_t rows, const int32_t *mask,
+                        const int32_t *key, size_t count, bnn_word *out, size_t ld_out);
 void bnn_bgemm_avx512(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
                       int32_t *c, size_t ldc, int32_t k);
 void bnn_pack_f32_avx512(const float *x, size_t rows, size_t k, bnn_word *out);
@@ -109,6 +123,8 @@ void bnn_u8gemm_avx512(size_t m, size_t n, size_t k, const uint8_t *x, size_t ld
                        const int8_t *w, int32_t *c, size_t ldc);
 void bnn_u8gemm_avx512vnni(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
                            const int8_t *w, int32_t *c, size_t ldc);
+void bnn_threshold_avx512(const int32_t *s, size_t ld_s, size_t rows, const int32_t *mask,
+                          const int32_t *key, size_t count, bnn_word *out, size_t ld_out);
 #endif
 
 /* Benchmark only (scripts/bench_bgemm.py, scripts/ceiling.py): the streaming
@@ -154,6 +170,8 @@ void bnn_pack_f32_neon(const float *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_i8_neon(const int8_t *x, size_t rows, size_t k, bnn_word *out);
 void bnn_u8gemm_neon(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx, const int8_t *w,
                      int32_t *c, size_t ldc);
+void bnn_threshold_neon(const int32_t *s, size_t ld_s, size_t rows, const int32_t *mask,
+                        const int32_t *key, size_t count, bnn_word *out, size_t ld_out);
 extern const bnn_roofline_form bnn_roofline_alu_neon[]; /* NULL-terminated */
 /* The streaming rate from memory (bgemm_stream_roofline_neon.c), as for x86. */
 uint64_t bnn_roofline_xor_popcount_neon(const bnn_word *a, const bnn_word *b, size_t words,

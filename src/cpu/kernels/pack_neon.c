@@ -1,4 +1,5 @@
-/* pack_neon.c - NEON packing for aarch64 and armv7 (built with -mfpu=neon).
+/* pack_neon.c - NEON packing for aarch64 and armv7 (built with -mfpu=neon):
+ * float and int8 rows, and the threshold kernel (int32 sums against keys).
  *
  * NEON has no movemask, so a word is built from byte masks (0xff where the
  * value is negative, one byte per value): each byte is ANDed with its bit
@@ -75,3 +76,42 @@ static inline uint8x16_t masks_i8(const int8_t *p)
 
 DEFINE_PACK_NEON(f32, float)
 DEFINE_PACK_NEON(i8, int8_t)
+
+/* 4 int32 sums -> 4 lane masks of (s ^ m) < k, the threshold test. */
+static inline uint32x4_t below_key(const int32_t *s, const int32_t *m, const int32_t *k)
+{
+    return vcltq_s32(veorq_s32(vld1q_s32(s), vld1q_s32(m)), vld1q_s32(k));
+}
+
+/* 16 channels of a threshold -> 16 byte masks. */
+static inline uint8x16_t masks_threshold(const int32_t *s, const int32_t *m, const int32_t *k)
+{
+    uint16x8_t lo = vcombine_u16(vmovn_u32(below_key(s, m, k)),
+                                 vmovn_u32(below_key(s + 4, m + 4, k + 4)));
+    uint16x8_t hi = vcombine_u16(vmovn_u32(below_key(s + 8, m + 8, k + 8)),
+                                 vmovn_u32(below_key(s + 12, m + 12, k + 12)));
+    return vcombine_u8(vmovn_u16(lo), vmovn_u16(hi));
+}
+
+/* The threshold kernel (kernels.h): whole words through the byte masks, the
+ * last partial word one channel at a time. */
+void bnn_threshold_neon(const int32_t *s, size_t ld_s, size_t rows, const int32_t *mask,
+                        const int32_t *key, size_t count, bnn_word *out, size_t ld_out)
+{
+    size_t full = count / BNN_WORD_BITS;
+    for (size_t r = 0; r < rows; r++, s += ld_s, out += ld_out) {
+        for (size_t w = 0; w < full; w++) {
+            size_t c = w * BNN_WORD_BITS;
+            out[w] = word_from_masks(masks_threshold(s + c, mask + c, key + c),
+                                     masks_threshold(s + c + 16, mask + c + 16, key + c + 16),
+                                     masks_threshold(s + c + 32, mask + c + 32, key + c + 32),
+                                     masks_threshold(s + c + 48, mask + c + 48, key + c + 48));
+        }
+        if (full * BNN_WORD_BITS < count) {
+            bnn_word word = 0;
+            for (size_t c = full * BNN_WORD_BITS; c < count; c++)
+                word |= (bnn_word)((s[c] ^ mask[c]) < key[c]) << (c % BNN_WORD_BITS);
+            out[full] = word;
+        }
+    }
+}

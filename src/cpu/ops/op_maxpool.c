@@ -1,8 +1,14 @@
 /* op_maxpool.c - maxpool (valid): on int the maximum; on bits the maximum of
  * +-1 values, which is the AND of the bits (-1 is bit 1: the max is -1 only
- * if every value is -1). Inner loops run over channels (contiguous). A pool
- * on int followed by a threshold (the paper's conv -> pool -> BN -> sign)
- * runs as one pass that never stores the pooled sums. */
+ * if every value is -1). Inner loops run over channels (contiguous).
+ *
+ * Int pools followed by a threshold (the paper's conv -> pool -> BN -> sign)
+ * run on bits: the weighted layer before them runs the threshold (plan.c),
+ * and the pools run on its bits. That is exact because a threshold is
+ * monotone per channel: with flip 0 the bit is 1 iff s < t, falling in s, so
+ * the bit of the window's maximum is the AND of the window's bits; with
+ * flip 1 (s > t, rising) it is their OR, i.e. AND on inverted bits,
+ * inverted back. So: AND over the window of (bits XOR flip), XOR flip. */
 #include <string.h>
 
 #include "cpu/ops/ops.h"
@@ -35,30 +41,9 @@ static void maxpool_int(const bnn_layer *l, const int32_t *in, int32_t *out, siz
     }
 }
 
-/* Pool, then the fused threshold step `thr`, in one pass; overwrites `in`. */
-static void maxpool_int_threshold(const bnn_layer *l, const bnn_step *thr, int32_t *in,
-                                  bnn_word *out, size_t n)
-{
-    size_t h = l->in.h, w = l->in.w, c = l->in.c, wc = bnn_words_for(c);
-    for (size_t s = 0; s < n; s++) {
-        int32_t *x = in + s * h * w * c;
-        for (size_t oy = 0; oy < l->out.h; oy++)
-            for (size_t ox = 0; ox < l->out.w; ox++, out += wc) {
-                /* The window's top-left pixel takes the maximum: the input
-                 * is a workspace buffer nothing reads after this layer, and
-                 * a window's top-left pixel lies in no window that comes
-                 * later in raster order, so no later window sees it. */
-                int32_t *first = x + (oy * l->sh * w + ox * l->sw) * c;
-                for (size_t i = 0; i < l->kh; i++)
-                    for (size_t j = 0; j < l->kw; j++)
-                        if (i || j)
-                            max_into(first, first + (i * w + j) * c, c);
-                bnn_threshold_rows(thr, first, c, 1, 0, c, out, wc);
-            }
-    }
-}
-
-static void maxpool_bits(const bnn_layer *l, const bnn_word *in, bnn_word *out, size_t n)
+/* flip: one pixel's words of channels to pool with OR (see the top), or NULL. */
+static void maxpool_bits(const bnn_layer *l, const bnn_word *in, bnn_word *out, size_t n,
+                         const bnn_word *flip)
 {
     size_t h = l->in.h, w = l->in.w, wc = bnn_words_for(l->in.c);
     for (size_t s = 0; s < n; s++) {
@@ -66,23 +51,34 @@ static void maxpool_bits(const bnn_layer *l, const bnn_word *in, bnn_word *out, 
         for (size_t oy = 0; oy < l->out.h; oy++)
             for (size_t ox = 0; ox < l->out.w; ox++, out += wc) {
                 const bnn_word *first = x + (oy * l->sh * w + ox * l->sw) * wc;
-                memcpy(out, first, wc * sizeof *out);
+                for (size_t k = 0; k < wc; k++)
+                    out[k] = ~(bnn_word)0;
                 for (size_t i = 0; i < l->kh; i++)
                     for (size_t j = 0; j < l->kw; j++) {
                         const bnn_word *p = first + (i * w + j) * wc;
                         for (size_t k = 0; k < wc; k++)
-                            out[k] &= p[k];
+                            out[k] &= p[k] ^ (flip ? flip[k] : 0);
                     }
+                for (size_t k = 0; k < wc && flip; k++)
+                    out[k] ^= flip[k];
             }
     }
 }
 
+bnn_status bnn_maxpool_on_bits_prepare(bnn_step *s, const bnn_layer *thr, uint32_t index)
+{
+    bnn_status st = BNN_OK;
+    size_t c = thr->in.c;
+    s->pool_flip = bnn_table_alloc(bnn_words_for(c), sizeof(bnn_word), &st, index);
+    for (size_t k = 0; s->pool_flip && k < c; k++)
+        s->pool_flip[k / BNN_WORD_BITS] |= (bnn_word)(thr->flip[k] != 0) << (k % BNN_WORD_BITS);
+    return st;
+}
+
 static void run_samples(const bnn_step *s, const void *in, void *out, size_t n)
 {
-    if (s->threshold) /* in is an int workspace buffer: the op may overwrite it */
-        maxpool_int_threshold(s->layer, s->threshold, (int32_t *)in, out, n);
-    else if (s->layer->in.domain == BNN_DOMAIN_BITS)
-        maxpool_bits(s->layer, in, out, n);
+    if (s->in.domain == BNN_DOMAIN_BITS)
+        maxpool_bits(s->layer, in, out, n, s->pool_flip);
     else
         maxpool_int(s->layer, in, out, n);
 }

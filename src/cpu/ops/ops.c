@@ -49,8 +49,7 @@ bnn_status bnn_op_run(const bnn_step *s, const void *in, void *out, size_t n, vo
 {
     if (s->op->run)
         return s->op->run(s, in, out, n, scratch, threads);
-    const bnn_layer *last = s->threshold ? s->threshold->layer : s->layer;
-    samples_job j = {s, in, out, bnn_act_bytes(&s->layer->in), bnn_act_bytes(&last->out), n, n};
+    samples_job j = {s, in, out, bnn_act_bytes(&s->in), bnn_act_bytes(&s->out), n, n};
     size_t tasks = (size_t)bnn_threads_for(j.in_bytes * n, BNN_MIN_BYTES_PER_THREAD, threads);
     tasks = tasks < n ? tasks : n;
     if (tasks <= 1) {

@@ -73,6 +73,11 @@ typedef struct bnn_gemm {
 } bnn_gemm;
 bnn_status bnn_gemm_run(const bnn_gemm *g, int threads);
 
+/* The patches of conv layer l for n samples into cols, pixels of
+ * pixel_bytes each (im2col.c). */
+bnn_status bnn_im2col(const bnn_layer *l, const void *in, size_t pixel_bytes, size_t n,
+                      void *cols, int threads);
+
 /* First layers' prepare: their weights as the u8gemm panel (op_first_layer.c). */
 bnn_status bnn_first_layer_prepare(bnn_step *s, uint32_t index);
 
@@ -88,6 +93,10 @@ void bnn_zero_padding_fix(const bnn_step *s, int32_t *t, size_t ld, size_t row0,
  * ld_out words apart) (op_threshold.c). */
 void bnn_threshold_rows(const bnn_step *t, const int32_t *s, size_t ld_s, size_t rows, size_t c0,
                         size_t count, bnn_word *out, size_t ld_out);
+
+/* A maxpool that runs on the bits of the threshold layer `thr` (plan.c):
+ * its table of flipping channels (op_maxpool.c). */
+bnn_status bnn_maxpool_on_bits_prepare(bnn_step *s, const bnn_layer *thr, uint32_t index);
 
 /* Allocate count x item zeroed bytes of a step's table, or fail naming the layer. */
 static inline void *bnn_table_alloc(size_t count, size_t item, bnn_status *st, uint32_t index)

@@ -1,0 +1,62 @@
+/* im2col.c - the patches of a conv layer, for its product: one patch row per
+ * output pixel, holding the kh x kw input pixels under the window in (i, j)
+ * order, each pixel's bytes as stored: C bytes (first_conv on uint8) or
+ * ceil(C/64) words (conv on bits). A kernel row's part inside the image is
+ * one run of contiguous pixels, copied in one memcpy; taps outside the image
+ * are zero bytes: pixel value 0 for first_conv (contributes nothing, as its
+ * `same` padding requires), and words of 0 bits, i.e. +1, for conv: pad_value
+ * `one` (`zero` is corrected inside the product: zero_padding.c).
+ *
+ * One task per output row of a sample, so even one sample's patches are built
+ * by every thread the work is worth. */
+#include <string.h>
+
+#include "common/parallel.h"
+#include "cpu/ops/ops.h"
+
+typedef struct im2col_job {
+    const bnn_layer *l;
+    const unsigned char *in;
+    unsigned char *cols;
+    size_t pixel; /* bytes per input pixel */
+} im2col_job;
+
+static void im2col_row(void *ctx, size_t task)
+{
+    const im2col_job *j = ctx;
+    const bnn_layer *l = j->l;
+    size_t s = task / l->out.h, oy = task % l->out.h, pixel = j->pixel, row = l->kw * pixel;
+    size_t patch = l->kh * row;
+    const unsigned char *x = j->in + s * l->in.h * l->in.w * pixel;
+    unsigned char *dst = j->cols + (s * l->out.h + oy) * l->out.w * patch;
+    for (size_t ox = 0; ox < l->out.w; ox++) {
+        ptrdiff_t x0 = (ptrdiff_t)(ox * l->sw) - (ptrdiff_t)l->pad_left;
+        size_t j0, j1;
+        bnn_window_clip(x0, l->kw, l->in.w, &j0, &j1);
+        for (size_t i = 0; i < l->kh; i++, dst += row) {
+            ptrdiff_t y = (ptrdiff_t)(oy * l->sh + i) - (ptrdiff_t)l->pad_top;
+            if (y < 0 || y >= (ptrdiff_t)l->in.h || j0 >= j1) {
+                memset(dst, 0, row);
+                continue;
+            }
+            const unsigned char *src = x + ((size_t)y * l->in.w + (size_t)(x0 + (ptrdiff_t)j0)) * pixel;
+            if (j0 == 0 && j1 == l->kw) { /* the common case: no column outside */
+                memcpy(dst, src, row);
+                continue;
+            }
+            memset(dst, 0, j0 * pixel);
+            memcpy(dst + j0 * pixel, src, (j1 - j0) * pixel);
+            memset(dst + j1 * pixel, 0, (l->kw - j1) * pixel);
+        }
+    }
+}
+
+bnn_status bnn_im2col(const bnn_layer *l, const void *in, size_t pixel_bytes, size_t n,
+                      void *cols, int threads)
+{
+    im2col_job j = {l, in, cols, pixel_bytes};
+    size_t bytes = n * l->out.h * l->out.w * l->kh * l->kw * pixel_bytes;
+    return bnn_parallel_for(n * l->out.h,
+                            bnn_threads_for(bytes, BNN_MIN_BYTES_PER_THREAD, threads),
+                            im2col_row, &j);
+}
