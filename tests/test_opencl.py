@@ -100,6 +100,19 @@ def test_conv_geometry_grid(channels, kernel, stride, padding, pad_value):
     assert_exact(spec, random_input(np.random.default_rng(seed), spec, n=3))
 
 
+@pytest.mark.parametrize("variant", ["default", "popcount64_unpacked"])
+@pytest.mark.parametrize("channels", [512, 1024])
+def test_wide_pixels_and_even_step_counts(channels, variant):
+    """Pixels of 16 and 32 words (uint16 steps, one or two per tap: the CPU path's K loop
+    pairs steps, starting from an odd one or not), stride 1 and 2, both pad values."""
+    for seed, (stride, pad_value) in enumerate([(1, "one"), (2, "zero")]):
+        rng = np.random.default_rng(channels + seed)
+        spec = random_model(rng, kind="conv", input_shape=(5, 5, 3), channels=(channels, 9),
+                            kernel=3, stride=stride, padding="same", pad_value=pad_value,
+                            pool="before")
+        assert_exact(spec, random_input(rng, spec, n=2), **VARIANTS[variant])
+
+
 @pytest.mark.parametrize("k", [1, 63, 65, 4097])
 def test_dense_k_edges(k):
     """K below, at and above a word, on the first layer (uint8) and a binary layer."""

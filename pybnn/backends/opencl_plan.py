@@ -222,8 +222,11 @@ def _weighted(layer, act, tuning, threshold, pool=None):
         padded = pad_t > 0 or pad_l > 0 or (layer.padding == "same" and _pads_after(
             in_h, in_w, out_h, out_w, kh, kw, sh, sw, pad_t, pad_l))
         opts["VEC"] = _vec(cw, tuning.max_vec)
-        table = tuning.tap_table and not tuning.local_words
-        if table and tuning.pack and opts["VEC"] < 16:
+        # The tap table pays with several taps, or for PACK (which needs it); dense layers
+        # of wide vectors run faster without it (measured on PoCL).
+        pack = tuning.pack and opts["VEC"] < 16
+        table = tuning.tap_table and not tuning.local_words and (kh * kw > 1 or pack)
+        if table and pack:
             upv = 16 // opts["VEC"]  # units per uint16
             opts["PACK"], opts["TN"] = 1, _ceil(tuning.tn, upv) * upv
             data["weights"] = _units_packed(data["weights"], upv, opts["VEC"])
