@@ -3,8 +3,13 @@
  *
  *   act   bits (N, H, W, cw) uints, cw = 2 * ceil(C / 64) per pixel
  *   wts   bits (units rounded up to 32, kh, kw, cw): the file's uint64 rows
+ *         (PACK: regrouped, see below)
+ *   zeros a pixel of zero words (+1 bits), read by TAP_TABLE for taps outside
  *   out   FUSE 0: int32 sums (M, units), M = N * H' * W' output pixels
  *         FUSE 1: threshold + bit packing, bits (M, out_cw)
+ *         POOL 1: the max-pool (valid, pkh x pkw, stride psh, psw) of the sums
+ *         first, M = N * pool_h * pool_w pooled pixels: a conv -> max-pool ->
+ *         threshold runs as one kernel and writes only the pooled bits
  *
  * s = K_valid - 2 * popcount(a XOR w) over the window. `same` padding with
  * pad_value one reads +1 (bit 0) outside the image; with pad_value zero the
@@ -14,10 +19,12 @@
  * that word's units TN at a time (a TM x TN register tile of VEC-wide
  * accumulators), so a fused epilogue packs whole words without atomics.
  *
- * Build options: TM, TN, VEC (see common.cl); FUSE; PADDED (the window can
- * leave the image); PAD_ZERO; LOCAL_WORDS > 0 stages each TN-unit weight tile
- * in local memory, LOCAL_WORDS words of a pixel's channels at a time, shared
- * by a work-group of LOCAL_ROWS work-items along dimension 1.
+ * Build options: TM, TN, VEC (see common.cl); FUSE; POOL (with POOL_WIN =
+ * pkh * pkw under TAP_TABLE); PADDED (the window can leave the image);
+ * PAD_ZERO; LOCAL_WORDS > 0 stages each TN-unit weight tile in local memory,
+ * LOCAL_WORDS words of a pixel's channels at a time, shared by a work-group of
+ * LOCAL_ROWS work-items along dimension 1 (GPUs). For CPU devices: TAP_TABLE
+ * (with TAPS = kh * kw and CW = cw), PACK, POPCOUNT64 (common.cl).
  */
 #ifndef TM
 #define TM 2
@@ -40,21 +47,37 @@
 #ifndef PACK
 #define PACK 0
 #endif
-/* PACK: the TM pixels' VEC-word slices side by side in one uint16 (TM * VEC = 16),
- * against the weights repeated TM times: on a CPU one 512-bit XOR + popcount then
- * serves the whole tile even where a pixel holds only 128 bits (C <= 128). */
-#if PACK
-#if TM * VEC != 16
-#error "PACK needs TM * VEC == 16"
+#ifndef POOL
+#define POOL 0
 #endif
+#ifndef TAP_TABLE
+#define TAP_TABLE 0
+#endif
+#if POOL && TAP_TABLE
+#define POOL_WINDOW POOL_WIN /* the build option: pkh * pkw, for the table's size */
+#define POOL_WINDOW_W pkw
+#elif POOL
+#define POOL_WINDOW (pkh * pkw)
+#define POOL_WINDOW_W pkw
+#else
+#define POOL_WINDOW 1
+#define POOL_WINDOW_W 1
+#endif
+/* PACK (CPU devices, VEC < 16): UPV = 16 / VEC units side by side in one uint16
+ * against a pixel's VEC words repeated UPV times, so one 512-bit XOR + popcount
+ * serves UPV units even where a pixel holds only 64 to 256 bits. The host lays the
+ * weights out for it: per group of UPV units, per VEC-word step of K, the UPV
+ * units' words together (one aligned uint16). */
+#if PACK
+#if !TAP_TABLE || VEC == 16 || TN % (16 / VEC) != 0
+#error "PACK needs TAP_TABLE, VEC < 16 and TN a multiple of 16 / VEC"
+#endif
+#define UPV (16 / VEC)
 #if VEC == 2
-#define JOIN(a) ((uint16)(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]))
 #define REPEAT(w) ((uint16)(w, w, w, w, w, w, w, w))
 #elif VEC == 4
-#define JOIN(a) ((uint16)(a[0], a[1], a[2], a[3]))
 #define REPEAT(w) ((uint16)(w, w, w, w))
 #else
-#define JOIN(a) ((uint16)(a[0], a[1]))
 #define REPEAT(w) ((uint16)(w, w))
 #endif
 #endif
@@ -67,11 +90,13 @@
 #define INSIDE(i) (top[i] + ky >= 0 && top[i] + ky < in_h && left[i] + kx >= 0 && left[i] + kx < in_w)
 
 __kernel void bgemm(__global const uint *act, __global uint *out, __global const uint *wts,
-                    __global const int *thr, __global const uchar *flip,
+                    __global const int *thr, __global const uchar *flip, __global const uint *zeros,
                     const int m, const int in_h, const int in_w, const int cw,
                     const int out_h, const int out_w, const int kh, const int kw,
                     const int sh, const int sw, const int pad_t, const int pad_l,
-                    const int units, const int k_true, const int channels, const int out_cw)
+                    const int units, const int k_true, const int channels, const int out_cw,
+                    const int pool_h, const int pool_w, const int pkh, const int pkw,
+                    const int psh, const int psw)
 {
     const int word = get_global_id(0);
     const int row0 = get_global_id(1) * TM;
@@ -82,17 +107,52 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
     const int lid = get_local_id(1), lsize = get_local_size(1);
 #endif
 
-    /* Where each of this work-item's output pixels reads its window. */
-    int base[TM], top[TM], left[TM];
+    /* Where each of this work-item's output pixels reads its window (with POOL: the
+     * window of the first conv pixel of each pooled pixel's pool window). */
+    int base[TM], top0[TM], left0[TM];
     #pragma unroll
     for (int i = 0; i < TM; i++) {
         const int r = min(row0 + i, m - 1);
-        const int ox = r % out_w, t = r / out_w;
-        const int oy = t % out_h, n = t / out_h;
-        top[i] = oy * sh - pad_t;
-        left[i] = ox * sw - pad_l;
+#if POOL
+        const int n = pybnn_window_origin(r, pool_h, pool_w, psh * sh, psw * sw, pad_t, pad_l,
+                                          &top0[i], &left0[i]);
+#else
+        const int n = pybnn_window_origin(r, out_h, out_w, sh, sw, pad_t, pad_l,
+                                          &top0[i], &left0[i]);
+#endif
         base[i] = n * in_h * in_w * cw;
     }
+#if TAP_TABLE
+    /* Each pixel's words for every tap (and pool window position), found once per
+     * work-item rather than once per tap and unit tile; a tap outside the image reads
+     * `zeros` (+1 bits), and with PAD_ZERO its XOR is masked off and its channels are
+     * left out of K. */
+    __global const uint *px[POOL_WINDOW][TAPS][TM];
+#if PADDED && PAD_ZERO
+    uint inside_mask[POOL_WINDOW][TAPS][TM];
+    int k_inside[POOL_WINDOW][TM];
+#endif
+    for (int e = 0; e < POOL_WINDOW; e++) {
+        const int ey = e / POOL_WINDOW_W, ex = e - ey * POOL_WINDOW_W;
+        #pragma unroll
+        for (int i = 0; i < TM; i++) {
+#if PADDED && PAD_ZERO
+            k_inside[e][i] = k_true;
+#endif
+            for (int ky = 0, t = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++, t++) {
+                    const int iy = top0[i] + ey * sh + ky, ix = left0[i] + ex * sw + kx;
+                    const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
+                    px[e][t][i] = inside ? act + base[i] + (iy * in_w + ix) * cw : zeros;
+#if PADDED && PAD_ZERO
+                    inside_mask[e][t][i] = inside ? 0xFFFFFFFFu : 0u;
+                    k_inside[e][i] -= inside ? 0 : channels;
+#endif
+                }
+            }
+        }
+    }
+#endif
 
 #if FUSE
     uint bits[TM];
@@ -102,99 +162,190 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #endif
     const int u_end = min(units, word * 32 + 32);
     for (int u0 = word * 32; u0 < u_end; u0 += TN) {
-#if PACK
-        uint16 acc[TN];
-        #pragma unroll
-        for (int j = 0; j < TN; j++)
-            acc[j] = (uint16)0;
-#else
-        vuint acc[TM][TN];
-        #pragma unroll
-        for (int i = 0; i < TM; i++)
+        int sum[TM][TN]; /* the sums of units u0 .. u0 + TN - 1 (with POOL: their maximum) */
+        for (int e = 0; e < POOL_WINDOW; e++) {
+            /* conv pixel e of the pool window (the output pixel itself without POOL) */
+            const int ey = e / POOL_WINDOW_W, ex = e - ey * POOL_WINDOW_W;
+            int top[TM], left[TM];
             #pragma unroll
-            for (int j = 0; j < TN; j++)
-                acc[i][j] = (vuint)0;
-#endif
-        int k_valid[TM];
-        #pragma unroll
-        for (int i = 0; i < TM; i++)
-            k_valid[i] = k_true;
-        __global const uint *w_rows = wts + u0 * kwords;
-        for (int ky = 0; ky < kh; ky++) {
-            for (int kx = 0; kx < kw; kx++) {
-#if PADDED && PAD_ZERO
+            for (int i = 0; i < TM; i++) {
+                top[i] = top0[i] + ey * sh;
+                left[i] = left0[i] + ex * sw;
+            }
+#if PACK
+            acc16 acc[TM][TN / UPV];
+            #pragma unroll
+            for (int i = 0; i < TM; i++)
                 #pragma unroll
-                for (int i = 0; i < TM; i++)
-                    k_valid[i] -= INSIDE(i) ? 0 : channels;
+                for (int g = 0; g < TN / UPV; g++)
+                    acc[i][g] = (acc16)0;
+#else
+            vacc acc[TM][TN];
+            #pragma unroll
+            for (int i = 0; i < TM; i++)
+                #pragma unroll
+                for (int j = 0; j < TN; j++)
+                    acc[i][j] = (vacc)0;
 #endif
-                const int w_off = (ky * kw + kx) * cw;
-                for (int cb = 0; cb < cw; cb += CHUNK) {
-                    const int cn = min(CHUNK, cw - cb);
-#if LOCAL_WORDS > 0
-                    barrier(CLK_LOCAL_MEM_FENCE);
-                    for (int idx = lid; idx < TN * cn; idx += lsize) {
-                        const int j = idx / cn, c = idx - j * cn;
-                        tile[j * LOCAL_WORDS + c] = w_rows[j * kwords + w_off + cb + c];
+            int k_valid[TM];
+            #pragma unroll
+            for (int i = 0; i < TM; i++)
+#if TAP_TABLE && PADDED && PAD_ZERO
+                k_valid[i] = k_inside[e][i];
+#else
+                k_valid[i] = k_true;
+#endif
+            __global const uint *w_rows = wts + u0 * kwords;
+#if TAP_TABLE
+            /* The K loop as STEPS steps of VEC words (step s: tap s / SPT, words
+             * (s % SPT) * VEC on), taken in pairs that a carry-save adder adds bitwise
+             * before any popcount (Harley-Seal): `ones` holds the bits seen an odd
+             * number of times, each pair's carries are popcounted and count twice, so
+             * one popcount serves two steps. With STEPS odd, step 0 starts `ones`. */
+#define SPT (CW / VEC)
+#define STEPS (TAPS * SPT)
+#define A_WORDS(i, s) VAT(__global, px[e][(s) / SPT][i] + ((s) % SPT) * VEC)
+#if PADDED && PAD_ZERO
+#define KEEP(i, s) ((vuint)inside_mask[e][(s) / SPT][i])
+#else
+#define KEEP(i, s) ((vuint)0xFFFFFFFFu)
+#endif
+#if PACK
+            /* unit group g's weights for step s: one uint16 (see PACK) */
+#define X(i, g, s) ((REPEAT(A_WORDS(i, s)) ^ *(__global const uint16 *) \
+                     (wts + (u0 + (g) * UPV) * kwords + (s) * 16)) & REPEAT(KEEP(i, s)))
+#define GROUPS (TN / UPV)
+            uint16 ones[TM][GROUPS];
+#else
+#define X(i, g, s) ((A_WORDS(i, s) ^ VAT(__global, w_rows + (g) * kwords + (s) * VEC)) & KEEP(i, s))
+#define GROUPS TN
+            vuint ones[TM][GROUPS];
+#endif
+            #pragma unroll
+            for (int i = 0; i < TM; i++)
+                #pragma unroll
+                for (int g = 0; g < GROUPS; g++)
+#if STEPS % 2
+                    ones[i][g] = X(i, g, 0);
+#else
+                    ones[i][g] = 0;
+#endif
+            for (int s = STEPS % 2; s < STEPS; s += 2) {
+                #pragma unroll
+                for (int g = 0; g < GROUPS; g++) {
+                    #pragma unroll
+                    for (int i = 0; i < TM; i++) {
+#if PACK
+                        const uint16 x0 = X(i, g, s), x1 = X(i, g, s + 1), u = ones[i][g] ^ x0;
+                        acc[i][g] += POPCOUNT16_ACC((ones[i][g] & x0) | (u & x1));
+#else
+                        const vuint x0 = X(i, g, s), x1 = X(i, g, s + 1), u = ones[i][g] ^ x0;
+                        acc[i][g] += VPOPCOUNT_ACC((ones[i][g] & x0) | (u & x1));
+#endif
+                        ones[i][g] = u ^ x1;
                     }
-                    barrier(CLK_LOCAL_MEM_FENCE);
+                }
+            }
+            #pragma unroll
+            for (int i = 0; i < TM; i++)
+                #pragma unroll
+                for (int g = 0; g < GROUPS; g++)
+#if PACK
+                    acc[i][g] = (acc[i][g] << 1) + POPCOUNT16_ACC(ones[i][g]);
+#else
+                    acc[i][g] = (acc[i][g] << 1) + VPOPCOUNT_ACC(ones[i][g]);
+#endif
+#undef X
+#undef GROUPS
+#undef KEEP
+#undef A_WORDS
+#else
+            for (int ky = 0; ky < kh; ky++) {
+                for (int kx = 0; kx < kw; kx++) {
+#if PADDED && PAD_ZERO
+                    #pragma unroll
+                    for (int i = 0; i < TM; i++)
+                        k_valid[i] -= INSIDE(i) ? 0 : channels;
+#endif
+                    const int w_off = (ky * kw + kx) * cw;
+                    for (int cb = 0; cb < cw; cb += CHUNK) {
+                        const int cn = min(CHUNK, cw - cb);
+#if LOCAL_WORDS > 0
+                        barrier(CLK_LOCAL_MEM_FENCE);
+                        for (int idx = lid; idx < TN * cn; idx += lsize) {
+                            const int j = idx / cn, c = idx - j * cn;
+                            tile[j * LOCAL_WORDS + c] = w_rows[j * kwords + w_off + cb + c];
+                        }
+                        barrier(CLK_LOCAL_MEM_FENCE);
 #define W_ROW(j) ((__local const uint *)tile + (j) * LOCAL_WORDS)
 #define W_SPACE __local
 #else
 #define W_ROW(j) (w_rows + (j) * kwords + w_off + cb)
 #define W_SPACE __global
 #endif
-                    for (int c = 0; c < cn; c += VEC) {
-                        vuint a[TM];
+                        for (int c = 0; c < cn; c += VEC) {
+                            vuint a[TM];
 #if PADDED && PAD_ZERO
-                        vuint xor_mask[TM];
+                            vuint xor_mask[TM];
 #endif
-                        #pragma unroll
-                        for (int i = 0; i < TM; i++) {
-                            const int iy = top[i] + ky, ix = left[i] + kx;
-#if PADDED
-                            /* outside the image: read a valid address, mask it to bit 0 (+1) */
-                            const int inside = INSIDE(i);
-                            const vuint in_mask = (vuint)(inside ? 0xFFFFFFFFu : 0u);
-                            a[i] = VAT(__global, act + (inside ? base[i] + (iy * in_w + ix) * cw : 0)
-                                              + cb + c) & in_mask;
-#if PAD_ZERO
-                            xor_mask[i] = in_mask;
-#endif
-#else
-                            a[i] = VAT(__global, act + base[i] + (iy * in_w + ix) * cw + cb + c);
-#endif
-                        }
-#if PACK
-                        const uint16 a16 = JOIN(a);
-#if PADDED && PAD_ZERO
-                        const uint16 mask16 = JOIN(xor_mask);
-#endif
-                        #pragma unroll
-                        for (int j = 0; j < TN; j++) {
-                            const uint16 x = a16 ^ REPEAT(VAT(W_SPACE, W_ROW(j) + c));
-#if PADDED && PAD_ZERO
-                            acc[j] += POPCOUNT16(x & mask16);
-#else
-                            acc[j] += POPCOUNT16(x);
-#endif
-                        }
-#else
-                        #pragma unroll
-                        for (int j = 0; j < TN; j++) {
-                            const vuint w = VAT(W_SPACE, W_ROW(j) + c);
                             #pragma unroll
                             for (int i = 0; i < TM; i++) {
-#if PADDED && PAD_ZERO
-                                acc[i][j] += VPOPCOUNT((a[i] ^ w) & xor_mask[i]);
+                                const int iy = top[i] + ky, ix = left[i] + kx;
+#if PADDED
+                                /* outside the image: read a valid address, mask it to bit 0 (+1) */
+                                const int inside = INSIDE(i);
+                                const vuint in_mask = (vuint)(inside ? 0xFFFFFFFFu : 0u);
+                                a[i] = VAT(__global, act + (inside ? base[i] + (iy * in_w + ix) * cw : 0)
+                                                  + cb + c) & in_mask;
+#if PAD_ZERO
+                                xor_mask[i] = in_mask;
+#endif
 #else
-                                acc[i][j] += VPOPCOUNT(a[i] ^ w);
+                                a[i] = VAT(__global, act + base[i] + (iy * in_w + ix) * cw + cb + c);
 #endif
                             }
-                        }
+                            #pragma unroll
+                            for (int j = 0; j < TN; j++) {
+                                const vuint w = VAT(W_SPACE, W_ROW(j) + c);
+                                #pragma unroll
+                                for (int i = 0; i < TM; i++) {
+#if PADDED && PAD_ZERO
+                                    acc[i][j] += VPOPCOUNT_ACC((a[i] ^ w) & xor_mask[i]);
+#else
+                                    acc[i][j] += VPOPCOUNT_ACC(a[i] ^ w);
 #endif
-                    }
+                                }
+                            }
+                        }
 #undef W_ROW
 #undef W_SPACE
+                    }
+                }
+            }
+#endif
+            /* The sums of this pool window position; the running maximum over the window. */
+            #pragma unroll
+            for (int j = 0; j < TN; j++) {
+                #pragma unroll
+                for (int i = 0; i < TM; i++) {
+#if PACK
+                    /* unit j's count: its VEC / (16 / ACC16_LANES) lanes of acc[i][j / UPV] */
+#if POPCOUNT64
+                    ulong lanes[8];
+                    vstore8(acc[i][j / UPV], 0, lanes);
+#else
+                    uint lanes[16];
+                    vstore16(acc[i][j / UPV], 0, lanes);
+#endif
+                    uint count = 0;
+                    #pragma unroll
+                    for (int l = 0; l < VEC * ACC16_LANES / 16; l++)
+                        count += (uint)lanes[(j % UPV) * VEC * ACC16_LANES / 16 + l];
+#else
+                    const uint count = VACC_SUM(acc[i][j]);
+#endif
+                    const int s = k_valid[i] - 2 * (int)count;
+                    sum[i][j] = e == 0 ? s : max(sum[i][j], s);
                 }
             }
         }
@@ -204,26 +355,13 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
             const int u = u0 + j;
             if (u >= u_end)
                 break;
-#if PACK
-            uint lanes[16];
-            vstore16(acc[j], 0, lanes);
-#endif
             #pragma unroll
             for (int i = 0; i < TM; i++) {
-#if PACK
-                uint count = 0;
-                #pragma unroll
-                for (int l = 0; l < VEC; l++)
-                    count += lanes[i * VEC + l];
-#else
-                const uint count = VSUM(acc[i][j]);
-#endif
-                const int s = k_valid[i] - 2 * (int)count;
 #if FUSE
-                bits[i] |= pybnn_sign_bit(s, thr[u], flip[u]) << (u - word * 32);
+                bits[i] |= pybnn_sign_bit(sum[i][j], thr[u], flip[u]) << (u - word * 32);
 #else
                 if (row0 + i < m)
-                    out[(row0 + i) * units + u] = as_uint(s);
+                    out[(row0 + i) * units + u] = as_uint(sum[i][j]);
 #endif
             }
         }

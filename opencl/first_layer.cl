@@ -31,11 +31,8 @@ __kernel void first_layer(__global const uchar *act, __global uint *out, __globa
     int base[TM], top[TM], left[TM];
     #pragma unroll
     for (int i = 0; i < TM; i++) {
-        const int r = min(row0 + i, m - 1);
-        const int ox = r % out_w, t = r / out_w;
-        const int oy = t % out_h, n = t / out_h;
-        top[i] = oy * sh - pad_t;
-        left[i] = ox * sw - pad_l;
+        const int n = pybnn_window_origin(min(row0 + i, m - 1), out_h, out_w, sh, sw,
+                                          pad_t, pad_l, &top[i], &left[i]);
         base[i] = n * in_h * in_w * channels;
     }
 

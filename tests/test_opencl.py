@@ -25,13 +25,17 @@ USABLE, WHY = backends.usable("opencl")
 pytestmark = pytest.mark.skipif(not USABLE, reason=f"no OpenCL device here: {WHY}")
 
 # Tuning variants run on whatever device is present: the device's defaults, the
-# GPU defaults (uint4, no packing, built-in popcount), local-memory tiles with
-# odd tile sizes, and the OpenCL 1.1 popcount fallback.
+# GPU defaults (uint4, no packing, built-in popcount, addresses found per tap),
+# local-memory tiles with odd tile sizes, the OpenCL 1.1 popcount fallback, and
+# 64-bit popcounts without packing (the CPU defaults pack every layer these small
+# models have).
+GPU_LIKE = dict(pack=False, popcount64=False, tap_table=False)
 VARIANTS = {
     "default": {},
-    "gpu_like": dict(tm=2, tn=4, max_vec=4, pack=False, swar_popcount=False),
-    "local_tile": dict(tm=3, tn=3, max_vec=4, pack=False, local_words=8, local_rows=16),
-    "swar_odd_tiles": dict(tm=3, tn=3, max_vec=8, pack=False, swar_popcount=True),
+    "gpu_like": dict(tm=2, tn=4, max_vec=4, swar_popcount=False, **GPU_LIKE),
+    "local_tile": dict(tm=3, tn=3, max_vec=4, local_words=8, local_rows=16, **GPU_LIKE),
+    "swar_odd_tiles": dict(tm=3, tn=3, max_vec=8, swar_popcount=True, **GPU_LIKE),
+    "popcount64_unpacked": dict(tm=3, tn=2, max_vec=16, pack=False, popcount64=True),
     "unfused": dict(fuse=False),
 }
 
@@ -94,6 +98,19 @@ def test_conv_geometry_grid(channels, kernel, stride, padding, pad_value):
     seed = channels + 7 * kernel + 3 * stride + (padding == "same") + 2 * (pad_value == "zero")
     spec = _conv_case(channels, kernel, stride, padding, pad_value, seed)
     assert_exact(spec, random_input(np.random.default_rng(seed), spec, n=3))
+
+
+@pytest.mark.parametrize("variant", ["default", "popcount64_unpacked"])
+@pytest.mark.parametrize("channels", [512, 1024])
+def test_wide_pixels_and_even_step_counts(channels, variant):
+    """Pixels of 16 and 32 words (uint16 steps, one or two per tap: the CPU path's K loop
+    pairs steps, starting from an odd one or not), stride 1 and 2, both pad values."""
+    for seed, (stride, pad_value) in enumerate([(1, "one"), (2, "zero")]):
+        rng = np.random.default_rng(channels + seed)
+        spec = random_model(rng, kind="conv", input_shape=(5, 5, 3), channels=(channels, 9),
+                            kernel=3, stride=stride, padding="same", pad_value=pad_value,
+                            pool="before")
+        assert_exact(spec, random_input(rng, spec, n=2), **VARIANTS[variant])
 
 
 @pytest.mark.parametrize("k", [1, 63, 65, 4097])

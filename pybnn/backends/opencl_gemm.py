@@ -32,6 +32,7 @@ class BinaryGemm:
         opts = _options({"TM": t.tm, "TN": t.tn, "FUSE": 0, "VEC": _vec(cw, t.max_vec),
                          "PADDED": 0, "PAD_ZERO": 0,
                          **({"SWAR_POPCOUNT": 1} if t.swar_popcount else {}),
+                         **({"POPCOUNT64": 1} if t.popcount64 else {}),
                          **({"LOCAL_WORDS": local_words(t.local_words, _vec(cw, t.max_vec))}
                             if t.local_words else {})})
         if opts not in self._programs:
@@ -43,8 +44,9 @@ class BinaryGemm:
                           hostbuf=_weights_u32(b, n))
         c_buf = cl.Buffer(self.context, mf.WRITE_ONLY, 4 * m * n)
         dummy = cl.Buffer(self.context, mf.READ_ONLY, 4)
-        kernel.set_args(a_buf, c_buf, b_buf, dummy, dummy,
-                        *map(np.int32, (m, 1, 1, cw, 1, 1, 1, 1, 1, 1, 0, 0, n, k, k, 0)))
+        kernel.set_args(a_buf, c_buf, b_buf, dummy, dummy, dummy,  # no zeros: no tap table
+                        *map(np.int32, (m, 1, 1, cw, 1, 1, 1, 1, 1, 1, 0, 0, n, k, k, 0,
+                                        1, 1, 1, 1, 1, 1)))
         local = (1, t.local_rows) if t.local_words else None
         rows = _ceil(m, t.tm)
         if local:

@@ -4,7 +4,9 @@ which build options and arguments, and how big each activation is.
 Activations on the device, per sample: u8 as bytes; int as int32; bits as
 uints, cw = 2 * ceil(C / 64) per pixel (the CPU's uint64 words as pairs);
 scores as float32. A threshold right after a weighted layer is fused into that
-layer's epilogue (it emits packed bits); a flatten of u8, of ints, or of bits
+layer's epilogue (it emits packed bits), and so is a max-pool on a binary conv's
+sums with the threshold after it (the kernel writes only the pooled bits, as the
+CPU backend does); a flatten of u8, of ints, or of bits
 with C a multiple of 64 moves nothing and costs no kernel.
 """
 from dataclasses import dataclass, field
@@ -23,7 +25,9 @@ class Tuning:
     local_rows: int = 64  # work-group size along pixels when local_words > 0
     fuse: bool = True  # threshold + packing in the GEMM epilogue
     swar_popcount: bool = False  # the OpenCL 1.1 popcount fallback, forced
-    pack: bool = False  # narrow pixels (VEC < 16) packed TM to a uint16 (TM = 16 / VEC)
+    pack: bool = False  # narrow pixels (VEC < 16): 16 / VEC units per uint16 (with tap_table)
+    popcount64: bool = False  # popcounts of 64-bit lanes (CPUs: fewer shuffles per count)
+    tap_table: bool = False  # window addresses once per work-item, paired K steps (CPUs)
 
 
 def default_tuning(device_type, vendor, name, local_mem_bytes):
@@ -32,8 +36,10 @@ def default_tuning(device_type, vendor, name, local_mem_bytes):
     global memory and slows kernels down (Arm's OpenCL guide)."""
     if device_type == "cpu":
         # PoCL turns the vector popcount built-in into a scalar loop (measured 3x slower
-        # than the SWAR count), and 512-bit vectors pay only when full (pack).
-        return Tuning(tm=4, tn=4, max_vec=16, swar_popcount=True, pack=True)
+        # than the SWAR count), and 512-bit vectors pay only when full (pack); 64-bit
+        # popcount lanes and the tap table with paired steps: docs/OPENCL.md.
+        return Tuning(tm=4, tn=4, max_vec=16, swar_popcount=True, pack=True, popcount64=True,
+                      tap_table=True)
     mali = "mali" in (vendor + " " + name).lower()
     t = Tuning(tm=2, tn=4, max_vec=4, local_words=0 if mali else 64)
     if t.local_words and t.tn * t.local_words * 4 > local_mem_bytes:
@@ -120,6 +126,14 @@ def _weights_u32(w, units):
     return padded
 
 
+def _units_packed(rows, upv, vec):
+    """Weight rows (units, kwords) regrouped for PACK (opencl/bgemm.cl): per group of upv
+    units, per vec-word step of K, the group's vec-word slices side by side."""
+    units, kwords = rows.shape
+    grouped = rows.reshape(units // upv, upv, kwords // vec, vec).transpose(0, 2, 1, 3)
+    return np.ascontiguousarray(grouped).reshape(units, kwords)
+
+
 def plan(graph, tuning):
     """[Step] for the graph's layers, in order."""
     layers = graph.layers
@@ -129,9 +143,13 @@ def plan(graph, tuning):
         layer = layers[i]
         nxt = layers[i + 1] if i + 1 < len(layers) else None
         if layer.kind in ("first_dense", "first_conv", "dense", "conv"):
-            fuse = tuning.fuse and nxt is not None and nxt.kind == "threshold"
-            step = _weighted(layer, act, tuning, nxt if fuse else None)
-            i += 2 if fuse else 1
+            i += 1
+            pool = nxt if tuning.fuse and layer.kind == "conv" and _is(nxt, "maxpool") else None
+            i += pool is not None
+            threshold = layers[i] if tuning.fuse and i < len(layers) and _is(layers[i], "threshold") \
+                else None
+            i += threshold is not None
+            step = _weighted(layer, act, tuning, threshold, pool)
         elif layer.kind == "threshold":
             step = _threshold(layer, act)
             i += 1
@@ -149,6 +167,10 @@ def plan(graph, tuning):
     return steps
 
 
+def _is(layer, kind):
+    return layer is not None and layer.kind == kind
+
+
 def _geometry(layer, act):
     """(in_h, in_w, out_h, out_w, kh, kw, sh, sw, pad_t, pad_l) with dense as a 1x1 conv."""
     if layer.kind.endswith("dense"):
@@ -157,12 +179,18 @@ def _geometry(layer, act):
     return (in_h, in_w, out_h, out_w) + tuple(layer.kernel) + tuple(layer.stride) + tuple(layer.pad)
 
 
-def _weighted(layer, act, tuning, threshold):
+def _weighted(layer, act, tuning, threshold, pool=None):
+    """The step of a weighted layer, with the max-pool on its sums (binary convs) and the
+    threshold after them fused into its epilogue where given."""
     units, channels = layer.units, act.channels
     cw = 2 * _ceil(channels, 64)
     in_h, in_w, out_h, out_w, kh, kw, sh, sw, pad_t, pad_l = _geometry(layer, act)
-    per_sample = out_h * out_w
-    out_shape = tuple(layer.out_shape)
+    if pool is not None:
+        (pool_h, pool_w, _), (pkh, pkw), (psh, psw) = pool.out_shape, pool.kernel, pool.stride
+    else:
+        pool_h, pool_w, pkh, pkw, psh, psw = out_h, out_w, 1, 1, 1, 1
+    per_sample = pool_h * pool_w
+    out_shape = tuple((pool or layer).out_shape)
     out = Act("bits" if threshold else "int", out_shape)
     out_cw = out.cw if threshold else 0
     words = out_cw if threshold else _ceil(units, 32)
@@ -179,6 +207,8 @@ def _weighted(layer, act, tuning, threshold):
     else:
         data["thresholds"] = np.zeros(1, np.int32)  # unused arguments still need a buffer
         data["flip"] = np.zeros(1, np.uint8)
+    if not first:
+        data["zeros"] = np.zeros(max(cw, 16), np.uint32)  # +1 bits: the tap table's padding
     local = None
     if first:
         op, kernel = "first_layer", "first_layer"
@@ -192,9 +222,23 @@ def _weighted(layer, act, tuning, threshold):
         padded = pad_t > 0 or pad_l > 0 or (layer.padding == "same" and _pads_after(
             in_h, in_w, out_h, out_w, kh, kw, sh, sw, pad_t, pad_l))
         opts["VEC"] = _vec(cw, tuning.max_vec)
-        if tuning.pack and opts["VEC"] < 16:
-            tm, opts["PACK"] = 16 // opts["VEC"], 1
+        # The tap table pays with several taps, or for PACK (which needs it); dense layers
+        # of wide vectors run faster without it (measured on PoCL).
+        pack = tuning.pack and opts["VEC"] < 16
+        table = tuning.tap_table and not tuning.local_words and (kh * kw > 1 or pack)
+        if table and pack:
+            upv = 16 // opts["VEC"]  # units per uint16
+            opts["PACK"], opts["TN"] = 1, _ceil(tuning.tn, upv) * upv
+            data["weights"] = _units_packed(data["weights"], upv, opts["VEC"])
         opts["PADDED"] = int(padded)
+        if tuning.popcount64:
+            opts["POPCOUNT64"] = 1
+        if pool is not None:
+            opts["POOL"] = 1
+        if table:
+            opts["TAP_TABLE"], opts["TAPS"], opts["CW"] = 1, kh * kw, cw
+            if pool is not None:
+                opts["POOL_WIN"] = pkh * pkw
         opts["PAD_ZERO"] = int(padded and layer.pad_value == "zero")
         if tuning.local_words:
             opts["LOCAL_WORDS"] = local_words(tuning.local_words, opts["VEC"])
@@ -202,7 +246,8 @@ def _weighted(layer, act, tuning, threshold):
 
         def args(n):
             return (n * per_sample, in_h, in_w, cw, out_h, out_w, kh, kw, sh, sw,
-                    pad_t, pad_l, units, layer.k, channels, out_cw)
+                    pad_t, pad_l, units, layer.k, channels, out_cw,
+                    pool_h, pool_w, pkh, pkw, psh, psw)
 
     opts["TM"] = tm
 
@@ -212,9 +257,9 @@ def _weighted(layer, act, tuning, threshold):
             rows = _ceil(rows, local[1]) * local[1]
         return (words, rows)
 
-    done = (layer.index,) + ((threshold.index,) if threshold is not None else ())
-    return Step(op, kernel, _options(opts), act, out, done,
-                ("weights", "thresholds", "flip"), args, grid, local, data)
+    done = tuple(x.index for x in (layer, pool, threshold) if x is not None)
+    tensors = ("weights", "thresholds", "flip") + (() if first else ("zeros",))
+    return Step(op, kernel, _options(opts), act, out, done, tensors, args, grid, local, data)
 
 
 def _pads_after(in_h, in_w, out_h, out_w, kh, kw, sh, sw, pad_t, pad_l):
