@@ -86,10 +86,8 @@ def probe(spec, index, shapes):
         lambda s: ((s[:, :1] - s[:, 1:]) / 2).astype(np.int64)
 
 
-@pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_every_hidden_layer_bit_for_bit(target, name):
-    spec = named_model(name)
-    x = random_input(np.random.default_rng(2), spec, n=3)
+def assert_hidden_layers_exact(target, spec, x, name=""):
+    """Every hidden int or bits output of spec on x equals the reference's, bit for bit."""
     shapes = validate_spec(spec)
     outputs = run_reference_layers(spec, x)
     for i, ls in enumerate(shapes[:-1]):
@@ -99,6 +97,13 @@ def test_every_hidden_layer_bit_for_bit(target, name):
         got = decode(engine(pspec, target).run(x))
         want = outputs[i].reshape(len(x), -1).astype(np.int64)
         np.testing.assert_array_equal(got, want, err_msg=f"{name}: layer {i} ({ls.kind})")
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_every_hidden_layer_bit_for_bit(target, name):
+    spec = named_model(name)
+    assert_hidden_layers_exact(target, spec, random_input(np.random.default_rng(2), spec, n=3),
+                               name)
 
 
 @pytest.mark.parametrize("pools", [[(2, 2)], [(3, 2)], [(2, 2), (2, 1)], [(3, 1), (2, 2)]],
@@ -121,13 +126,7 @@ def test_pools_between_a_product_and_its_threshold(target, pools):
     b.affine()
     spec = ModelSpec((11, 10, 3), b.layers)
     x = random_input(np.random.default_rng(22), spec, n=3)
-    shapes = validate_spec(spec)
-    outputs = run_reference_layers(spec, x)
-    for i, ls in enumerate(shapes[:-1]):
-        pspec, decode = probe(spec, i, shapes)
-        np.testing.assert_array_equal(decode(engine(pspec, target).run(x)),
-                                      outputs[i].reshape(len(x), -1).astype(np.int64),
-                                      err_msg=f"layer {i} ({ls.kind})")
+    assert_hidden_layers_exact(target, spec, x)
     np.testing.assert_allclose(engine(spec, target).run(x), run_reference(spec, x),
                                rtol=SCORE_RTOL, atol=SCORE_ATOL)
 
@@ -151,14 +150,7 @@ def test_conv_patches_by_tile_and_by_batch(target, first_kernel, first_units, ke
     b.add(Dense(weights=random_pm1(rng, (3, b.shape[0]))))
     b.affine()
     spec = ModelSpec((7, 6, 29), b.layers)
-    x = random_input(np.random.default_rng(23), spec, n=3)
-    shapes = validate_spec(spec)
-    outputs = run_reference_layers(spec, x)
-    for i, ls in enumerate(shapes[:-1]):
-        pspec, decode = probe(spec, i, shapes)
-        np.testing.assert_array_equal(decode(engine(pspec, target).run(x)),
-                                      outputs[i].reshape(len(x), -1).astype(np.int64),
-                                      err_msg=f"layer {i} ({ls.kind})")
+    assert_hidden_layers_exact(target, spec, random_input(np.random.default_rng(23), spec, n=3))
 
 
 # ------------------------------------------------------------------ first layers, kernel edges
