@@ -14,44 +14,9 @@
  *              = d - popcount(b_j)
  *   so s_j = sum_p 2^p x^p . w_j = sum_p 2^p d_pj - 255 popcount(b_j),
  *   exact in int32 (|s_j| <= 255 K).
- * Either way op_gemm.c runs the product tile by tile (and the threshold). */
-#include <string.h>
-
+ * Either way op_gemm.c runs the product tile by tile (and the threshold);
+ * first_dense_planes.c makes the planes and sums a tile back. */
 #include "cpu/ops/ops.h"
-
-/* The bit-planes of one row of k bytes: plane p at planes + p * words. Bit p
- * of 8 bytes at once: masked to one bit per byte, then the multiply gathers
- * byte i's bit into bit 56 + i (each byte is 0 or 1: no carries reach it). */
-static void bit_planes(const uint8_t *x, size_t k, size_t words, bnn_word *planes)
-{
-    const uint64_t low_bits = 0x0101010101010101ull, gather = 0x0102040810204080ull;
-    memset(planes, 0, BNN_PLANES * words * sizeof *planes);
-    for (size_t i = 0; i < k; i += 8) {
-        uint64_t v = 0;
-        memcpy(&v, x + i, k - i < 8 ? k - i : 8); /* past k: 0 bytes, so 0 bits */
-        for (int p = 0; p < BNN_PLANES; p++)
-            planes[p * words + i / BNN_WORD_BITS] |=
-                ((((v >> p) & low_bits) * gather) >> 56) << (i % BNN_WORD_BITS);
-    }
-}
-
-void bnn_first_dense_planes_tile(const bnn_step *s, const bnn_kernels *kernels,
-                                 const bnn_word *planes, size_t i0, size_t mb, size_t u0,
-                                 size_t nb, int32_t *t, size_t ld)
-{
-    const bnn_layer *l = s->layer;
-    size_t words = l->row_words;
-    int32_t c[BNN_PLANE_MAX_ROWS * BNN_PLANES * 64];
-    kernels->bgemm_panel(mb * BNN_PLANES, nb, words, planes + i0 * BNN_PLANES * words,
-                         s->b_panel + u0 * words, c, nb, (int32_t)l->k);
-    for (size_t i = 0; i < mb; i++)
-        for (size_t j = 0; j < nb; j++) {
-            int32_t sum = -255 * s->neg_counts[u0 + j];
-            for (int p = 0; p < BNN_PLANES; p++)
-                sum += (((int32_t)l->k - c[(i * BNN_PLANES + p) * nb + j]) / 2) << p;
-            t[i * ld + j] = sum;
-        }
-}
 
 static bnn_scratch_need scratch_need(const bnn_layer *l)
 {
@@ -67,7 +32,7 @@ static bnn_status run(const bnn_step *s, const void *in, void *out, size_t n, vo
     if (n <= BNN_PLANE_MAX_ROWS && s->b_panel &&
         s->b_panel_kernel == bnn_active_kernels()->bgemm_panel) {
         for (size_t i = 0; i < n; i++)
-            bit_planes((const uint8_t *)in + i * l->k, l->k, l->row_words,
+            bnn_bit_planes((const uint8_t *)in + i * l->k, l->k, l->row_words,
                        (bnn_word *)scratch + i * BNN_PLANES * l->row_words);
         g.planes = scratch;
     } else {

@@ -97,10 +97,12 @@ bnn_status bnn_im2col(const bnn_layer *l, const void *in, size_t pixel_bytes, si
 void bnn_im2col_rows(const bnn_layer *l, const void *in, size_t pixel_bytes, size_t row0,
                      size_t rows, void *out);
 
-/* first_dense by bit-planes (op_first_dense.c): sums t (ld apart) of rows
+/* first_dense by bit-planes (first_dense_planes.c): the 8 planes of a row of
+ * k bytes (plane p at planes + p * words); sums t (ld apart) of rows
  * i0..i0+mb-1 (mb <= BNN_PLANE_MAX_ROWS) and units u0..u0+nb-1 (nb <= 64). */
 #define BNN_PLANES 8
 #define BNN_PLANE_MAX_ROWS 2
+void bnn_bit_planes(const uint8_t *x, size_t k, size_t words, bnn_word *planes);
 void bnn_first_dense_planes_tile(const bnn_step *s, const bnn_kernels *kernels,
                                  const bnn_word *planes, size_t i0, size_t mb, size_t u0,
                                  size_t nb, int32_t *t, size_t ld);
