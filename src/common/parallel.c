@@ -67,7 +67,10 @@ typedef struct pool {
     bnn_task_fn fn;
     void *ctx;
     size_t n_tasks, next;   /* next: the next task to hand out, taken atomically */
-    uint64_t max_inside;    /* helpers the caller asked for */
+    pool_state max_inside;  /* helpers the caller asked for; atomic: a helper
+                               holding a stale open state may read it while the
+                               caller sets up the next region (its join then
+                               fails, but the read must not be a data race) */
 } pool;
 
 static pool the_pool = {.submit = PTHREAD_MUTEX_INITIALIZER, .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -92,7 +95,8 @@ static void run_tasks(pool *p)
 static int try_join(pool *p, uint64_t g)
 {
     pool_state v = __atomic_load_n(&p->state, __ATOMIC_ACQUIRE);
-    while (STATE_GENERATION(v) == g && (v & STATE_OPEN) && (v & STATE_INSIDE) < p->max_inside)
+    while (STATE_GENERATION(v) == g && (v & STATE_OPEN) &&
+           (v & STATE_INSIDE) < __atomic_load_n(&p->max_inside, __ATOMIC_RELAXED))
         if (__atomic_compare_exchange_n(&p->state, &v, v + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             return 1;
     return 0;
@@ -218,7 +222,7 @@ bnn_status bnn_parallel_for(size_t n_tasks, int threads, bnn_task_fn fn, void *c
     p->ctx = ctx;
     p->n_tasks = n_tasks;
     p->next = 0;
-    p->max_inside = (uint64_t)(threads - 1);
+    __atomic_store_n(&p->max_inside, (pool_state)(threads - 1), __ATOMIC_RELAXED);
     if (p->helpers > 0)
         next_generation(p, STATE_OPEN);
     run_tasks(p);
