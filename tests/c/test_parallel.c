@@ -87,6 +87,7 @@ static void slow_task(void *ctx, size_t t)
     volatile unsigned spin = 0;
     for (unsigned i = 0; i < 200000; i++)
         spin += i;
+    (void)spin; /* only there to take time */
     if (!pthread_equal(pthread_self(), w->caller))
         __atomic_add_fetch(&w->others, 1, __ATOMIC_RELAXED);
 }
