@@ -3,6 +3,8 @@
 #ifndef PYBNN_KERNELS_H
 #define PYBNN_KERNELS_H
 
+#include <string.h>
+
 #include "bnn.h"
 #include "common/bitpack.h"
 
@@ -41,6 +43,25 @@ typedef void (*bnn_u8gemm_fn)(size_t m, size_t n, size_t k, const uint8_t *x, si
                               const int8_t *w, int32_t *c, size_t ldc);
 
 /* Bytes of one panel group (16 columns) for k, and of a panel of n columns. */
+/* The `avail` (1..4) bytes of a row's K quad at p as one little-endian u32,
+ * the rest 0, so nothing past a row's k bytes is read; every u8gemm kernel
+ * broadcasts it. A short last quad is assembled in a register: bytes stored
+ * to memory and read back as one word would stall store-to-load forwarding. */
+static inline uint32_t bnn_u8_quad(const uint8_t *p, size_t avail)
+{
+    uint32_t v;
+    if (avail == BNN_U8_QUAD) {
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    v = p[0];
+    if (avail > 1)
+        v |= (uint32_t)p[1] << 8;
+    if (avail > 2)
+        v |= (uint32_t)p[2] << 16;
+    return v;
+}
+
 static inline size_t bnn_u8_group_bytes(size_t k)
 {
     return (k + BNN_U8_QUAD - 1) / BNN_U8_QUAD * (BNN_U8_GROUP * BNN_U8_QUAD);

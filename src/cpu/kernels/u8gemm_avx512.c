@@ -27,22 +27,13 @@
  * memory); x86 is little-endian, so byte 0 is each lane's lowest. */
 static BNN_ALWAYS_INLINE __m512i broadcast_quad(const uint8_t *p)
 {
-    int32_t v;
-    memcpy(&v, p, sizeof v);
-    return _mm512_set1_epi32(v);
+    return _mm512_set1_epi32((int32_t)bnn_u8_quad(p, BNN_U8_QUAD));
 }
 
-/* The last `avail` (1..3) bytes of a row, the rest of the quad 0: nothing
- * past the row is read. Assembled in a register: bytes stored to memory and
- * read back as one int32 would stall store-to-load forwarding. */
+/* The last `avail` (1..3) bytes of a row (kernels.h: bnn_u8_quad). */
 static BNN_ALWAYS_INLINE __m512i broadcast_tail(const uint8_t *p, size_t avail)
 {
-    uint32_t v = p[0];
-    if (avail > 1)
-        v |= (uint32_t)p[1] << 8;
-    if (avail > 2)
-        v |= (uint32_t)p[2] << 16;
-    return _mm512_set1_epi32((int32_t)v);
+    return _mm512_set1_epi32((int32_t)bnn_u8_quad(p, avail));
 }
 
 /* One step of row r: its quad broadcast (a whole quad, or the last `avail`

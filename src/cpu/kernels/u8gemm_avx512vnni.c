@@ -23,22 +23,10 @@
 #define MR 8
 #define NG 2 /* panel groups per block */
 
-/* The 4 x bytes at p (a whole quad, or the last avail < 4 of a row, the rest
- * 0) broadcast to every int32 lane; x86 is little-endian. */
+/* A row's K quad (kernels.h: bnn_u8_quad) in every int32 lane. */
 static BNN_ALWAYS_INLINE __m512i broadcast_quad(const uint8_t *p, size_t avail)
 {
-    int32_t v;
-    if (avail == BNN_U8_QUAD) {
-        memcpy(&v, p, sizeof v);
-    } else {
-        uint32_t u = p[0];
-        if (avail > 1)
-            u |= (uint32_t)p[1] << 8;
-        if (avail > 2)
-            u |= (uint32_t)p[2] << 16;
-        v = (int32_t)u;
-    }
-    return _mm512_set1_epi32(v);
+    return _mm512_set1_epi32((int32_t)bnn_u8_quad(p, avail));
 }
 
 /* mr rows x ng groups (constants after inlining) of C; nc columns stored

@@ -33,23 +33,10 @@
 /* A u16 lane gains at most 2 * 255 per step: 128 steps reach 65280 <= 65535. */
 #define CHUNK_QUADS 128
 
-/* The 4 x bytes at p (`avail` of them, the rest 0) in every u32 lane. The
- * host is little-endian (checked at load), so byte 0 comes first in a lane.
- * A short last quad is assembled in a register: bytes stored to memory and
- * read back as one u32 would stall store-to-load forwarding. */
+/* A row's K quad (kernels.h: bnn_u8_quad) in every u32 lane. */
 static BNN_ALWAYS_INLINE uint8x16_t broadcast_quad(const uint8_t *p, size_t avail)
 {
-    uint32_t v;
-    if (avail == BNN_U8_QUAD) {
-        memcpy(&v, p, sizeof v);
-    } else {
-        v = p[0];
-        if (avail > 1)
-            v |= (uint32_t)p[1] << 8;
-        if (avail > 2)
-            v |= (uint32_t)p[2] << 16;
-    }
-    return vreinterpretq_u8_u32(vdupq_n_u32(v));
+    return vreinterpretq_u8_u32(vdupq_n_u32(bnn_u8_quad(p, avail)));
 }
 
 /* acc (8 u16 lanes) += the bytes of x AND m, added in pairs. */

@@ -29,21 +29,10 @@
 #define VECS 4         /* q registers per panel quad block */
 #define ROW_BATCH 64   /* rows whose sums S are kept at a time */
 
-/* The 4 x bytes at p (`avail` of them, the rest 0) in every u32 lane
- * (little-endian: byte 0 first). */
+/* A row's K quad (kernels.h: bnn_u8_quad) in every u32 lane. */
 static BNN_ALWAYS_INLINE uint8x16_t broadcast_quad(const uint8_t *p, size_t avail)
 {
-    uint32_t v;
-    if (avail == BNN_U8_QUAD) {
-        memcpy(&v, p, sizeof v);
-    } else {
-        v = p[0];
-        if (avail > 1)
-            v |= (uint32_t)p[1] << 8;
-        if (avail > 2)
-            v |= (uint32_t)p[2] << 16;
-    }
-    return vreinterpretq_u8_u32(vdupq_n_u32(v));
+    return vreinterpretq_u8_u32(vdupq_n_u32(bnn_u8_quad(p, avail)));
 }
 
 /* The 0/1 bytes of the weights that are -1 in the quad block at wq. */
