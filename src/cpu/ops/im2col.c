@@ -36,7 +36,8 @@ void bnn_im2col_rows(const bnn_layer *l, const void *in, size_t pixel, size_t ro
                 memset(dst, 0, row);
                 continue;
             }
-            const unsigned char *src = x + ((size_t)y * l->in.w + (size_t)(x0 + (ptrdiff_t)j0)) * pixel;
+            const unsigned char *src =
+                x + ((size_t)y * l->in.w + (size_t)(x0 + (ptrdiff_t)j0)) * pixel;
             if (j0 == 0 && j1 == l->kw) { /* the common case: no column outside */
                 memcpy(dst, src, row);
                 continue;

@@ -6,35 +6,9 @@
  * padding bits are 0 on both sides. Taps outside the image are words of 0
  * bits, i.e. +1: exactly pad_value `one` (im2col.c). For pad_value `zero`
  * those taps must contribute nothing: zero_padding.c subtracts them from the
- * border pixels' sums, tile by tile inside the product (op_gemm.c). */
+ * border pixels' sums, tile by tile inside the product. The patches and
+ * the product: bnn_conv_run (op_gemm.c). */
 #include "cpu/ops/ops.h"
-
-static size_t patch_bytes(const bnn_layer *l) { return l->row_words * sizeof(bnn_word); }
-
-/* Patches built tile by tile need no scratch; else the batch's patches. */
-static bnn_scratch_need scratch_need(const bnn_layer *l)
-{
-    bnn_scratch_need need = {0, 0};
-    if (!bnn_gemm_tile_patches(patch_bytes(l)))
-        need.per_sample = bnn_align64((uint64_t)l->out.h * l->out.w * patch_bytes(l));
-    return need;
-}
-
-static bnn_status run(const bnn_step *s, const void *in, void *out, size_t n, void *scratch,
-                      int threads)
-{
-    const bnn_layer *l = s->layer;
-    size_t pixel = bnn_words_for(l->in.c) * sizeof(bnn_word);
-    bnn_gemm g = {.step = s, .rows = n * l->out.h * l->out.w, .out_int = out, .out_bits = out};
-    if (bnn_gemm_tile_patches(patch_bytes(l))) {
-        g.image = in;
-        g.pixel_bytes = pixel;
-        return bnn_gemm_run(&g, threads);
-    }
-    bnn_status st = bnn_im2col(l, in, pixel, n, scratch, threads);
-    g.a = scratch;
-    return st == BNN_OK ? bnn_gemm_run(&g, threads) : st;
-}
 
 /* The weight panels; and only pad_value zero with same padding has padded
  * taps to correct. */
@@ -46,4 +20,4 @@ static bnn_status prepare(bnn_step *s, uint32_t index)
     return st;
 }
 
-const bnn_op bnn_op_conv = {.prepare = prepare, .scratch = scratch_need, .run = run};
+const bnn_op bnn_op_conv = {.prepare = prepare, .scratch = bnn_conv_scratch, .run = bnn_conv_run};

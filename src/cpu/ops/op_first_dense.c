@@ -29,8 +29,7 @@ static bnn_status run(const bnn_step *s, const void *in, void *out, size_t n, vo
 {
     const bnn_layer *l = s->layer;
     bnn_gemm g = {.step = s, .rows = n, .out_int = out, .out_bits = out};
-    if (n <= BNN_PLANE_MAX_ROWS && s->b_panel &&
-        s->b_panel_kernel == bnn_active_kernels()->bgemm_panel) {
+    if (n <= BNN_PLANE_MAX_ROWS && bnn_step_has_panels(s, bnn_active_kernels())) {
         for (size_t i = 0; i < n; i++)
             bnn_bit_planes((const uint8_t *)in + i * l->k, l->k, l->row_words,
                        (bnn_word *)scratch + i * BNN_PLANES * l->row_words);

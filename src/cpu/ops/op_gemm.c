@@ -36,7 +36,6 @@ static __thread struct {
 } tile_patches;
 static uint64_t product_calls; /* numbers the calls, for tile_patches */
 
-int bnn_gemm_tile_patches(size_t patch_bytes) { return patch_bytes <= PATCH_TILE_BYTES / TILE_M; }
 
 /* A first layer's 16 bytes of K per output cost about one binary word
  * operation (AVX2: ~120 G byte-MACs/s against ~6 G words/s), for the thread
@@ -76,9 +75,9 @@ static void gemm_tile(void *ctx, size_t task)
     if (g->planes)
         bnn_first_dense_planes_tile(s, job->kernels, g->planes, i0, mb, u0, nb, t, ld);
     else if (x)
-        job->kernels->u8gemm(mb, nb, l->k, x, g->image ? l->k : g->ldx,
+        job->kernels->u8gemm(mb, nb, l->k, x, g->ldx,
                              s->u8_panel + u0 / BNN_U8_GROUP * bnn_u8_group_bytes(l->k), t, ld);
-    else if (s->b_panel && s->b_panel_kernel == job->kernels->bgemm_panel)
+    else if (bnn_step_has_panels(s, job->kernels))
         job->kernels->bgemm_panel(mb, nb, words, a, s->b_panel + u0 * words, t, ld,
                                   (int32_t)l->k);
     else
@@ -129,4 +128,45 @@ bnn_status bnn_gemm_run(const bnn_gemm *g, int threads)
                                   : l->row_words;
     return bnn_parallel_for(job.tiles.count, bnn_tiles_threads(&job.tiles, per_output, threads),
                             gemm_tile, &job);
+}
+
+/* A conv layer's input pixel: C bytes (first_conv, uint8) or ceil(C/64)
+ * words (conv, bits); a patch is kh x kw of them. */
+static size_t pixel_bytes(const bnn_layer *l)
+{
+    return l->type == BNN_LAYER_FIRST_CONV ? l->in.c : bnn_words_for(l->in.c) * sizeof(bnn_word);
+}
+
+/* Whether the tiles build their own patches: 64 of them fit a tile's buffer. */
+static int patches_by_tile(const bnn_layer *l)
+{
+    return l->kh * l->kw * pixel_bytes(l) <= PATCH_TILE_BYTES / TILE_M;
+}
+
+bnn_scratch_need bnn_conv_scratch(const bnn_layer *l)
+{
+    bnn_scratch_need need = {0, 0};
+    if (!patches_by_tile(l))
+        need.per_sample =
+            bnn_align64((uint64_t)l->out.h * l->out.w * l->kh * l->kw * pixel_bytes(l));
+    return need;
+}
+
+bnn_status bnn_conv_run(const bnn_step *s, const void *in, void *out, size_t n, void *scratch,
+                        int threads)
+{
+    const bnn_layer *l = s->layer;
+    bnn_gemm g = {.step = s, .rows = n * l->out.h * l->out.w, .ldx = l->k, .out_int = out,
+                  .out_bits = out};
+    if (patches_by_tile(l)) {
+        g.image = in;
+        g.pixel_bytes = pixel_bytes(l);
+        return bnn_gemm_run(&g, threads);
+    }
+    bnn_status st = bnn_im2col(l, in, pixel_bytes(l), n, scratch, threads);
+    if (l->type == BNN_LAYER_FIRST_CONV)
+        g.x = scratch;
+    else
+        g.a = scratch;
+    return st == BNN_OK ? bnn_gemm_run(&g, threads) : st;
 }

@@ -76,14 +76,24 @@ typedef struct bnn_gemm {
     const bnn_word *planes; /* first_dense at small batch: the rows' 8 bit-planes
                                (op_first_dense.c), x and a NULL */
     const void *image;      /* conv layers whose tile of patches fits the tile's
-                               buffer (bnn_gemm_tile_patches): the layer's input,
-                               each tile builds its a (or x) rows from it */
+                               buffer (bnn_conv_run): the layer's input, each
+                               tile builds its a (or x) rows from it */
     size_t pixel_bytes;     /* with image: bytes per input pixel */
 } bnn_gemm;
 
-/* Whether a conv layer's products build their patches tile by tile (a
- * tile's patches of `patch_bytes` each fit the tile's buffer). */
-int bnn_gemm_tile_patches(size_t patch_bytes);
+/* A conv layer (first_conv or conv) end to end (op_gemm.c): its patches,
+ * built by the product's tiles themselves where 64 of them fit a tile's
+ * buffer, else for the whole batch first into the scratch it asks for. */
+bnn_scratch_need bnn_conv_scratch(const bnn_layer *l);
+bnn_status bnn_conv_run(const bnn_step *s, const void *in, void *out, size_t n, void *scratch,
+                        int threads);
+
+/* Whether step s's weights were packed as panels for kernel set k (only the
+ * set active at load packs them; another may be selected since). */
+static inline int bnn_step_has_panels(const bnn_step *s, const bnn_kernels *k)
+{
+    return s->b_panel && s->b_panel_kernel == k->bgemm_panel;
+}
 bnn_status bnn_gemm_run(const bnn_gemm *g, int threads);
 
 /* Binary layers' prepare: their weights as panels for the active kernel set,
