@@ -120,10 +120,28 @@ def bench_net(name, spec, runs, thread_counts, batches, ceilings):
           "and first layers over the ceiling of the binary ones)")
     if len(thread_counts) > 1:
         lo, hi = thread_counts[0], thread_counts[-1]
-        print("scaling " + ", ".join(
-            f"batch {b}: {hi} threads {rows[(hi, b)]['pybnn'][0] / rows[(lo, b)]['pybnn'][0]:.2f}x "
-            f"the time of {lo}" for b in batches))
+        print(f"scaling, {hi} threads' time over {lo}'s (median of {runs} rounds that time both in turn, "
+              f"and best over best):")
+        for b in batches:
+            x = rng.integers(0, 256, (b, *shape), dtype=np.uint8)
+            ratio, best = interleaved_scaling(lambda t: model.run(x, threads=t), lo, hi, runs)
+            rows[("scaling", hi, b)] = ratio
+            print(f"  batch {b:3d}: {ratio:.2f}x (best {best:.2f}x)")
     return rows
+
+
+def interleaved_scaling(run, lo, hi, rounds):
+    """(median over rounds of time(hi threads) / time(lo threads), best hi /
+    best lo): each round times both back to back, so a busy spell on a shared
+    machine falls on both sides of a ratio instead of on one figure."""
+    ratios, lows, highs = [], [], []
+    for _ in range(rounds):
+        t_lo = seconds(lambda: run(lo), 1)[0]
+        t_hi = seconds(lambda: run(hi), 1)[0]
+        ratios.append(t_hi / t_lo)
+        lows.append(t_lo)
+        highs.append(t_hi)
+    return statistics.median(ratios), min(highs) / min(lows)
 
 
 def report_sizes(specs):
@@ -158,9 +176,8 @@ def bars(isa, mlp, conv, all_threads):
     print("\n== bars (issue 10; medians)")
     two = 2 if all_threads >= 2 else None
     for name, rows in (("MLP", mlp), ("ConvNet", conv)):
-        if two and (1, 1) in rows and (two, 1) in rows:
-            check(f"{name} batch 1, 2 threads / 1 thread", rows[(two, 1)]["pybnn"][0] / rows[(1, 1)]["pybnn"][0],
-                  "<=", 0.6, "x")
+        if two and ("scaling", two, 1) in rows:
+            check(f"{name} batch 1, 2 threads / 1 thread (interleaved)", rows[("scaling", two, 1)], "<=", 0.6, "x")
     if isa.startswith("avx512"):
         if two and (two, 1) in mlp:
             check("MLP batch 1, 2 threads", mlp[(two, 1)]["pybnn"][0] * 1e3, "<=", 0.15, " ms")
