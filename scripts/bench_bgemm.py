@@ -245,6 +245,10 @@ def main():
             benches = {"bgemm": bgemm_bench(m, n, k, t), "python": bgemm_bench(m, n, k, t, True)}
             alu = ceiling.alu_benches(isa, t)
             benches["ceiling"] = alu["alu: " + ceilings[t].form]
+            if m == 1:  # each bit of B is one MAC: the rate of reading B once bounds it
+                stream = ceiling.stream_once_bench(isa, n * ((k + 63) // 64), t)
+                if stream:
+                    benches["B once"] = stream
             r2, best2 = median_rates(benches, args.repeats)
             r.update(r2)
             best.update(best2)
@@ -260,9 +264,11 @@ def main():
     print("\nbgemm: bnn_bgemm called from C (small shapes repeated in one Python call, so Python's "
           "per-call overhead is left out); py: one pybnn.bgemm call from Python per product.\n"
           "% ceil: median (and best) bgemm run against the ALU ceiling in CPU time; %wall: against the "
-          "ceiling timed in wall clock beside it, round-robin (both shift alike under load)")
+          "ceiling timed in wall clock beside it, round-robin (both shift alike under load); %Bonce (M = 1): "
+          "against reading B once from where it lives (ceiling.stream_once_bench), the memory bound of a "
+          "product with one row")
     head = (f"{'M':>5} {'N':>5} {'K':>5} {'thr':>3} | {'bgemm GMAC/s':>12} {'(best)':>8} "
-            f"{'% ceil':>6} {'(best)':>6} {'%wall':>6} {'py':>7}")
+            f"{'% ceil':>6} {'(best)':>6} {'%wall':>6} {'%Bonce':>6} {'py':>7}")
     for label in labels:
         head += f" | {label + ' GMAC/s':>34} {'ratio':>6}"
     print(head)
@@ -273,7 +279,9 @@ def main():
         # % of the ceiling against the ceiling measured beside this shape
         line = (f"{m:5d} {n:5d} {k:5d} {t:3d} | {r['bgemm'] / 1e9:12.1f} {best['bgemm'] / 1e9:8.1f} "
                 f"{100 * r['bgemm'] / ceilings[t].cpu:5.0f}% {100 * best['bgemm'] / ceilings[t].cpu:5.0f}% "
-                f"{100 * r['bgemm'] / r['ceiling']:5.0f}% {r['python'] / 1e9:7.1f}")
+                f"{100 * r['bgemm'] / r['ceiling']:5.0f}% "
+                + (f"{100 * r['bgemm'] / r['B once']:5.0f}% " if "B once" in r else f"{'':6} ")
+                + f"{r['python'] / 1e9:7.1f}")
         for label in labels:
             line += f" | {r[label] / 1e9:34.1f} {r['bgemm'] / r[label]:5.1f}x"
         print(line)
@@ -316,6 +324,10 @@ def bar_lines(isa, thread_counts, results, labels, ceilings):
             check(f"[{m},{n},{k}] {t} thread(s) % of ceiling", frac, 75, "%")
         elif m == 1:
             check(f"[{m},{n},{k}] {t} thread(s) % of ceiling", frac, 50, "%")
+            if "B once" in r:
+                bound = 100 * r["B once"] / ceilings[t].cpu
+                print(f"    (reading its B once, {n * ((k + 63) // 64) * 8 // 1024} KiB, runs at {bound:.0f}% of "
+                      f"the ceiling; bgemm does {100 * r['bgemm'] / r['B once']:.0f}% of that)")
     key = (1024, 1024, 1024, 1)
     if key in results:
         if isa.startswith("avx512"):

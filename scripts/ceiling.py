@@ -90,6 +90,25 @@ def stream_benches(isa, threads):
     return benches
 
 
+def stream_once_bench(isa, words, threads):
+    """(fn, bit-ops per call) or None: XOR + popcount + accumulate over one
+    array of `words` words (each of `threads` threads its own share, side by
+    side), passed as both operands, so every vector comes from where the
+    array lives once per pass (the second load hits L1). That is the most a
+    product with one row can do with a B of that size, each bit of B being
+    one MAC: its memory bound, where the ALU ceiling is out of reach."""
+    step = _core.ROOFLINE_WORDS_MULTIPLE
+    share = max(step, -(-words // threads // step) * step)
+    x = np.random.default_rng(3).integers(0, 2**63, share, dtype=np.uint64)
+    try:
+        _core.roofline_xor_popcount(isa, x, x, 1)
+    except NotImplementedError:
+        return None
+    reps = _reps_for(lambda r: _core.roofline_xor_popcount(isa, x, x, r), 1)
+    fn = side_by_side(lambda r=reps: _core.roofline_xor_popcount(isa, x, x, r), threads)
+    return fn, share * 64 * reps * threads
+
+
 def rate_samples(benches, repeats):
     """Round-robin `repeats` timed runs of each bench (each repeating its call
     for MIN_RUN_SECONDS): {label: [work/s per run]}."""
