@@ -11,6 +11,8 @@
  * amortize. */
 #define BLOCK_M 128
 #define BLOCK_N 256
+#define MIN_BLOCK_N 64          /* 4 AVX-512 panels of 16 rows */
+#define MIN_TASKS_PER_THREAD 8
 
 typedef struct bgemm_job {
     const bnn_kernels *kernels;
@@ -46,6 +48,15 @@ bnn_status bnn_bgemm(const uint64_t *a, const uint64_t *b, int32_t *c, size_t m,
     size_t words = bnn_words_for(k);
     bgemm_job j = {bnn_active_kernels(), a, b, c, words, (int32_t)k,
                    bnn_tiles_of(m, n, BLOCK_M, BLOCK_N)};
-    return bnn_parallel_for(j.tiles.count, bnn_tiles_threads(&j.tiles, words, threads), bgemm_task,
-                            &j);
+    int use = bnn_tiles_threads(&j.tiles, words, threads);
+    /* Narrower column blocks until every thread has a few tasks: a short
+     * product (M = 64 has one row block) split into as many tasks as
+     * threads waits for the slowest, and a helper that joins late leaves
+     * the caller a whole block more. Each block still packs its own B rows
+     * once, so this adds no packing. */
+    for (size_t bn = BLOCK_N / 2; use > 1 && j.tiles.count < MIN_TASKS_PER_THREAD * (size_t)use &&
+                                  bn >= MIN_BLOCK_N;
+         bn /= 2)
+        j.tiles = bnn_tiles_of(m, n, BLOCK_M, bn);
+    return bnn_parallel_for(j.tiles.count, use, bgemm_task, &j);
 }
