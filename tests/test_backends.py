@@ -136,3 +136,30 @@ def test_bench_models_child_runs_from_the_repository_root(tmp_path):
         bench_models.report_bench_rss(named_model("dense_words"))
     finally:
         os.chdir(cwd)
+
+
+
+def test_bench_models_scaling_is_a_median_of_paired_rounds(monkeypatch):
+    """Thread scaling is timed in rounds that run both thread counts back to
+    back (scripts/bench_models.py): the ratio is the median of the rounds'
+    ratios, so one disturbed round does not decide it. A fake clock that each
+    run advances by its cost makes the figures exact."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import bench_models
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    state = {"now": 0.0, "round": 0, "last": None}
+
+    def run(threads):
+        if threads == 1 and state["last"] == 2:
+            state["round"] += 1
+        state["last"] = threads
+        disturbed = threads == 1 and state["round"] == 3
+        state["now"] += 0.05 if disturbed else (0.010 if threads == 1 else 0.006)
+
+    monkeypatch.setattr(bench_models, "CLOCK", lambda: state["now"])
+    ratio, best = bench_models.interleaved_scaling(run, 1, 2, 7)
+    assert state["round"] == 6  # 7 rounds, each 1 thread then 2
+    assert ratio == pytest.approx(0.6)
+    assert best == pytest.approx(0.6)

@@ -65,3 +65,19 @@ def test_a_kernel_above_the_ceiling_is_reported():
 def test_cpu_time_ceiling_is_measured():
     runs = ceiling.alu_cpu_rate(_core.isa(), 1, 2)
     assert runs and all(len(r) == 2 and min(r) > 0 for r in runs.values())
+
+
+
+def test_stream_once_covers_b_in_whole_blocks(isa):
+    """The memory bound of a one-row product (ceiling.stream_once_bench):
+    `threads` equal shares, each whole kernel blocks, covering all the words
+    of B at least once per pass; the work it claims is whole passes."""
+    if isa.startswith("neon"):
+        pytest.skip("no streaming kernel for NEON (ALU ceiling only)")
+    step = _core.ROOFLINE_WORDS_MULTIPLE
+    for words, threads in ((1, 1), (step + 1, 1), (10 * step, 2), (10 * step + 3, 3)):
+        fn, work = ceiling.stream_once_bench(isa, words, threads)
+        share = max(step, -(-words // threads // step) * step)
+        assert share * threads >= words
+        assert work % (share * 64 * threads) == 0 and work >= share * 64 * threads
+        fn()
