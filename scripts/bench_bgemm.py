@@ -245,7 +245,9 @@ def main():
             benches = {"bgemm": bgemm_bench(m, n, k, t), "python": bgemm_bench(m, n, k, t, True)}
             alu = ceiling.alu_benches(isa, t)
             benches["ceiling"] = alu["alu: " + ceilings[t].form]
-            if m == 1:  # each bit of B is one MAC: the rate of reading B once bounds it
+            l2 = ceiling.l2_bytes()
+            b_share = n * ((k + 63) // 64) * 8 // t
+            if m == 1 and l2 and b_share > l2:  # each bit of B is one MAC: reading B once bounds it
                 stream = ceiling.stream_once_bench(isa, n * ((k + 63) // 64), t)
                 if stream:
                     benches["B once"] = stream
@@ -264,9 +266,9 @@ def main():
     print("\nbgemm: bnn_bgemm called from C (small shapes repeated in one Python call, so Python's "
           "per-call overhead is left out); py: one pybnn.bgemm call from Python per product.\n"
           "% ceil: median (and best) bgemm run against the ALU ceiling in CPU time; %wall: against the "
-          "ceiling timed in wall clock beside it, round-robin (both shift alike under load); %Bonce (M = 1): "
-          "against reading B once from where it lives (ceiling.stream_once_bench), the memory bound of a "
-          "product with one row")
+          "ceiling timed in wall clock beside it, round-robin (both shift alike under load); %Bonce (M = 1, B larger than "
+          "L2 per thread): against reading B once from where it lives (ceiling.stream_once_bench), the memory "
+          "bound of a product with one row")
     head = (f"{'M':>5} {'N':>5} {'K':>5} {'thr':>3} | {'bgemm GMAC/s':>12} {'(best)':>8} "
             f"{'% ceil':>6} {'(best)':>6} {'%wall':>6} {'%Bonce':>6} {'py':>7}")
     for label in labels:

@@ -19,6 +19,7 @@ compared to, and in each copy's own CPU time (time.thread_time), which
 leaves out the time the OS gave the core to other processes: on a shared
 machine that is the ceiling of T undisturbed cores, the one no kernel can
 beat, and the "% of ceiling" figures and the exceeded-ceiling check use it."""
+import os
 import statistics
 import threading
 import time
@@ -90,13 +91,34 @@ def stream_benches(isa, threads):
     return benches
 
 
+def l2_bytes():
+    """This machine's L2 per core in bytes (Linux sysfs), or None."""
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    try:
+        for index in sorted(os.listdir(base)):
+            with open(f"{base}/{index}/level") as f:
+                level = f.read().strip()
+            with open(f"{base}/{index}/type") as f:
+                kind = f.read().strip()
+            if level == "2" and kind in ("Unified", "Data"):
+                with open(f"{base}/{index}/size") as f:
+                    size = f.read().strip()
+                scale = {"K": 1 << 10, "M": 1 << 20}.get(size[-1:], 1)
+                return int(size.rstrip("KM")) * scale
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def stream_once_bench(isa, words, threads):
     """(fn, bit-ops per call) or None: XOR + popcount + accumulate over one
     array of `words` words (each of `threads` threads its own share, side by
     side), passed as both operands, so every vector comes from where the
-    array lives once per pass (the second load hits L1). That is the most a
-    product with one row can do with a B of that size, each bit of B being
-    one MAC: its memory bound, where the ALU ceiling is out of reach."""
+    array lives once per pass (the second load hits L1). Where each share is
+    larger than L2, that is the most a product with one row can do with a B
+    of that size, each bit of B being one MAC: its memory bound, where the
+    ALU ceiling is out of reach. (From L1 or L2 the kernel's two loads per
+    vector bind it, where a one-row product loads B only: not a bound.)"""
     step = _core.ROOFLINE_WORDS_MULTIPLE
     share = max(step, -(-words // threads // step) * step)
     x = np.random.default_rng(3).integers(0, 2**63, share, dtype=np.uint64)

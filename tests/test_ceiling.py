@@ -81,3 +81,12 @@ def test_stream_once_covers_b_in_whole_blocks(isa):
         assert share * threads >= words
         assert work % (share * 64 * threads) == 0 and work >= share * 64 * threads
         fn()
+
+
+def test_l2_size_is_read_in_bytes():
+    """The one-row memory bound is only printed where B's share exceeds L2:
+    a size read in the wrong unit would put it where it does not bind."""
+    size = ceiling.l2_bytes()
+    if size is None:
+        pytest.skip("no L2 size in sysfs here")
+    assert 64 * 1024 <= size <= 64 * 1024 * 1024
