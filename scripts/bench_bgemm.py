@@ -145,13 +145,9 @@ def bgemm_bench(m, n, k, threads, from_python=False):
     import pybnn
     from pybnn import _core
     rng = np.random.default_rng(1)
-    words = (k + 63) // 64
-    a = rng.integers(0, 2**63, (m, words), dtype=np.uint64)
-    b = rng.integers(0, 2**63, (n, words), dtype=np.uint64)
-    if k % 64:  # keep the padding bits 0, as packed rows have them
-        keep = np.uint64((1 << (k % 64)) - 1)
-        a[:, -1] &= keep
-        b[:, -1] &= keep
+    # packed by pybnn.pack_bits, as a user's rows are (on a cache line, padding bits 0)
+    a, b = (pybnn.pack_bits(2 * rng.integers(0, 2, (rows, k), dtype=np.int8) - 1)
+            for rows in (m, n))
     if from_python:
         return (lambda: pybnn.bgemm(a, b, k, threads=threads)), m * n * k
     reps = max(1, -(-MIN_MACS_PER_CALL // (m * n * k)))

@@ -121,3 +121,16 @@ def test_bgemm_repeat_gives_the_product():
     np.testing.assert_array_equal(_core.bgemm_repeat(a, b, 128, 1, 4), _core.bgemm(a, b, 128, 1))
     with pytest.raises(ValueError, match="words per row"):
         _core.bgemm_repeat(a, b, 64, 1, 4)
+
+
+def test_packed_rows_and_products_start_on_a_cache_line(rng):
+    """pack_bits and bgemm return arrays whose data starts on a 64-byte line
+    (the kernels move whole 64-byte vectors from row starts; numpy alone
+    aligns to 16), and they are ordinary writable C-contiguous arrays."""
+    for rows, k in ((1, 1), (3, 100), (37, 4097)):
+        p = pybnn.pack_bits(random_pm1(rng, rows, k))
+        c = pybnn.bgemm(p, p, k)
+        for x in (p, c):
+            assert x.ctypes.data % 64 == 0
+            assert x.flags.c_contiguous and x.flags.writeable
+        np.testing.assert_array_equal(c, numpy_bgemm(pybnn.unpack_bits(p, k), pybnn.unpack_bits(p, k)))
