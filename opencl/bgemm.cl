@@ -53,6 +53,9 @@
 #ifndef TAP_TABLE
 #define TAP_TABLE 0
 #endif
+#ifndef PANEL
+#define PANEL 0
+#endif
 #if POOL && TAP_TABLE
 #define POOL_WINDOW POOL_WIN /* the build option: pkh * pkw, for the table's size */
 #define POOL_WINDOW_W pkw
@@ -79,6 +82,16 @@
 #define REPEAT(w) ((uint16)(w, w, w, w))
 #else
 #define REPEAT(w) ((uint16)(w, w))
+#endif
+#endif
+/* PANEL (CPU devices): weights in panels of 8 units, per 64-bit word of K the 8 units'
+ * words side by side (one ulong8, lane l = unit l of the panel), against the pixel's
+ * word broadcast: every lane counts one unit over the whole K, with no reduction
+ * across lanes, and a unit's K is TAPS * CW / 2 steps long, so a Harley-Seal adder
+ * over 8 steps (seven carry-save adders, vpternlog) needs one popcount per 8 steps. */
+#if PANEL
+#if !TAP_TABLE || !POPCOUNT64 || PACK || TN % 8 != 0
+#error "PANEL needs TAP_TABLE and POPCOUNT64, not PACK, and TN a multiple of 8"
 #endif
 #endif
 #if LOCAL_WORDS > 0
@@ -172,7 +185,14 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
                 top[i] = top0[i] + ey * sh;
                 left[i] = left0[i] + ex * sw;
             }
-#if PACK
+#if PANEL
+            acc16 acc[TM][TN / 8]; /* lane l of acc[i][g]: unit u0 + 8 g + l */
+            #pragma unroll
+            for (int i = 0; i < TM; i++)
+                #pragma unroll
+                for (int g = 0; g < TN / 8; g++)
+                    acc[i][g] = (acc16)0;
+#elif PACK
             acc16 acc[TM][TN / UPV];
             #pragma unroll
             for (int i = 0; i < TM; i++)
@@ -196,7 +216,75 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
                 k_valid[i] = k_true;
 #endif
             __global const uint *w_rows = wts + u0 * kwords;
-#if TAP_TABLE
+#if PANEL
+            /* PSTEPS steps of one 64-bit word (step s: tap s / WPP, word s % WPP). Per
+             * lane, `ones`, `twos` and `fours` are a bitwise 3-bit counter of the XORed
+             * bits seen, and acc counts the carries out of it (eights): the first
+             * PSTEPS % 8 steps go in one at a time (at most 7: the counter cannot
+             * overflow), then blocks of 8 through a Harley-Seal tree, one popcount each. */
+#define WPP (CW / 2)
+#define PSTEPS (TAPS * WPP)
+#define PGROUPS (TN / 8)
+#define A_WORD(i, s) (*(__global const ulong *)(px[e][(s) / WPP][i] + ((s) % WPP) * 2))
+#define W_PANEL(g, s) (*(__global const ulong8 *)(w_rows + (g) * 8 * kwords + (s) * 16))
+#if PADDED && PAD_ZERO
+#define X(i, g, s) ((W_PANEL(g, s) ^ (ulong8)A_WORD(i, s)) & \
+                    (ulong8)upsample(inside_mask[e][(s) / WPP][i], inside_mask[e][(s) / WPP][i]))
+#else
+#define X(i, g, s) (W_PANEL(g, s) ^ (ulong8)A_WORD(i, s))
+#endif
+/* a carry-save adder: (h, l) = the two-bit sum of a, b, c per bit; the majority as
+ * a bit select (c where a and b differ, else a) becomes one vpternlog, as does l */
+#define CSA(h, l, a, b, c) do { const ulong8 a_ = (a), c_ = (c), u_ = a_ ^ (b); \
+        (h) = bitselect(a_, c_, u_); (l) = u_ ^ c_; } while (0)
+            ulong8 ones[TM][PGROUPS], twos[TM][PGROUPS], fours[TM][PGROUPS];
+            #pragma unroll
+            for (int i = 0; i < TM; i++)
+                #pragma unroll
+                for (int g = 0; g < PGROUPS; g++)
+                    ones[i][g] = twos[i][g] = fours[i][g] = (ulong8)0;
+            #pragma unroll
+            for (int s = 0; s < PSTEPS % 8; s++) {
+                #pragma unroll
+                for (int g = 0; g < PGROUPS; g++) {
+                    #pragma unroll
+                    for (int i = 0; i < TM; i++) {
+                        const ulong8 x = X(i, g, s), c1 = ones[i][g] & x, c2 = twos[i][g] & c1;
+                        ones[i][g] ^= x;
+                        twos[i][g] ^= c1;
+                        fours[i][g] ^= c2;
+                    }
+                }
+            }
+            for (int s = PSTEPS % 8; s < PSTEPS; s += 8) {
+                #pragma unroll
+                for (int g = 0; g < PGROUPS; g++) {
+                    #pragma unroll
+                    for (int i = 0; i < TM; i++) {
+                        ulong8 twos_a, twos_b, fours_a, fours_b, eights;
+                        CSA(twos_a, ones[i][g], ones[i][g], X(i, g, s), X(i, g, s + 1));
+                        CSA(twos_b, ones[i][g], ones[i][g], X(i, g, s + 2), X(i, g, s + 3));
+                        CSA(fours_a, twos[i][g], twos[i][g], twos_a, twos_b);
+                        CSA(twos_a, ones[i][g], ones[i][g], X(i, g, s + 4), X(i, g, s + 5));
+                        CSA(twos_b, ones[i][g], ones[i][g], X(i, g, s + 6), X(i, g, s + 7));
+                        CSA(fours_b, twos[i][g], twos[i][g], twos_a, twos_b);
+                        CSA(eights, fours[i][g], fours[i][g], fours_a, fours_b);
+                        acc[i][g] += POPCOUNT16_ACC(as_uint16(eights));
+                    }
+                }
+            }
+            #pragma unroll
+            for (int i = 0; i < TM; i++)
+                #pragma unroll
+                for (int g = 0; g < PGROUPS; g++)
+                    acc[i][g] = (acc[i][g] << 3) + (POPCOUNT16_ACC(as_uint16(fours[i][g])) << 2)
+                                + (POPCOUNT16_ACC(as_uint16(twos[i][g])) << 1)
+                                + POPCOUNT16_ACC(as_uint16(ones[i][g]));
+#undef CSA
+#undef X
+#undef W_PANEL
+#undef A_WORD
+#elif TAP_TABLE
             /* The K loop as STEPS steps of VEC words (step s: tap s / SPT, words
              * (s % SPT) * VEC on), taken in pairs that a carry-save adder adds bitwise
              * before any popcount (Harley-Seal): `ones` holds the bits seen an odd
@@ -328,7 +416,11 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
             for (int j = 0; j < TN; j++) {
                 #pragma unroll
                 for (int i = 0; i < TM; i++) {
-#if PACK
+#if PANEL
+                    ulong lanes[8];
+                    vstore8(acc[i][j / 8], 0, lanes);
+                    const uint count = (uint)lanes[j % 8];
+#elif PACK
                     /* unit j's count: its VEC / (16 / ACC16_LANES) lanes of acc[i][j / UPV] */
 #if POPCOUNT64
                     ulong lanes[8];

@@ -28,6 +28,7 @@ class Tuning:
     pack: bool = False  # narrow pixels (VEC < 16): 16 / VEC units per uint16 (with tap_table)
     popcount64: bool = False  # popcounts of 64-bit lanes (CPUs: fewer shuffles per count)
     tap_table: bool = False  # window addresses once per work-item, paired K steps (CPUs)
+    panel: bool = False  # 8-unit weight panels, Harley-Seal over 8 steps (with tap_table, popcount64)
 
 
 def default_tuning(device_type, vendor, name, local_mem_bytes):
@@ -36,10 +37,11 @@ def default_tuning(device_type, vendor, name, local_mem_bytes):
     global memory and slows kernels down (Arm's OpenCL guide)."""
     if device_type == "cpu":
         # PoCL turns the vector popcount built-in into a scalar loop (measured 3x slower
-        # than the SWAR count), and 512-bit vectors pay only when full (pack); 64-bit
-        # popcount lanes and the tap table with paired steps: docs/OPENCL.md.
-        return Tuning(tm=4, tn=4, max_vec=16, swar_popcount=True, pack=True, popcount64=True,
-                      tap_table=True)
+        # than the SWAR count); 64-bit popcount lanes, the tap table and 8-unit weight
+        # panels with Harley-Seal adders (pack: the paired-step form panel replaced):
+        # docs/OPENCL.md.
+        return Tuning(tm=4, tn=8, max_vec=16, swar_popcount=True, pack=True, popcount64=True,
+                      tap_table=True, panel=True)
     mali = "mali" in (vendor + " " + name).lower()
     t = Tuning(tm=2, tn=4, max_vec=4, local_words=0 if mali else 64)
     if t.local_words and t.tn * t.local_words * 4 > local_mem_bytes:
@@ -224,9 +226,13 @@ def _weighted(layer, act, tuning, threshold, pool=None):
         opts["VEC"] = _vec(cw, tuning.max_vec)
         # The tap table pays with several taps, or for PACK (which needs it); dense layers
         # of wide vectors run faster without it (measured on PoCL).
-        pack = tuning.pack and opts["VEC"] < 16
-        table = tuning.tap_table and not tuning.local_words and (kh * kw > 1 or pack)
-        if table and pack:
+        panel = tuning.panel and tuning.tap_table and tuning.popcount64 and not tuning.local_words
+        pack = tuning.pack and opts["VEC"] < 16 and not panel
+        table = tuning.tap_table and not tuning.local_words and (kh * kw > 1 or pack or panel)
+        if panel:
+            opts["PANEL"], opts["TN"] = 1, _ceil(tuning.tn, 8) * 8
+            data["weights"] = _units_packed(data["weights"], 8, 2)  # 8 units x 64 bits
+        elif table and pack:
             upv = 16 // opts["VEC"]  # units per uint16
             opts["PACK"], opts["TN"] = 1, _ceil(tuning.tn, upv) * upv
             data["weights"] = _units_packed(data["weights"], upv, opts["VEC"])
