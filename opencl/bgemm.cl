@@ -20,11 +20,12 @@
  * accumulators), so a fused epilogue packs whole words without atomics.
  *
  * Build options: TM, TN, VEC (see common.cl); FUSE; POOL (with POOL_WIN =
- * pkh * pkw under TAP_TABLE); PADDED (the window can leave the image);
- * PAD_ZERO; LOCAL_WORDS > 0 stages each TN-unit weight tile in local memory,
- * LOCAL_WORDS words of a pixel's channels at a time, shared by a work-group of
- * LOCAL_ROWS work-items along dimension 1 (GPUs). For CPU devices: TAP_TABLE
- * (with TAPS = kh * kw and CW = cw), PACK, POPCOUNT64 (common.cl).
+ * pkh * pkw and POOL_KW = pkw under TAP_TABLE); PADDED (the window can leave
+ * the image); PAD_ZERO; LOCAL_WORDS > 0 stages each TN-unit weight tile in local
+ * memory, LOCAL_WORDS words of a pixel's channels at a time, shared by a
+ * work-group of LOCAL_ROWS work-items along dimension 1 (GPUs). For CPU devices:
+ * TAP_TABLE (with TAPS = kh * kw, KW = kw and CW = cw), PACK, PANEL, POPCOUNT64
+ * (common.cl).
  */
 #ifndef TM
 #define TM 2
@@ -57,8 +58,8 @@
 #define PANEL 0
 #endif
 #if POOL && TAP_TABLE
-#define POOL_WINDOW POOL_WIN /* the build option: pkh * pkw, for the table's size */
-#define POOL_WINDOW_W pkw
+#define POOL_WINDOW POOL_WIN /* the build options: pkh * pkw, for the table's size, and pkw */
+#define POOL_WINDOW_W POOL_KW
 #elif POOL
 #define POOL_WINDOW (pkh * pkw)
 #define POOL_WINDOW_W pkw
@@ -145,6 +146,9 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
     uint inside_mask[POOL_WINDOW][TAPS][TM];
     int k_inside[POOL_WINDOW][TM];
 #endif
+    /* Unrolled with the taps' layout known at build time (TAPS, KW): with the kernel
+     * size left to run time, compilers vectorised these loops into scatters. */
+    #pragma unroll
     for (int e = 0; e < POOL_WINDOW; e++) {
         const int ey = e / POOL_WINDOW_W, ex = e - ey * POOL_WINDOW_W;
         #pragma unroll
@@ -152,16 +156,20 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #if PADDED && PAD_ZERO
             k_inside[e][i] = k_true;
 #endif
-            for (int ky = 0, t = 0; ky < kh; ky++) {
-                for (int kx = 0; kx < kw; kx++, t++) {
-                    const int iy = top0[i] + ey * sh + ky, ix = left0[i] + ex * sw + kx;
-                    const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
-                    px[e][t][i] = inside ? act + base[i] + (iy * in_w + ix) * cw : zeros;
-#if PADDED && PAD_ZERO
-                    inside_mask[e][t][i] = inside ? 0xFFFFFFFFu : 0u;
-                    k_inside[e][i] -= inside ? 0 : channels;
+            const int y0 = top0[i] + ey * sh, x0 = left0[i] + ex * sw;
+            #pragma unroll
+            for (int t = 0; t < TAPS; t++) {
+                const int iy = y0 + t / KW, ix = x0 + t % KW;
+#if PADDED
+                const int inside = (uint)iy < (uint)in_h && (uint)ix < (uint)in_w;
+#else
+                const int inside = 1;
 #endif
-                }
+                px[e][t][i] = inside ? act + base[i] + (iy * in_w + ix) * cw : zeros;
+#if PADDED && PAD_ZERO
+                inside_mask[e][t][i] = inside ? 0xFFFFFFFFu : 0u;
+                k_inside[e][i] -= inside ? 0 : channels;
+#endif
             }
         }
     }
@@ -175,7 +183,11 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #endif
     const int u_end = min(units, word * 32 + 32);
     for (int u0 = word * 32; u0 < u_end; u0 += TN) {
+#if PANEL
+        int8 psum[TM][TN / 8]; /* as sum below: lane l of psum[i][g] is unit u0 + 8 g + l */
+#else
         int sum[TM][TN]; /* the sums of units u0 .. u0 + TN - 1 (with POOL: their maximum) */
+#endif
         for (int e = 0; e < POOL_WINDOW; e++) {
             /* conv pixel e of the pool window (the output pixel itself without POOL) */
             const int ey = e / POOL_WINDOW_W, ex = e - ey * POOL_WINDOW_W;
@@ -412,15 +424,21 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
             }
 #endif
             /* The sums of this pool window position; the running maximum over the window. */
+#if PANEL
+            #pragma unroll
+            for (int g = 0; g < TN / 8; g++) {
+                #pragma unroll
+                for (int i = 0; i < TM; i++) {
+                    const int8 s = (int8)k_valid[i] - (convert_int8(acc[i][g]) << 1);
+                    psum[i][g] = e == 0 ? s : max(psum[i][g], s);
+                }
+            }
+#else
             #pragma unroll
             for (int j = 0; j < TN; j++) {
                 #pragma unroll
                 for (int i = 0; i < TM; i++) {
-#if PANEL
-                    ulong lanes[8];
-                    vstore8(acc[i][j / 8], 0, lanes);
-                    const uint count = (uint)lanes[j % 8];
-#elif PACK
+#if PACK
                     /* unit j's count: its VEC / (16 / ACC16_LANES) lanes of acc[i][j / UPV] */
 #if POPCOUNT64
                     ulong lanes[8];
@@ -440,8 +458,38 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
                     sum[i][j] = e == 0 ? s : max(sum[i][j], s);
                 }
             }
+#endif
         }
         /* The epilogue for units u0 .. u0 + TN - 1. */
+#if PANEL
+        /* 8 units at a time (the host pads thr and flip to whole words) */
+        #pragma unroll
+        for (int g = 0; g < TN / 8; g++) {
+            const int ub = u0 + 8 * g;
+            if (ub >= u_end)
+                break;
+#if FUSE
+            const int8 t = vload8(0, thr + ub);
+            const int8 flipped = convert_int8(vload8(0, flip + ub) != (uchar8)0);
+            const int8 lane_bit = ((int8)(0, 1, 2, 3, 4, 5, 6, 7) < (int8)(u_end - ub))
+                                  & (int8)(1, 2, 4, 8, 16, 32, 64, 128);
+            #pragma unroll
+            for (int i = 0; i < TM; i++) {
+                bits[i] |= pybnn_or8(PYBNN_SIGN_BITS(psum[i][g], t, flipped) & lane_bit)
+                           << (ub - word * 32);
+            }
+#else
+            #pragma unroll
+            for (int i = 0; i < TM; i++) {
+                int lanes[8];
+                vstore8(psum[i][g], 0, lanes);
+                for (int l = 0; l < 8 && ub + l < u_end; l++)
+                    if (row0 + i < m)
+                        out[(row0 + i) * units + ub + l] = as_uint(lanes[l]);
+            }
+#endif
+        }
+#else
         #pragma unroll
         for (int j = 0; j < TN; j++) {
             const int u = u0 + j;
@@ -457,6 +505,7 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #endif
             }
         }
+#endif
     }
 #if FUSE
     /* Words past the last unit (padding to whole uint64s) are written as 0. */

@@ -108,14 +108,15 @@ def local_words(words, vec):
     return max(vec, words - words % vec)
 
 
-def _weights_pm1(w, units, k):
-    """First-layer weights as +-1 int8, (K, units rounded up to 64), units minor: the
-    kernel reads 32 units as two 16-lane vectors (opencl/first_layer.cl)."""
+def _weights_mask(w, units, k):
+    """First-layer weights as int8 masks, -1 where a weight is +1 and 0 where it is -1,
+    (K, units rounded up to 64, the extra 0), units minor: the kernel reads 32 units as
+    two 16-lane vectors (opencl/first_layer.cl)."""
     from ..format.bitrows import unpack_rows
     rows = unpack_rows(np.ascontiguousarray(w).reshape(units, -1, w.shape[-1]),
                        k // int(np.prod(w.shape[1:-1], dtype=np.int64)))
     table = np.zeros((k, _ceil(units, 64) * 64), dtype=np.int8)
-    table[:, :units] = rows.reshape(units, k).T
+    table[:, :units] = np.where(rows.reshape(units, k).T > 0, -1, 0)
     return table
 
 
@@ -126,6 +127,13 @@ def _weights_u32(w, units):
     padded = np.zeros((_ceil(units, 32) * 32, rows.shape[1]), dtype="<u4")
     padded[:units] = rows
     return padded
+
+
+def _padded(values, dtype, units):
+    """Per-unit values with zeros up to a multiple of 32 units."""
+    out = np.zeros(_ceil(units, 32) * 32, dtype)
+    out[:units] = values
+    return out
 
 
 def _units_packed(rows, upv, vec):
@@ -201,11 +209,11 @@ def _weighted(layer, act, tuning, threshold, pool=None):
     if tuning.swar_popcount:
         opts["SWAR_POPCOUNT"] = 1
     first = layer.kind.startswith("first_")
-    data = {"weights": _weights_pm1(layer.tensors["weights"], units, layer.k) if first
+    data = {"weights": _weights_mask(layer.tensors["weights"], units, layer.k) if first
             else _weights_u32(layer.tensors["weights"], units)}
-    if threshold is not None:
-        data["thresholds"] = np.ascontiguousarray(threshold.tensors["thresholds"], np.int32)
-        data["flip"] = np.ascontiguousarray(threshold.tensors["flip"], np.uint8)
+    if threshold is not None:  # padded to whole 32-unit words: epilogues read 8 or 16 at a time
+        data["thresholds"] = _padded(threshold.tensors["thresholds"], np.int32, units)
+        data["flip"] = _padded(threshold.tensors["flip"], np.uint8, units)
     else:
         data["thresholds"] = np.zeros(1, np.int32)  # unused arguments still need a buffer
         data["flip"] = np.zeros(1, np.uint8)
@@ -242,9 +250,9 @@ def _weighted(layer, act, tuning, threshold, pool=None):
         if pool is not None:
             opts["POOL"] = 1
         if table:
-            opts["TAP_TABLE"], opts["TAPS"], opts["CW"] = 1, kh * kw, cw
+            opts["TAP_TABLE"], opts["TAPS"], opts["KW"], opts["CW"] = 1, kh * kw, kw, cw
             if pool is not None:
-                opts["POOL_WIN"] = pkh * pkw
+                opts["POOL_WIN"], opts["POOL_KW"] = pkh * pkw, pkw
         opts["PAD_ZERO"] = int(padded and layer.pad_value == "zero")
         if tuning.local_words:
             opts["LOCAL_WORDS"] = local_words(tuning.local_words, opts["VEC"])
