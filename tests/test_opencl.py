@@ -157,6 +157,18 @@ def test_binary_gemm_matches_cpu_bgemm(m, n, k, variant):
     np.testing.assert_array_equal(BinaryGemm(**tuning)(a, b, k), pybnn.bgemm(a, b, k))
 
 
+def test_changing_batch_sizes_rebind_arguments():
+    """A model sets its kernels' arguments once per batch size and scratch size: runs
+    of changing sizes (smaller, larger: new scratch, back) each get their own."""
+    spec = named_model("conv_same_zero_s2")
+    model = opencl_model(spec)
+    cpu = pybnn.load(bnnformat.to_bytes(spec))
+    rng = np.random.default_rng(5)
+    for n in (3, 1, 3, 7, 2, 7):
+        x = random_input(rng, spec, n=n)
+        assert np.array_equal(model.run(x.reshape(n, -1)), cpu.run(x)), n
+
+
 def _mnist_test_set():
     """The 10,000 MNIST test images if the shared data folder is present, else the
     bundled demo digits (also MNIST test images)."""
