@@ -285,13 +285,18 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
                     }
                 }
             }
+            /* 8 eights + 4 fours + 2 twos + ones, with no popcount shifted on its own:
+             * LLVM folded such a shift into the SWAR count's last step, and then no
+             * longer saw a popcount (and computed it with multiplies) */
             #pragma unroll
-            for (int i = 0; i < TM; i++)
+            for (int i = 0; i < TM; i++) {
                 #pragma unroll
-                for (int g = 0; g < PGROUPS; g++)
-                    acc[i][g] = (acc[i][g] << 3) + (POPCOUNT16_ACC(as_uint16(fours[i][g])) << 2)
-                                + (POPCOUNT16_ACC(as_uint16(twos[i][g])) << 1)
-                                + POPCOUNT16_ACC(as_uint16(ones[i][g]));
+                for (int g = 0; g < PGROUPS; g++) {
+                    acc[i][g] = (acc[i][g] << 1) + POPCOUNT16_ACC(as_uint16(fours[i][g]));
+                    acc[i][g] = (acc[i][g] << 1) + POPCOUNT16_ACC(as_uint16(twos[i][g]));
+                    acc[i][g] = (acc[i][g] << 1) + POPCOUNT16_ACC(as_uint16(ones[i][g]));
+                }
+            }
 #undef CSA
 #undef X
 #undef W_PANEL
