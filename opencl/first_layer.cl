@@ -21,6 +21,21 @@
 #ifndef FUSE
 #define FUSE 0
 #endif
+/* PAIRS (build option, TM even, K <= 257): pixels 2p and 2p + 1 share the lanes of
+ * lo[p] and hi[p], in their low and high 16 bits (x = x0 | x1 << 16), so one AND and
+ * one add serve 16 units of two pixels; a sum stays below 255 * 257 < 2^16, so no
+ * carry crosses into the high half. */
+#ifndef PAIRS
+#define PAIRS 0
+#endif
+#if PAIRS
+#if TM % 2
+#error "PAIRS needs TM even"
+#endif
+#define SUMS (TM / 2)
+#else
+#define SUMS TM
+#endif
 
 __kernel void first_layer(__global const uchar *act, __global uint *out, __global const char *wpm,
                           __global const int *thr, __global const uchar *flip,
@@ -40,14 +55,16 @@ __kernel void first_layer(__global const uchar *act, __global uint *out, __globa
         base[i] = n * in_h * in_w * channels;
     }
 
-    int16 lo[TM], hi[TM]; /* sums of x where w = +1, units word*32 + 0..15 and + 16..31 */
-    int total[TM];        /* sums of x */
+    int16 lo[SUMS], hi[SUMS]; /* sums of x where w = +1, units word*32 + 0..15 and + 16..31 */
+    int total[TM];            /* sums of x */
     #pragma unroll
-    for (int i = 0; i < TM; i++) {
+    for (int i = 0; i < SUMS; i++) {
         lo[i] = (int16)0;
         hi[i] = (int16)0;
-        total[i] = 0;
     }
+    #pragma unroll
+    for (int i = 0; i < TM; i++)
+        total[i] = 0;
     for (int ky = 0; ky < kh; ky++) {
         for (int kx = 0; kx < kw; kx++) {
             int a_off[TM], in_mask[TM];
@@ -62,12 +79,21 @@ __kernel void first_layer(__global const uchar *act, __global uint *out, __globa
             for (int c = 0; c < channels; c++) {
                 __global const char16 *w = (__global const char16 *)(wk + c * units_pad);
                 const int16 w0 = convert_int16(w[0]), w1 = convert_int16(w[1]);
+                int x[TM];
                 #pragma unroll
                 for (int i = 0; i < TM; i++) {
-                    const int x = (int)act[a_off[i] + c] & in_mask[i];
-                    lo[i] += (int16)x & w0;
-                    hi[i] += (int16)x & w1;
-                    total[i] += x;
+                    x[i] = (int)act[a_off[i] + c] & in_mask[i];
+                    total[i] += x[i];
+                }
+                #pragma unroll
+                for (int i = 0; i < SUMS; i++) {
+#if PAIRS
+                    const int16 xs = (int16)(x[2 * i] | x[2 * i + 1] << 16);
+#else
+                    const int16 xs = (int16)x[i];
+#endif
+                    lo[i] += xs & w0;
+                    hi[i] += xs & w1;
                 }
             }
         }
@@ -86,8 +112,14 @@ __kernel void first_layer(__global const uchar *act, __global uint *out, __globa
     #pragma unroll
     for (int i = 0; i < TM; i++) {
         const uint16 t = (uint16)(uint)total[i];
-        const int16 s0 = as_int16(((as_uint16(lo[i]) << 1) - t));
-        const int16 s1 = as_int16(((as_uint16(hi[i]) << 1) - t));
+#if PAIRS
+        const uint16 p0 = i % 2 ? as_uint16(lo[i / 2]) >> 16 : as_uint16(lo[i / 2]) & 0xFFFFu;
+        const uint16 p1 = i % 2 ? as_uint16(hi[i / 2]) >> 16 : as_uint16(hi[i / 2]) & 0xFFFFu;
+#else
+        const uint16 p0 = as_uint16(lo[i]), p1 = as_uint16(hi[i]);
+#endif
+        const int16 s0 = as_int16((p0 << 1) - t);
+        const int16 s1 = as_int16((p1 << 1) - t);
 #if FUSE
         const uint bits = pybnn_or16(PYBNN_SIGN_BITS(s0, t0, f0) & bit0)
                           | pybnn_or16(PYBNN_SIGN_BITS(s1, t1, f1) & bit1) << 16;

@@ -126,6 +126,21 @@ def test_panel_step_counts():
     assert_exact(spec, random_input(rng, spec, n=3), tap_table=True, popcount64=True, panel=True)
 
 
+@pytest.mark.parametrize("fuse", [False, True])
+@pytest.mark.parametrize("k", [256, 257, 258])
+def test_first_layer_sums_at_the_pairs_limit(k, fuse):
+    """Up to K = 257 the first layer keeps two pixels' sums in one 32-bit lane (16 bits
+    each): all-255 inputs with all-+1 and all--1 units reach +-255 * K there (the
+    unfused variant reads the sums back), and K = 258 takes the other path."""
+    rng = np.random.default_rng(k)
+    spec = random_model(rng, kind="dense", input_shape=(k,), hidden=(40,), classes=3)
+    w = spec.layers[0].weights
+    w[:8], w[8:16] = 1, -1
+    x = random_input(rng, spec, n=5)
+    x[:3] = 255
+    assert_exact(spec, x, fuse=fuse)
+
+
 @pytest.mark.parametrize("k", [1, 63, 65, 4097])
 def test_dense_k_edges(k):
     """K below, at and above a word, on the first layer (uint8) and a binary layer."""

@@ -95,6 +95,10 @@ class Step:
     data: dict = field(default_factory=dict)  # name -> numpy array to upload
 
 
+# The largest first-layer K whose sums of 8-bit inputs fit in 16 bits (255 * 257 < 2^16).
+FIRST_PAIRS_K = 257
+
+
 def _ceil(a, b):
     return -(-a // b)
 
@@ -223,6 +227,8 @@ def _weighted(layer, act, tuning, threshold, pool=None):
     if first:
         op, kernel = "first_layer", "first_layer"
         units_pad = data["weights"].shape[1]
+        if layer.k <= FIRST_PAIRS_K and tm % 2 == 0:
+            opts["PAIRS"] = 1  # two pixels per 32-bit lane (opencl/first_layer.cl)
 
         def args(n):
             return (n * per_sample, in_h, in_w, channels, out_h, out_w, kh, kw, sh, sw,
