@@ -245,10 +245,15 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #else
 #define X(i, g, s) (W_PANEL(g, s) ^ (ulong8)A_WORD(i, s))
 #endif
-/* a carry-save adder: (h, l) = the two-bit sum of a, b, c per bit; the majority as
- * a bit select (c where a and b differ, else a) becomes one vpternlog, as does l */
-#define CSA(h, l, a, b, c) do { const ulong8 a_ = (a), c_ = (c), u_ = a_ ^ (b); \
+/* Carry-save adders: (h, l) = the two-bit sum of a, b, c per bit. CSA_X, for the
+ * XORed inputs: the majority as a bit select (c where a and b differ, else a) and
+ * l from the same a ^ b, which LLVM merges with the inputs' XORs into 4 ops; CSA,
+ * for sums of sums: a majority and an XOR that share nothing, 3 vpternlogs (the bit
+ * select form there gives 4 ops: LLVM rewrites a & ~(a ^ b) as a & b). */
+#define CSA_X(h, l, a, b, c) do { const ulong8 a_ = (a), c_ = (c), u_ = a_ ^ (b); \
         (h) = bitselect(a_, c_, u_); (l) = u_ ^ c_; } while (0)
+#define CSA(h, l, a, b, c) do { const ulong8 a_ = (a), b_ = (b), c_ = (c); \
+        (h) = (a_ & b_) | (c_ & (a_ | b_)); (l) = a_ ^ b_ ^ c_; } while (0)
             ulong8 ones[TM][PGROUPS], twos[TM][PGROUPS], fours[TM][PGROUPS];
             #pragma unroll
             for (int i = 0; i < TM; i++)
@@ -274,11 +279,11 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
                     #pragma unroll
                     for (int i = 0; i < TM; i++) {
                         ulong8 twos_a, twos_b, fours_a, fours_b, eights;
-                        CSA(twos_a, ones[i][g], ones[i][g], X(i, g, s), X(i, g, s + 1));
-                        CSA(twos_b, ones[i][g], ones[i][g], X(i, g, s + 2), X(i, g, s + 3));
+                        CSA_X(twos_a, ones[i][g], ones[i][g], X(i, g, s), X(i, g, s + 1));
+                        CSA_X(twos_b, ones[i][g], ones[i][g], X(i, g, s + 2), X(i, g, s + 3));
                         CSA(fours_a, twos[i][g], twos[i][g], twos_a, twos_b);
-                        CSA(twos_a, ones[i][g], ones[i][g], X(i, g, s + 4), X(i, g, s + 5));
-                        CSA(twos_b, ones[i][g], ones[i][g], X(i, g, s + 6), X(i, g, s + 7));
+                        CSA_X(twos_a, ones[i][g], ones[i][g], X(i, g, s + 4), X(i, g, s + 5));
+                        CSA_X(twos_b, ones[i][g], ones[i][g], X(i, g, s + 6), X(i, g, s + 7));
                         CSA(fours_b, twos[i][g], twos[i][g], twos_a, twos_b);
                         CSA(eights, fours[i][g], fours[i][g], fours_a, fours_b);
                         acc[i][g] += POPCOUNT16_ACC(as_uint16(eights));
@@ -298,6 +303,7 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
                 }
             }
 #undef CSA
+#undef CSA_X
 #undef X
 #undef W_PANEL
 #undef A_WORD
