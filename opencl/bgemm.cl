@@ -20,11 +20,12 @@
  * accumulators), so a fused epilogue packs whole words without atomics.
  *
  * Build options: TM, TN, VEC (see common.cl); FUSE; POOL (with POOL_WIN =
- * pkh * pkw under TAP_TABLE); PADDED (the window can leave the image);
- * PAD_ZERO; LOCAL_WORDS > 0 stages each TN-unit weight tile in local memory,
- * LOCAL_WORDS words of a pixel's channels at a time, shared by a work-group of
- * LOCAL_ROWS work-items along dimension 1 (GPUs). For CPU devices: TAP_TABLE
- * (with TAPS = kh * kw and CW = cw), PACK, POPCOUNT64 (common.cl).
+ * pkh * pkw and POOL_KW = pkw under TAP_TABLE); PADDED (the window can leave
+ * the image); PAD_ZERO; LOCAL_WORDS > 0 stages each TN-unit weight tile in local
+ * memory, LOCAL_WORDS words of a pixel's channels at a time, shared by a
+ * work-group of LOCAL_ROWS work-items along dimension 1 (GPUs). For CPU devices:
+ * TAP_TABLE (with TAPS = kh * kw, KW = kw and CW = cw), PACK, PANEL, POPCOUNT64
+ * (common.cl).
  */
 #ifndef TM
 #define TM 2
@@ -53,9 +54,12 @@
 #ifndef TAP_TABLE
 #define TAP_TABLE 0
 #endif
+#ifndef PANEL
+#define PANEL 0
+#endif
 #if POOL && TAP_TABLE
-#define POOL_WINDOW POOL_WIN /* the build option: pkh * pkw, for the table's size */
-#define POOL_WINDOW_W pkw
+#define POOL_WINDOW POOL_WIN /* the build options: pkh * pkw, for the table's size, and pkw */
+#define POOL_WINDOW_W POOL_KW
 #elif POOL
 #define POOL_WINDOW (pkh * pkw)
 #define POOL_WINDOW_W pkw
@@ -79,6 +83,16 @@
 #define REPEAT(w) ((uint16)(w, w, w, w))
 #else
 #define REPEAT(w) ((uint16)(w, w))
+#endif
+#endif
+/* PANEL (CPU devices): weights in panels of 8 units, per 64-bit word of K the 8 units'
+ * words side by side (one ulong8, lane l = unit l of the panel), against the pixel's
+ * word broadcast: every lane counts one unit over the whole K, with no reduction
+ * across lanes, and a unit's K is TAPS * CW / 2 steps long, so a Harley-Seal adder
+ * over 8 steps (seven carry-save adders, vpternlog) needs one popcount per 8 steps. */
+#if PANEL
+#if !TAP_TABLE || !POPCOUNT64 || PACK || TN % 8 != 0
+#error "PANEL needs TAP_TABLE and POPCOUNT64, not PACK, and TN a multiple of 8"
 #endif
 #endif
 #if LOCAL_WORDS > 0
@@ -132,6 +146,9 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
     uint inside_mask[POOL_WINDOW][TAPS][TM];
     int k_inside[POOL_WINDOW][TM];
 #endif
+    /* Unrolled with the taps' layout known at build time (TAPS, KW): with the kernel
+     * size left to run time, compilers vectorised these loops into scatters. */
+    #pragma unroll
     for (int e = 0; e < POOL_WINDOW; e++) {
         const int ey = e / POOL_WINDOW_W, ex = e - ey * POOL_WINDOW_W;
         #pragma unroll
@@ -139,16 +156,20 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #if PADDED && PAD_ZERO
             k_inside[e][i] = k_true;
 #endif
-            for (int ky = 0, t = 0; ky < kh; ky++) {
-                for (int kx = 0; kx < kw; kx++, t++) {
-                    const int iy = top0[i] + ey * sh + ky, ix = left0[i] + ex * sw + kx;
-                    const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
-                    px[e][t][i] = inside ? act + base[i] + (iy * in_w + ix) * cw : zeros;
-#if PADDED && PAD_ZERO
-                    inside_mask[e][t][i] = inside ? 0xFFFFFFFFu : 0u;
-                    k_inside[e][i] -= inside ? 0 : channels;
+            const int y0 = top0[i] + ey * sh, x0 = left0[i] + ex * sw;
+            #pragma unroll
+            for (int t = 0; t < TAPS; t++) {
+                const int iy = y0 + t / KW, ix = x0 + t % KW;
+#if PADDED
+                const int inside = (uint)iy < (uint)in_h && (uint)ix < (uint)in_w;
+#else
+                const int inside = 1;
 #endif
-                }
+                px[e][t][i] = inside ? act + base[i] + (iy * in_w + ix) * cw : zeros;
+#if PADDED && PAD_ZERO
+                inside_mask[e][t][i] = inside ? 0xFFFFFFFFu : 0u;
+                k_inside[e][i] -= inside ? 0 : channels;
+#endif
             }
         }
     }
@@ -162,7 +183,11 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #endif
     const int u_end = min(units, word * 32 + 32);
     for (int u0 = word * 32; u0 < u_end; u0 += TN) {
+#if PANEL
+        int8 psum[TM][TN / 8]; /* as sum below: lane l of psum[i][g] is unit u0 + 8 g + l */
+#else
         int sum[TM][TN]; /* the sums of units u0 .. u0 + TN - 1 (with POOL: their maximum) */
+#endif
         for (int e = 0; e < POOL_WINDOW; e++) {
             /* conv pixel e of the pool window (the output pixel itself without POOL) */
             const int ey = e / POOL_WINDOW_W, ex = e - ey * POOL_WINDOW_W;
@@ -172,7 +197,14 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
                 top[i] = top0[i] + ey * sh;
                 left[i] = left0[i] + ex * sw;
             }
-#if PACK
+#if PANEL
+            acc16 acc[TM][TN / 8]; /* lane l of acc[i][g]: unit u0 + 8 g + l */
+            #pragma unroll
+            for (int i = 0; i < TM; i++)
+                #pragma unroll
+                for (int g = 0; g < TN / 8; g++)
+                    acc[i][g] = (acc16)0;
+#elif PACK
             acc16 acc[TM][TN / UPV];
             #pragma unroll
             for (int i = 0; i < TM; i++)
@@ -196,7 +228,86 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
                 k_valid[i] = k_true;
 #endif
             __global const uint *w_rows = wts + u0 * kwords;
-#if TAP_TABLE
+#if PANEL
+            /* PSTEPS steps of one 64-bit word (step s: tap s / WPP, word s % WPP). Per
+             * lane, `ones`, `twos` and `fours` are a bitwise 3-bit counter of the XORed
+             * bits seen, and acc counts the carries out of it (eights): the first
+             * PSTEPS % 8 steps go in one at a time (at most 7: the counter cannot
+             * overflow), then blocks of 8 through a Harley-Seal tree, one popcount each. */
+#define WPP (CW / 2)
+#define PSTEPS (TAPS * WPP)
+#define PGROUPS (TN / 8)
+#define A_WORD(i, s) (*(__global const ulong *)(px[e][(s) / WPP][i] + ((s) % WPP) * 2))
+#define W_PANEL(g, s) (*(__global const ulong8 *)(w_rows + (g) * 8 * kwords + (s) * 16))
+#if PADDED && PAD_ZERO
+#define X(i, g, s) ((W_PANEL(g, s) ^ (ulong8)A_WORD(i, s)) & \
+                    (ulong8)upsample(inside_mask[e][(s) / WPP][i], inside_mask[e][(s) / WPP][i]))
+#else
+#define X(i, g, s) (W_PANEL(g, s) ^ (ulong8)A_WORD(i, s))
+#endif
+/* Carry-save adders: (h, l) = the two-bit sum of a, b, c per bit. CSA_X, for the
+ * XORed inputs: the majority as a bit select (c where a and b differ, else a) and
+ * l from the same a ^ b, which LLVM merges with the inputs' XORs into 4 ops; CSA,
+ * for sums of sums: a majority and an XOR that share nothing, 3 vpternlogs (the bit
+ * select form there gives 4 ops: LLVM rewrites a & ~(a ^ b) as a & b). */
+#define CSA_X(h, l, a, b, c) do { const ulong8 a_ = (a), c_ = (c), u_ = a_ ^ (b); \
+        (h) = bitselect(a_, c_, u_); (l) = u_ ^ c_; } while (0)
+#define CSA(h, l, a, b, c) do { const ulong8 a_ = (a), b_ = (b), c_ = (c); \
+        (h) = (a_ & b_) | (c_ & (a_ | b_)); (l) = a_ ^ b_ ^ c_; } while (0)
+            ulong8 ones[TM][PGROUPS], twos[TM][PGROUPS], fours[TM][PGROUPS];
+            #pragma unroll
+            for (int i = 0; i < TM; i++)
+                #pragma unroll
+                for (int g = 0; g < PGROUPS; g++)
+                    ones[i][g] = twos[i][g] = fours[i][g] = (ulong8)0;
+            #pragma unroll
+            for (int s = 0; s < PSTEPS % 8; s++) {
+                #pragma unroll
+                for (int g = 0; g < PGROUPS; g++) {
+                    #pragma unroll
+                    for (int i = 0; i < TM; i++) {
+                        const ulong8 x = X(i, g, s), c1 = ones[i][g] & x, c2 = twos[i][g] & c1;
+                        ones[i][g] ^= x;
+                        twos[i][g] ^= c1;
+                        fours[i][g] ^= c2;
+                    }
+                }
+            }
+            for (int s = PSTEPS % 8; s < PSTEPS; s += 8) {
+                #pragma unroll
+                for (int g = 0; g < PGROUPS; g++) {
+                    #pragma unroll
+                    for (int i = 0; i < TM; i++) {
+                        ulong8 twos_a, twos_b, fours_a, fours_b, eights;
+                        CSA_X(twos_a, ones[i][g], ones[i][g], X(i, g, s), X(i, g, s + 1));
+                        CSA_X(twos_b, ones[i][g], ones[i][g], X(i, g, s + 2), X(i, g, s + 3));
+                        CSA(fours_a, twos[i][g], twos[i][g], twos_a, twos_b);
+                        CSA_X(twos_a, ones[i][g], ones[i][g], X(i, g, s + 4), X(i, g, s + 5));
+                        CSA_X(twos_b, ones[i][g], ones[i][g], X(i, g, s + 6), X(i, g, s + 7));
+                        CSA(fours_b, twos[i][g], twos[i][g], twos_a, twos_b);
+                        CSA(eights, fours[i][g], fours[i][g], fours_a, fours_b);
+                        acc[i][g] += POPCOUNT16_ACC(as_uint16(eights));
+                    }
+                }
+            }
+            /* 8 eights + 4 fours + 2 twos + ones, with no popcount shifted on its own:
+             * LLVM folded such a shift into the SWAR count's last step, and then no
+             * longer saw a popcount (and computed it with multiplies) */
+            #pragma unroll
+            for (int i = 0; i < TM; i++) {
+                #pragma unroll
+                for (int g = 0; g < PGROUPS; g++) {
+                    acc[i][g] = (acc[i][g] << 1) + POPCOUNT16_ACC(as_uint16(fours[i][g]));
+                    acc[i][g] = (acc[i][g] << 1) + POPCOUNT16_ACC(as_uint16(twos[i][g]));
+                    acc[i][g] = (acc[i][g] << 1) + POPCOUNT16_ACC(as_uint16(ones[i][g]));
+                }
+            }
+#undef CSA
+#undef CSA_X
+#undef X
+#undef W_PANEL
+#undef A_WORD
+#elif TAP_TABLE
             /* The K loop as STEPS steps of VEC words (step s: tap s / SPT, words
              * (s % SPT) * VEC on), taken in pairs that a carry-save adder adds bitwise
              * before any popcount (Harley-Seal): `ones` holds the bits seen an odd
@@ -324,6 +435,16 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
             }
 #endif
             /* The sums of this pool window position; the running maximum over the window. */
+#if PANEL
+            #pragma unroll
+            for (int g = 0; g < TN / 8; g++) {
+                #pragma unroll
+                for (int i = 0; i < TM; i++) {
+                    const int8 s = (int8)k_valid[i] - (convert_int8(acc[i][g]) << 1);
+                    psum[i][g] = e == 0 ? s : max(psum[i][g], s);
+                }
+            }
+#else
             #pragma unroll
             for (int j = 0; j < TN; j++) {
                 #pragma unroll
@@ -348,8 +469,38 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
                     sum[i][j] = e == 0 ? s : max(sum[i][j], s);
                 }
             }
+#endif
         }
         /* The epilogue for units u0 .. u0 + TN - 1. */
+#if PANEL
+        /* 8 units at a time (the host pads thr and flip to whole words) */
+        #pragma unroll
+        for (int g = 0; g < TN / 8; g++) {
+            const int ub = u0 + 8 * g;
+            if (ub >= u_end)
+                break;
+#if FUSE
+            const int8 t = vload8(0, thr + ub);
+            const int8 flipped = convert_int8(vload8(0, flip + ub) != (uchar8)0);
+            const int8 lane_bit = ((int8)(0, 1, 2, 3, 4, 5, 6, 7) < (int8)(u_end - ub))
+                                  & (int8)(1, 2, 4, 8, 16, 32, 64, 128);
+            #pragma unroll
+            for (int i = 0; i < TM; i++) {
+                bits[i] |= pybnn_or8(PYBNN_SIGN_BITS(psum[i][g], t, flipped) & lane_bit)
+                           << (ub - word * 32);
+            }
+#else
+            #pragma unroll
+            for (int i = 0; i < TM; i++) {
+                int lanes[8];
+                vstore8(psum[i][g], 0, lanes);
+                for (int l = 0; l < 8 && ub + l < u_end; l++)
+                    if (row0 + i < m)
+                        out[(row0 + i) * units + ub + l] = as_uint(lanes[l]);
+            }
+#endif
+        }
+#else
         #pragma unroll
         for (int j = 0; j < TN; j++) {
             const int u = u0 + j;
@@ -365,6 +516,7 @@ __kernel void bgemm(__global const uint *act, __global uint *out, __global const
 #endif
             }
         }
+#endif
     }
 #if FUSE
     /* Words past the last unit (padding to whole uint64s) are written as 0. */

@@ -129,3 +129,20 @@ inline uint pybnn_sign_bit(int s, int t, uchar flip)
 {
     return (flip ? s <= t : s >= t) ? 0u : 1u;
 }
+
+/* The same for vectors of sums s, thresholds t and flips (-1 where flipped, else
+ * 0): -1 in the lanes whose bit is 1. */
+#define PYBNN_SIGN_BITS(s, t, flipped) (~select((s) >= (t), (s) <= (t), (flipped)))
+
+/* The OR of a vector's lanes (the lanes' bits packed into one word). */
+inline uint pybnn_or8(int8 v)
+{
+    const int4 a = v.lo | v.hi;
+    const int2 b = a.lo | a.hi;
+    return (uint)(b.s0 | b.s1);
+}
+
+inline uint pybnn_or16(int16 v)
+{
+    return pybnn_or8(v.lo | v.hi);
+}

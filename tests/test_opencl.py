@@ -26,16 +26,20 @@ pytestmark = pytest.mark.skipif(not USABLE, reason=f"no OpenCL device here: {WHY
 
 # Tuning variants run on whatever device is present: the device's defaults, the
 # GPU defaults (uint4, no packing, built-in popcount, addresses found per tap),
-# local-memory tiles with odd tile sizes, the OpenCL 1.1 popcount fallback, and
-# 64-bit popcounts without packing (the CPU defaults pack every layer these small
-# models have).
-GPU_LIKE = dict(pack=False, popcount64=False, tap_table=False)
+# local-memory tiles with odd tile sizes, the OpenCL 1.1 popcount fallback,
+# 64-bit popcounts without packing, and the CPU paths with odd tiles: weight
+# panels (two 8-unit groups), units packed per uint16 (the CPU defaults use
+# panels on every binary layer).
+GPU_LIKE = dict(pack=False, popcount64=False, tap_table=False, panel=False)
 VARIANTS = {
     "default": {},
     "gpu_like": dict(tm=2, tn=4, max_vec=4, swar_popcount=False, **GPU_LIKE),
     "local_tile": dict(tm=3, tn=3, max_vec=4, local_words=8, local_rows=16, **GPU_LIKE),
     "swar_odd_tiles": dict(tm=3, tn=3, max_vec=8, swar_popcount=True, **GPU_LIKE),
-    "popcount64_unpacked": dict(tm=3, tn=2, max_vec=16, pack=False, popcount64=True),
+    "popcount64_unpacked": dict(tm=3, tn=2, max_vec=16, pack=False, popcount64=True, panel=False),
+    "panel_odd_tiles": dict(tm=3, tn=16, popcount64=True, tap_table=True, panel=True),
+    "packed_odd_tiles": dict(tm=3, tn=4, max_vec=16, pack=True, popcount64=True, tap_table=True,
+                             panel=False),
     "unfused": dict(fuse=False),
 }
 
@@ -100,7 +104,7 @@ def test_conv_geometry_grid(channels, kernel, stride, padding, pad_value):
     assert_exact(spec, random_input(np.random.default_rng(seed), spec, n=3))
 
 
-@pytest.mark.parametrize("variant", ["default", "popcount64_unpacked"])
+@pytest.mark.parametrize("variant", ["default", "popcount64_unpacked", "packed_odd_tiles"])
 @pytest.mark.parametrize("channels", [512, 1024])
 def test_wide_pixels_and_even_step_counts(channels, variant):
     """Pixels of 16 and 32 words (uint16 steps, one or two per tap: the CPU path's K loop
@@ -111,6 +115,30 @@ def test_wide_pixels_and_even_step_counts(channels, variant):
                             kernel=3, stride=stride, padding="same", pad_value=pad_value,
                             pool="before")
         assert_exact(spec, random_input(rng, spec, n=2), **VARIANTS[variant])
+
+
+def test_panel_step_counts():
+    """Weight panels (the CPU path) over K of 1 to 17 64-bit words: every count of steps
+    before the first block of 8 (0 to 7), none, one and two blocks."""
+    rng = np.random.default_rng(17)
+    spec = random_model(rng, kind="dense", input_shape=(64 * 17,), classes=5,
+                        hidden=tuple(64 * w - 7 * (w % 2) for w in range(1, 17)))
+    assert_exact(spec, random_input(rng, spec, n=3), tap_table=True, popcount64=True, panel=True)
+
+
+@pytest.mark.parametrize("fuse", [False, True])
+@pytest.mark.parametrize("k", [256, 257, 258])
+def test_first_layer_sums_at_the_pairs_limit(k, fuse):
+    """Up to K = 257 the first layer keeps two pixels' sums in one 32-bit lane (16 bits
+    each): all-255 inputs with all-+1 and all--1 units reach +-255 * K there (the
+    unfused variant reads the sums back), and K = 258 takes the other path."""
+    rng = np.random.default_rng(k)
+    spec = random_model(rng, kind="dense", input_shape=(k,), hidden=(40,), classes=3)
+    w = spec.layers[0].weights
+    w[:8], w[8:16] = 1, -1
+    x = random_input(rng, spec, n=5)
+    x[:3] = 255
+    assert_exact(spec, x, fuse=fuse)
 
 
 @pytest.mark.parametrize("k", [1, 63, 65, 4097])
@@ -142,6 +170,18 @@ def test_binary_gemm_matches_cpu_bgemm(m, n, k, variant):
     b = pybnn.pack_bits(np.where(rng.random((n, k)) < 0.5, -1, 1).astype(np.int8))
     tuning = {key: v for key, v in VARIANTS[variant].items() if key != "fuse"}
     np.testing.assert_array_equal(BinaryGemm(**tuning)(a, b, k), pybnn.bgemm(a, b, k))
+
+
+def test_changing_batch_sizes_rebind_arguments():
+    """A model sets its kernels' arguments once per batch size and scratch size: runs
+    of changing sizes (smaller, larger: new scratch, back) each get their own."""
+    spec = named_model("conv_same_zero_s2")
+    model = opencl_model(spec)
+    cpu = pybnn.load(bnnformat.to_bytes(spec))
+    rng = np.random.default_rng(5)
+    for n in (3, 1, 3, 7, 2, 7):
+        x = random_input(rng, spec, n=n)
+        assert np.array_equal(model.run(x.reshape(n, -1)), cpu.run(x)), n
 
 
 def _mnist_test_set():

@@ -28,6 +28,7 @@ class Tuning:
     pack: bool = False  # narrow pixels (VEC < 16): 16 / VEC units per uint16 (with tap_table)
     popcount64: bool = False  # popcounts of 64-bit lanes (CPUs: fewer shuffles per count)
     tap_table: bool = False  # window addresses once per work-item, paired K steps (CPUs)
+    panel: bool = False  # 8-unit weight panels, Harley-Seal over 8 steps (with tap_table, popcount64)
 
 
 def default_tuning(device_type, vendor, name, local_mem_bytes):
@@ -36,10 +37,11 @@ def default_tuning(device_type, vendor, name, local_mem_bytes):
     global memory and slows kernels down (Arm's OpenCL guide)."""
     if device_type == "cpu":
         # PoCL turns the vector popcount built-in into a scalar loop (measured 3x slower
-        # than the SWAR count), and 512-bit vectors pay only when full (pack); 64-bit
-        # popcount lanes and the tap table with paired steps: docs/OPENCL.md.
-        return Tuning(tm=4, tn=4, max_vec=16, swar_popcount=True, pack=True, popcount64=True,
-                      tap_table=True)
+        # than the SWAR count); 64-bit popcount lanes, the tap table and 8-unit weight
+        # panels with Harley-Seal adders (pack: the paired-step form panel replaced):
+        # docs/OPENCL.md.
+        return Tuning(tm=4, tn=8, max_vec=16, swar_popcount=True, pack=True, popcount64=True,
+                      tap_table=True, panel=True)
     mali = "mali" in (vendor + " " + name).lower()
     t = Tuning(tm=2, tn=4, max_vec=4, local_words=0 if mali else 64)
     if t.local_words and t.tn * t.local_words * 4 > local_mem_bytes:
@@ -93,6 +95,10 @@ class Step:
     data: dict = field(default_factory=dict)  # name -> numpy array to upload
 
 
+# The largest first-layer K whose sums of 8-bit inputs fit in 16 bits (255 * 257 < 2^16).
+FIRST_PAIRS_K = 257
+
+
 def _ceil(a, b):
     return -(-a // b)
 
@@ -106,14 +112,15 @@ def local_words(words, vec):
     return max(vec, words - words % vec)
 
 
-def _weights_pm1(w, units, k):
-    """First-layer weights as +-1 int8, (K, units rounded up to 64), units minor: the
-    kernel reads 32 units as two 16-lane vectors (opencl/first_layer.cl)."""
+def _weights_mask(w, units, k):
+    """First-layer weights as int8 masks, -1 where a weight is +1 and 0 where it is -1,
+    (K, units rounded up to 64, the extra 0), units minor: the kernel reads 32 units as
+    two 16-lane vectors (opencl/first_layer.cl)."""
     from ..format.bitrows import unpack_rows
     rows = unpack_rows(np.ascontiguousarray(w).reshape(units, -1, w.shape[-1]),
                        k // int(np.prod(w.shape[1:-1], dtype=np.int64)))
     table = np.zeros((k, _ceil(units, 64) * 64), dtype=np.int8)
-    table[:, :units] = rows.reshape(units, k).T
+    table[:, :units] = np.where(rows.reshape(units, k).T > 0, -1, 0)
     return table
 
 
@@ -124,6 +131,13 @@ def _weights_u32(w, units):
     padded = np.zeros((_ceil(units, 32) * 32, rows.shape[1]), dtype="<u4")
     padded[:units] = rows
     return padded
+
+
+def _padded(values, dtype, units):
+    """Per-unit values with zeros up to a multiple of 32 units."""
+    out = np.zeros(_ceil(units, 32) * 32, dtype)
+    out[:units] = values
+    return out
 
 
 def _units_packed(rows, upv, vec):
@@ -199,11 +213,11 @@ def _weighted(layer, act, tuning, threshold, pool=None):
     if tuning.swar_popcount:
         opts["SWAR_POPCOUNT"] = 1
     first = layer.kind.startswith("first_")
-    data = {"weights": _weights_pm1(layer.tensors["weights"], units, layer.k) if first
+    data = {"weights": _weights_mask(layer.tensors["weights"], units, layer.k) if first
             else _weights_u32(layer.tensors["weights"], units)}
-    if threshold is not None:
-        data["thresholds"] = np.ascontiguousarray(threshold.tensors["thresholds"], np.int32)
-        data["flip"] = np.ascontiguousarray(threshold.tensors["flip"], np.uint8)
+    if threshold is not None:  # padded to whole 32-unit words: epilogues read 8 or 16 at a time
+        data["thresholds"] = _padded(threshold.tensors["thresholds"], np.int32, units)
+        data["flip"] = _padded(threshold.tensors["flip"], np.uint8, units)
     else:
         data["thresholds"] = np.zeros(1, np.int32)  # unused arguments still need a buffer
         data["flip"] = np.zeros(1, np.uint8)
@@ -213,6 +227,8 @@ def _weighted(layer, act, tuning, threshold, pool=None):
     if first:
         op, kernel = "first_layer", "first_layer"
         units_pad = data["weights"].shape[1]
+        if layer.k <= FIRST_PAIRS_K and tm % 2 == 0:
+            opts["PAIRS"] = 1  # two pixels per 32-bit lane (opencl/first_layer.cl)
 
         def args(n):
             return (n * per_sample, in_h, in_w, channels, out_h, out_w, kh, kw, sh, sw,
@@ -224,9 +240,13 @@ def _weighted(layer, act, tuning, threshold, pool=None):
         opts["VEC"] = _vec(cw, tuning.max_vec)
         # The tap table pays with several taps, or for PACK (which needs it); dense layers
         # of wide vectors run faster without it (measured on PoCL).
-        pack = tuning.pack and opts["VEC"] < 16
-        table = tuning.tap_table and not tuning.local_words and (kh * kw > 1 or pack)
-        if table and pack:
+        panel = tuning.panel and tuning.tap_table and tuning.popcount64 and not tuning.local_words
+        pack = tuning.pack and opts["VEC"] < 16 and not panel
+        table = tuning.tap_table and not tuning.local_words and (kh * kw > 1 or pack or panel)
+        if panel:
+            opts["PANEL"], opts["TN"] = 1, _ceil(tuning.tn, 8) * 8
+            data["weights"] = _units_packed(data["weights"], 8, 2)  # 8 units x 64 bits
+        elif table and pack:
             upv = 16 // opts["VEC"]  # units per uint16
             opts["PACK"], opts["TN"] = 1, _ceil(tuning.tn, upv) * upv
             data["weights"] = _units_packed(data["weights"], upv, opts["VEC"])
@@ -236,9 +256,9 @@ def _weighted(layer, act, tuning, threshold, pool=None):
         if pool is not None:
             opts["POOL"] = 1
         if table:
-            opts["TAP_TABLE"], opts["TAPS"], opts["CW"] = 1, kh * kw, cw
+            opts["TAP_TABLE"], opts["TAPS"], opts["KW"], opts["CW"] = 1, kh * kw, kw, cw
             if pool is not None:
-                opts["POOL_WIN"] = pkh * pkw
+                opts["POOL_WIN"], opts["POOL_KW"] = pkh * pkw, pkw
         opts["PAD_ZERO"] = int(padded and layer.pad_value == "zero")
         if tuning.local_words:
             opts["LOCAL_WORDS"] = local_words(tuning.local_words, opts["VEC"])
