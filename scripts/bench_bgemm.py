@@ -243,7 +243,7 @@ def main():
             benches["ceiling"] = alu["alu: " + ceilings[t].form]
             l2 = ceiling.l2_bytes()
             b_share = n * ((k + 63) // 64) * 8 // t
-            if m == 1 and l2 and b_share > l2:  # each bit of B is one MAC: reading B once bounds it
+            if m == 1 and l2 and b_share > l2:  # each bit of B is one MAC: how fast does B arrive?
                 stream = ceiling.stream_once_bench(isa, n * ((k + 63) // 64), t)
                 if stream:
                     benches["B once"] = stream
@@ -263,8 +263,8 @@ def main():
           "per-call overhead is left out); py: one pybnn.bgemm call from Python per product.\n"
           "% ceil: median (and best) bgemm run against the ALU ceiling in CPU time; %wall: against the "
           "ceiling timed in wall clock beside it, round-robin (both shift alike under load); %Bonce (M = 1, B larger than "
-          "L2 per thread): against reading B once from where it lives (ceiling.stream_once_bench), the memory "
-          "bound of a product with one row")
+          "L2 per thread): against the streaming kernel reading B once from where it lives "
+          "(ceiling.stream_once_bench): how fast memory delivers B, a reference rather than a hard bound")
     head = (f"{'M':>5} {'N':>5} {'K':>5} {'thr':>3} | {'bgemm GMAC/s':>12} {'(best)':>8} "
             f"{'% ceil':>6} {'(best)':>6} {'%wall':>6} {'%Bonce':>6} {'py':>7}")
     for label in labels:
@@ -323,8 +323,8 @@ def bar_lines(isa, thread_counts, results, labels, ceilings):
         elif m == 1:
             check(f"[{m},{n},{k}] {t} thread(s) % of ceiling", frac, 50, "%")
             if "B once" in r:
-                bound = 100 * r["B once"] / ceilings[t].cpu
-                print(f"    (reading its B once, {n * ((k + 63) // 64) * 8 // 1024} KiB, runs at {bound:.0f}% of "
+                stream = 100 * r["B once"] / ceilings[t].cpu
+                print(f"    (streaming its B once, {n * ((k + 63) // 64) * 8 // 1024} KiB, runs at {stream:.0f}% of "
                       f"the ceiling; bgemm does {100 * r['bgemm'] / r['B once']:.0f}% of that)")
     key = (1024, 1024, 1024, 1)
     if key in results:

@@ -115,10 +115,11 @@ def stream_once_bench(isa, words, threads):
     array of `words` words (each of `threads` threads its own share, side by
     side), passed as both operands, so every vector comes from where the
     array lives once per pass (the second load hits L1). Where each share is
-    larger than L2, that is the most a product with one row can do with a B
-    of that size, each bit of B being one MAC: its memory bound, where the
-    ALU ceiling is out of reach. (From L1 or L2 the kernel's two loads per
-    vector bind it, where a one-row product loads B only: not a bound.)"""
+    larger than L2, it tells how fast memory delivers a B of that size to a
+    product with one row, each bit of B being one MAC: a reference for that
+    product, which the ALU ceiling is far from. Not a hard bound: its
+    second load still costs, and a bgemm may pass it by 10%; from L1 or L2
+    those loads bind it outright, so it is not taken there."""
     step = _core.ROOFLINE_WORDS_MULTIPLE
     share = max(step, -(-words // threads // step) * step)
     x = np.random.default_rng(3).integers(0, 2**63, share, dtype=np.uint64)

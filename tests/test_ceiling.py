@@ -69,7 +69,7 @@ def test_cpu_time_ceiling_is_measured():
 
 
 def test_stream_once_covers_b_in_whole_blocks(isa):
-    """The memory bound of a one-row product (ceiling.stream_once_bench):
+    """The one-row product's streaming reference (ceiling.stream_once_bench):
     `threads` equal shares, each whole kernel blocks, covering all the words
     of B at least once per pass; the work it claims is whole passes."""
     if isa.startswith("neon"):
@@ -84,8 +84,8 @@ def test_stream_once_covers_b_in_whole_blocks(isa):
 
 
 def test_l2_size_is_read_in_bytes():
-    """The one-row memory bound is only printed where B's share exceeds L2:
-    a size read in the wrong unit would put it where it does not bind."""
+    """The one-row streaming reference is only taken where B's share exceeds
+    L2: a size read in the wrong unit would take it where it means nothing."""
     size = ceiling.l2_bytes()
     if size is None:
         pytest.skip("no L2 size in sysfs here")
