@@ -271,9 +271,9 @@ static void panel_bgemm(size_t m, size_t n, size_t words, const bnn_word *a, con
  * here: with no other A row to reuse them, K chunks that keep B rows in L1
  * are pointless, and the 1-7 words past the last whole vector come in as
  * one masked vector per row, counted before the reduction, where transposed
- * tails cost a copy through memory per group. 1.2-1.6x the general path at
- * [1,512,576..4608] and [1,4096,1024] (B in L1/L2); even where B streams
- * from L3, which bounds both. */
+ * tails cost a copy through memory per group. 1.2-1.9x the general path at
+ * [1,512,576..4608] and [1,4096,1024] (B in L1/L2); about even where B
+ * streams from L3, whose rate bounds both. */
 static void one_row(size_t n, size_t words, const bnn_word *a, const bnn_word *b, int32_t *c,
                     int32_t k)
 {

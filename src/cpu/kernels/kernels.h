@@ -42,7 +42,6 @@ typedef void (*bnn_pack_i32_fn)(const int32_t *x, size_t rows, size_t k, bnn_wor
 typedef void (*bnn_u8gemm_fn)(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
                               const int8_t *w, int32_t *c, size_t ldc);
 
-/* Bytes of one panel group (16 columns) for k, and of a panel of n columns. */
 /* The `avail` (1..4) bytes of a row's K quad at p as one little-endian u32,
  * the rest 0, so nothing past a row's k bytes is read; every u8gemm kernel
  * broadcasts it. A short last quad is assembled in a register: bytes stored
@@ -62,6 +61,7 @@ static inline uint32_t bnn_u8_quad(const uint8_t *p, size_t avail)
     return v;
 }
 
+/* Bytes of one panel group (16 columns) for k, and of a panel of n columns. */
 static inline size_t bnn_u8_group_bytes(size_t k)
 {
     return (k + BNN_U8_QUAD - 1) / BNN_U8_QUAD * (BNN_U8_GROUP * BNN_U8_QUAD);
@@ -86,10 +86,11 @@ void bnn_u8_panel_pack(const int8_t *w, size_t n, size_t k, int8_t *panel);
  * with word w of its rows together (rows past n: 0). A layer's weights are
  * packed once at load, so its products skip the per-call packing, and one row
  * of A meets 16 columns per word with no per-output reduction (batch-1 dense
- * layers). panel_pack fills bnn_panel_words(n, words) words; bgemm_panel is
+ * layers). panel_pack fills bnn_panel_words(n, words) words (counted in 64
+ * bits: a panel can exceed what a 32-bit board addresses); bgemm_panel is
  * bgemm with B given as such a panel (for columns 0..n-1 of it). */
 #define BNN_PANEL_ROWS 16
-static inline size_t bnn_panel_words(size_t n, size_t words)
+static inline uint64_t bnn_panel_words(uint64_t n, uint64_t words)
 {
     return (n + BNN_PANEL_ROWS - 1) / BNN_PANEL_ROWS * BNN_PANEL_ROWS * words;
 }

@@ -34,14 +34,10 @@ bnn_status bnn_first_layer_prepare(bnn_step *s, uint32_t index)
     uint64_t groups = ((uint64_t)l->units + BNN_U8_GROUP - 1) / BNN_U8_GROUP;
     uint64_t quads = ((uint64_t)l->k + BNN_U8_QUAD - 1) / BNN_U8_QUAD;
     uint64_t bytes = groups * quads * BNN_U8_GROUP * BNN_U8_QUAD;
-    char *raw = bytes <= SIZE_MAX - 64 ? malloc((size_t)bytes + 64) : NULL;
-    if (!raw)
-        return bnn_fail(BNN_ERR_NOMEM, "layer %u (%s): out of memory for %llu bytes of int8 "
-                        "weights", index, bnn_layer_type_name(l->type),
-                        (unsigned long long)bytes);
-    /* 64-byte aligned, so the kernels' 64-byte quad blocks never split a
-     * cache line. */
-    int8_t *panel = (int8_t *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+    bnn_status st = BNN_OK;
+    int8_t *panel = bnn_aligned_table(bytes, &s->u8_panel_alloc, l, index, "int8 weights", &st);
+    if (!panel)
+        return st;
     memset(panel, 0, (size_t)bytes); /* padding columns and K positions: 0 */
     /* K order (kh, kw, C) for first_conv: the order of its im2col patches. */
     size_t taps = l->type == BNN_LAYER_FIRST_CONV ? l->kh * l->kw : 1;
@@ -52,6 +48,5 @@ bnn_status bnn_first_layer_prepare(bnn_step *s, uint32_t index)
                 panel[bnn_u8_panel_index(u, t * per_tap + c, l->k)] =
                     weight_bit(l, u, t, c) ? -1 : 1;
     s->u8_panel = panel;
-    s->u8_panel_alloc = raw;
     return BNN_OK;
 }

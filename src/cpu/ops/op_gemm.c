@@ -36,7 +36,6 @@ static __thread struct {
 } tile_patches;
 static uint64_t product_calls; /* numbers the calls, for tile_patches */
 
-
 /* A first layer's 16 bytes of K per output cost about one binary word
  * operation (AVX2: ~120 G byte-MACs/s against ~6 G words/s), for the thread
  * count (tiles.h). */
@@ -97,21 +96,14 @@ bnn_status bnn_gemm_weights_prepare(bnn_step *s, uint32_t index)
     const bnn_kernels *kernels = bnn_active_kernels();
     if (!kernels->panel_pack)
         return BNN_OK;
-    /* In 64 bits first: the padded panel may not be addressable on a 32-bit board. */
-    uint64_t words = ((uint64_t)l->units + BNN_PANEL_ROWS - 1) / BNN_PANEL_ROWS *
-                     BNN_PANEL_ROWS * l->row_words;
-    char *raw = words <= (SIZE_MAX - 64) / sizeof(bnn_word)
-                    ? malloc((size_t)words * sizeof(bnn_word) + 64)
-                    : NULL;
-    if (!raw)
-        return bnn_fail(BNN_ERR_NOMEM, "layer %u (%s): out of memory for %llu bytes of weight "
-                        "panels", index, bnn_layer_type_name(l->type),
-                        (unsigned long long)(words * sizeof(bnn_word)));
-    bnn_word *panel = (bnn_word *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+    bnn_status st = BNN_OK;
+    bnn_word *panel = bnn_aligned_table(bnn_panel_words(l->units, l->row_words) * sizeof(bnn_word),
+                                        &s->b_panel_alloc, l, index, "weight panels", &st);
+    if (!panel)
+        return st;
     kernels->panel_pack(l->weights, l->units, l->row_words, panel);
     s->b_panel = panel;
     s->b_panel_kernel = kernels->bgemm_panel;
-    s->b_panel_alloc = raw;
     return BNN_OK;
 }
 
