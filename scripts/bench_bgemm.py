@@ -134,24 +134,29 @@ def numpy_child_main(spec_json):
 
 # ---- pybnn ------------------------------------------------------------------
 
-# A timed call of bgemm_bench runs at least this many MACs, as repeated C calls.
+# A timed call of bgemm_benches' "bgemm" runs at least this many MACs, as repeated C calls.
 MIN_MACS_PER_CALL = 10**8
 
 
-def bgemm_bench(m, n, k, threads, from_python=False):
-    """(fn, work) for bgemm of random packed rows: bnn_bgemm called from C,
-    repeated so that one fn() does MIN_MACS_PER_CALL (Python's ~2 us per call
-    is not the kernel's), or (from_python) one pybnn.bgemm call per fn()."""
+def bgemm_benches(m, n, k, threads):
+    """{label: (fn, work)} for bgemm of random packed rows: "bgemm", bnn_bgemm
+    called from C, repeated so that one fn() does MIN_MACS_PER_CALL (Python's
+    ~2 us per call is not the kernel's), and "python", one pybnn.bgemm call
+    per fn()."""
     import pybnn
     from pybnn import _core
     rng = np.random.default_rng(1)
     # packed by pybnn.pack_bits, as a user's rows are (on a cache line, padding bits 0)
     a, b = (pybnn.pack_bits(2 * rng.integers(0, 2, (rows, k), dtype=np.int8) - 1)
             for rows in (m, n))
-    if from_python:
-        return (lambda: pybnn.bgemm(a, b, k, threads=threads)), m * n * k
     reps = max(1, -(-MIN_MACS_PER_CALL // (m * n * k)))
-    return (lambda: _core.bgemm_repeat(a, b, k, threads, reps)), m * n * k * reps
+    return {"bgemm": ((lambda: _core.bgemm_repeat(a, b, k, threads, reps)), m * n * k * reps),
+            "python": ((lambda: pybnn.bgemm(a, b, k, threads=threads)), m * n * k)}
+
+
+def b_words(n, k):
+    """Words of a B of n rows of k bits."""
+    return n * ((k + 63) // 64)
 
 
 # ---- report -----------------------------------------------------------------
@@ -230,6 +235,7 @@ def main():
     for t in thread_counts:
         ceilings[t] = ceiling.measure(isa, t, args.repeats)
         print(ceilings[t].describe())
+    l2 = ceiling.l2_bytes()
     results = {}  # (m, n, k, t) -> {"bgemm", "ceiling", "numpy[...]"...}, medians
     bests = {}    # the same keys: the best run of each
     labels = [f"numpy[{arch}]"]
@@ -238,13 +244,11 @@ def main():
             with blas_threads(t):
                 r, best = median_rates({labels[0]: numpy_bench(m, n, k)}, args.repeats)
             time.sleep(OPENBLAS_SETTLE_SECONDS)
-            benches = {"bgemm": bgemm_bench(m, n, k, t), "python": bgemm_bench(m, n, k, t, True)}
+            benches = bgemm_benches(m, n, k, t)
             alu = ceiling.alu_benches(isa, t)
             benches["ceiling"] = alu["alu: " + ceilings[t].form]
-            l2 = ceiling.l2_bytes()
-            b_share = n * ((k + 63) // 64) * 8 // t
-            if m == 1 and l2 and b_share > l2:  # each bit of B is one MAC: how fast does B arrive?
-                stream = ceiling.stream_once_bench(isa, n * ((k + 63) // 64), t)
+            if m == 1 and l2 and b_words(n, k) * 8 // t > l2:  # each bit of B is one MAC: how fast does B arrive?
+                stream = ceiling.stream_once_bench(isa, b_words(n, k), t)
                 if stream:
                     benches["B once"] = stream
             r2, best2 = median_rates(benches, args.repeats)
@@ -324,7 +328,7 @@ def bar_lines(isa, thread_counts, results, labels, ceilings):
             check(f"[{m},{n},{k}] {t} thread(s) % of ceiling", frac, 50, "%")
             if "B once" in r:
                 stream = 100 * r["B once"] / ceilings[t].cpu
-                print(f"    (streaming its B once, {n * ((k + 63) // 64) * 8 // 1024} KiB, runs at {stream:.0f}% of "
+                print(f"    (streaming its B once, {b_words(n, k) * 8 // 1024} KiB, runs at {stream:.0f}% of "
                       f"the ceiling; bgemm does {100 * r['bgemm'] / r['B once']:.0f}% of that)")
     key = (1024, 1024, 1024, 1)
     if key in results:
