@@ -5,7 +5,7 @@ import numpy as np
 
 from .opencl_cache import build_program
 from .opencl_devices import choose_device, describe, device_type_name, import_pyopencl
-from .opencl_plan import _ceil, _options, _vec, _weights_u32, default_tuning, local_words
+from .opencl_plan import _ceil, _options, _vec, _weights_u32, default_tuning, tuned_options
 
 
 class BinaryGemm:
@@ -29,12 +29,8 @@ class BinaryGemm:
         a = np.ascontiguousarray(a, dtype="<u8")
         m, n, words = a.shape[0], b.shape[0], a.shape[1]
         cw = 2 * words
-        opts = _options({"TM": t.tm, "TN": t.tn, "FUSE": 0, "VEC": _vec(cw, t.max_vec),
-                         "PADDED": 0, "PAD_ZERO": 0,
-                         **({"SWAR_POPCOUNT": 1} if t.swar_popcount else {}),
-                         **({"POPCOUNT64": 1} if t.popcount64 else {}),
-                         **({"LOCAL_WORDS": local_words(t.local_words, _vec(cw, t.max_vec))}
-                            if t.local_words else {})})
+        opts = _options({"TM": t.tm, "TN": t.tn, "FUSE": 0, "PADDED": 0, "PAD_ZERO": 0,
+                         **tuned_options(t, _vec(cw, t.max_vec))})
         if opts not in self._programs:
             self._programs[opts] = build_program(self.context, self.cl_device, "bgemm", opts)
         kernel = cl.Kernel(self._programs[opts], "bgemm")

@@ -209,10 +209,9 @@ def _weighted(layer, act, tuning, threshold, pool=None):
     out_cw = out.cw if threshold else 0
     words = out_cw if threshold else _ceil(units, 32)
     tm = tuning.tm
-    opts = {"TN": tuning.tn, "FUSE": int(threshold is not None)}
-    if tuning.swar_popcount:
-        opts["SWAR_POPCOUNT"] = 1
     first = layer.kind.startswith("first_")
+    opts = {"TN": tuning.tn, "FUSE": int(threshold is not None),
+            **tuned_options(tuning, None if first else _vec(cw, tuning.max_vec))}
     data = {"weights": _weights_mask(layer.tensors["weights"], units, layer.k) if first
             else _weights_u32(layer.tensors["weights"], units)}
     if threshold is not None:  # padded to whole 32-unit words: epilogues read 8 or 16 at a time
@@ -237,7 +236,6 @@ def _weighted(layer, act, tuning, threshold, pool=None):
         op, kernel = "bgemm", "bgemm"
         padded = pad_t > 0 or pad_l > 0 or (layer.padding == "same" and _pads_after(
             in_h, in_w, out_h, out_w, kh, kw, sh, sw, pad_t, pad_l))
-        opts["VEC"] = _vec(cw, tuning.max_vec)
         # The tap table pays with several taps, or for PACK (which needs it); dense layers
         # of wide vectors run faster without it (measured on PoCL).
         panel = tuning.panel and tuning.tap_table and tuning.popcount64 and not tuning.local_words
@@ -251,8 +249,6 @@ def _weighted(layer, act, tuning, threshold, pool=None):
             opts["PACK"], opts["TN"] = 1, _ceil(tuning.tn, upv) * upv
             data["weights"] = _units_packed(data["weights"], upv, opts["VEC"])
         opts["PADDED"] = int(padded)
-        if tuning.popcount64:
-            opts["POPCOUNT64"] = 1
         if pool is not None:
             opts["POOL"] = 1
         if table:
@@ -261,7 +257,6 @@ def _weighted(layer, act, tuning, threshold, pool=None):
                 opts["POOL_WIN"], opts["POOL_KW"] = pkh * pkw, pkw
         opts["PAD_ZERO"] = int(padded and layer.pad_value == "zero")
         if tuning.local_words:
-            opts["LOCAL_WORDS"] = local_words(tuning.local_words, opts["VEC"])
             local = (1, tuning.local_rows)
 
         def args(n):
@@ -323,6 +318,20 @@ def _affine(layer, act):
             "bias": np.ascontiguousarray(layer.tensors["bias"], np.float32)}
     return Step("affine", "affine", "", act, out, (layer.index,), ("scale", "bias"),
                 lambda n: (c,), lambda n: (c, n), None, data)
+
+
+def tuned_options(tuning, vec=None):
+    """The build options that follow from the tuning alone: the popcount's form for
+    every program, and for a binary GEMM (vec: its vector width) its lanes and local
+    tile. One place for the model's layers and BinaryGemm, so their programs agree."""
+    opts = {"SWAR_POPCOUNT": 1} if tuning.swar_popcount else {}
+    if vec is not None:
+        opts["VEC"] = vec
+        if tuning.popcount64:
+            opts["POPCOUNT64"] = 1
+        if tuning.local_words:
+            opts["LOCAL_WORDS"] = local_words(tuning.local_words, vec)
+    return opts
 
 
 def _options(opts):
