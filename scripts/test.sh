@@ -9,10 +9,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The ARM cross tests: cross compilers, C libraries, qemu, clang (which builds
-# the kernel tests a second way). OpenCL on the CPU for the OpenCL backend
-# tests: PoCL, the ICD loader, clinfo.
-APT_PACKAGES="gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user clang pocl-opencl-icd ocl-icd-libopencl1 clinfo"
+# The native build (the C library, its tests, the sanitizers: gcc, make, libc
+# headers; a venv and Python's headers for Debian's python3). The ARM cross
+# tests: cross compilers, C libraries, qemu, clang (which builds the kernel
+# tests a second way). OpenCL on the CPU for the OpenCL backend tests: PoCL,
+# the ICD loader, clinfo. (llvm-mca is only for scripts/arm_mca.sh, a
+# benchmark, which installs it itself.)
+APT_PACKAGES="gcc make libc6-dev python3-venv python3-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user clang pocl-opencl-icd ocl-icd-libopencl1 clinfo"
 
 missing=()
 for pkg in $APT_PACKAGES; do
