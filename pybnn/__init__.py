@@ -8,12 +8,13 @@ from ._source_tree import check_core_importable
 
 check_core_importable()
 
-from .bits import bgemm, kernel_info, pack_bits, unpack_bits, _warn_unknown_features  # noqa: E402
+from .bits import (PreparedB, bgemm, kernel_info, pack_bits, prepare_b,  # noqa: E402
+                   unpack_bits, _warn_unknown_features)
 from .model import Model, load  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["FormatError", "Model", "OpenCLError", "bgemm", "kernel_info", "load",
-           "opencl_devices", "pack_bits", "unpack_bits", "__version__"]
+__all__ = ["FormatError", "Model", "OpenCLError", "PreparedB", "bgemm", "kernel_info", "load",
+           "opencl_devices", "pack_bits", "prepare_b", "unpack_bits", "__version__"]
 
 
 def opencl_devices():

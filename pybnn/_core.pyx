@@ -26,6 +26,12 @@ cdef extern from "bnn.h" nogil:
     const char *bnn_last_error()
     bnn_status bnn_bgemm(const uint64_t *a, const uint64_t *b, int32_t *c,
                          size_t m, size_t n, size_t k, int threads)
+    ctypedef struct bnn_prepared_b:
+        pass
+    bnn_status bnn_prepare_b(const uint64_t *b, size_t n, size_t k, bnn_prepared_b **out)
+    bnn_status bnn_bgemm_prepared(const uint64_t *a, const bnn_prepared_b *b, int32_t *c,
+                                  size_t m, int threads)
+    void bnn_prepared_b_free(bnn_prepared_b *b)
     bnn_status bnn_pack_f32(const float *x, size_t rows, size_t k, uint64_t *out)
     bnn_status bnn_pack_f64(const double *x, size_t rows, size_t k, uint64_t *out)
     bnn_status bnn_pack_i8(const int8_t *x, size_t rows, size_t k, uint64_t *out)
@@ -112,26 +118,108 @@ def _empty_on_lines(shape, dtype):
     return raw[start:start + size].view(dt).reshape(shape)
 
 
-def bgemm(a, b, k, threads=None):
-    """C = A . B^T in +-1 arithmetic for packed rows; see pybnn.bgemm."""
-    _require(a, "a", np.uint64, 2)
-    _require(b, "b", np.uint64, 2)
+def _check_k(k):
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise ValueError(f"k: expected a positive int (the number of bits), got {k!r}")
-    words = (int(k) + 63) // 64
+    return int(k)
+
+
+cdef class PreparedB:
+    """B (N rows of k bits, packed) prepared once for many bgemm calls; see
+    pybnn.prepare_b. Holds its own copy: later changes to the array it came
+    from do not reach it."""
+    cdef bnn_prepared_b *ptr
+    cdef readonly size_t n, k
+
+    def __cinit__(self, b, k):
+        self.ptr = NULL
+        _require(b, "b", np.uint64, 2)
+        self.k = _check_k(k)
+        words = (self.k + 63) // 64
+        if b.shape[1] != words or b.shape[0] == 0:
+            raise ValueError(f"b: expected at least one row of {words} words for k={k}, "
+                             f"got shape {b.shape}")
+        self.n = b.shape[0]
+        cdef _Pinned bv = _Pinned(b)
+        cdef bnn_status status
+        with nogil:
+            status = bnn_prepare_b(<const uint64_t *>bv.view.buf, self.n, self.k, &self.ptr)
+        _check(status)
+
+    def __dealloc__(self):
+        bnn_prepared_b_free(self.ptr)
+
+    @property
+    def words(self):
+        """uint64 words per row: the width A's rows must have."""
+        return (self.k + 63) // 64
+
+    def __repr__(self):
+        return f"PreparedB(n={self.n}, k={self.k})"
+
+    def __reduce__(self):
+        raise TypeError("PreparedB cannot be pickled: prepare the packed array where it is used")
+
+
+def bgemm(a, b, k, threads=None):
+    """C = A . B^T in +-1 arithmetic for packed rows; see pybnn.bgemm."""
+    return _product(a, b, k, threads, 1)
+
+
+cdef object _product(a, b, k, threads, size_t reps):
+    """Checks bgemm's arguments, then runs it `reps` times into one new C."""
+    _require(a, "a", np.uint64, 2)
+    cdef int nthreads = _threads_arg(threads)
+    cdef PreparedB prepared
+    if isinstance(b, PreparedB):
+        prepared = b
+        if k is not None and _check_k(k) != prepared.k:
+            raise ValueError(f"k: b was prepared for k={prepared.k}, got k={k}")
+        if a.shape[1] != prepared.words:
+            raise ValueError(f"a: expected {prepared.words} words per row for k={prepared.k}, "
+                             f"got a.shape={a.shape}")
+        return _bgemm_prepared(a, prepared, nthreads, reps)
+    _require(b, "b", np.uint64, 2)
+    k = _check_k(k)
+    words = (k + 63) // 64
     if a.shape[1] != words or b.shape[1] != words:
         raise ValueError(f"a and b: expected {words} words per row for k={k}, "
                          f"got a.shape={a.shape}, b.shape={b.shape}")
-    cdef int nthreads = _threads_arg(threads)
+    return _bgemm_rows(a, b, k, nthreads, reps)
+
+
+cdef object _bgemm_rows(a, b, size_t k, int nthreads, size_t reps):
+    """bnn_bgemm `reps` times into one new C (checked arguments)."""
     c = _empty_on_lines((a.shape[0], b.shape[0]), np.int32)
-    cdef size_t m = a.shape[0], n = b.shape[0], kk = k
-    cdef bnn_status status
+    cdef size_t m = a.shape[0], n = b.shape[0], r
+    cdef bnn_status status = BNN_OK
     if m == 0 or n == 0:
         return c
     cdef _Pinned av = _Pinned(a), bv = _Pinned(b), cv = _Pinned(c, True)
     with nogil:
-        status = bnn_bgemm(<const uint64_t *>av.view.buf, <const uint64_t *>bv.view.buf,
-                           <int32_t *>cv.view.buf, m, n, kk, nthreads)
+        for r in range(reps):
+            status = bnn_bgemm(<const uint64_t *>av.view.buf, <const uint64_t *>bv.view.buf,
+                               <int32_t *>cv.view.buf, m, n, k, nthreads)
+            if status != BNN_OK:
+                break
+    _check(status)
+    return c
+
+
+cdef object _bgemm_prepared(a, PreparedB b, int nthreads, size_t reps):
+    """bnn_bgemm_prepared `reps` times into one new C (checked arguments)."""
+    c = _empty_on_lines((a.shape[0], b.n), np.int32)
+    cdef size_t m = a.shape[0], r
+    cdef bnn_status status = BNN_OK
+    if m == 0:
+        return c
+    cdef _Pinned av = _Pinned(a), cv = _Pinned(c, True)
+    with nogil:
+        for r in range(reps):
+            status = bnn_bgemm_prepared(<const uint64_t *>av.view.buf, b.ptr,
+                                        <int32_t *>cv.view.buf, m, nthreads)
+            if status != BNN_OK:
+                break
     _check(status)
     return c
 
@@ -139,22 +227,11 @@ def bgemm(a, b, k, threads=None):
 def bgemm_repeat(a, b, k, threads, size_t reps):
     """Benchmark only (scripts/bench_bgemm.py): bgemm(a, b, k, threads) `reps`
     times from C in one call, so a small product is timed as a C caller sees
-    it, without Python's per-call overhead; returns the product."""
-    c = bgemm(a, b, k, threads)
-    cdef int nthreads = _threads_arg(threads)
-    cdef size_t m = a.shape[0], n = b.shape[0], kk = k, r
-    cdef bnn_status status = BNN_OK
-    if m == 0 or n == 0:
-        return c
-    cdef _Pinned av = _Pinned(a), bv = _Pinned(b), cv = _Pinned(c, True)
-    with nogil:
-        for r in range(1, reps):
-            status = bnn_bgemm(<const uint64_t *>av.view.buf, <const uint64_t *>bv.view.buf,
-                               <int32_t *>cv.view.buf, m, n, kk, nthreads)
-            if status != BNN_OK:
-                break
-    _check(status)
-    return c
+    it, without Python's per-call overhead; returns the product. `b` may be
+    a PreparedB."""
+    if reps < 1:
+        raise ValueError(f"reps: expected a positive int, got {reps}")
+    return _product(a, b, k, threads, reps)
 
 
 def pack_rows(x):

@@ -37,6 +37,20 @@ const char *bnn_last_error(void);
 bnn_status bnn_bgemm(const uint64_t *a, const uint64_t *b, int32_t *c,
                      size_t m, size_t n, size_t k, int threads);
 
+/* B prepared once for many products (a layer's weights, the same B against
+ * many A): bnn_prepare_b copies b's n rows of k values and, where the kernel
+ * set in use has one (AVX-512), lays them out in its panel form, which every
+ * bnn_bgemm_prepared call then reads as it is, where bnn_bgemm lays B out
+ * per call (or, with one row of A, reduces each output across vector lanes).
+ * Results equal bnn_bgemm's on b, for every kernel set and thread count.
+ * *out is NULL on error; free with bnn_prepared_b_free (NULL is a no-op). */
+typedef struct bnn_prepared_b bnn_prepared_b;
+bnn_status bnn_prepare_b(const uint64_t *b, size_t n, size_t k, bnn_prepared_b **out);
+/* C (m x n, n = the prepared rows) = A . B^T as bnn_bgemm, A with m rows. */
+bnn_status bnn_bgemm_prepared(const uint64_t *a, const bnn_prepared_b *b, int32_t *c, size_t m,
+                              int threads);
+void bnn_prepared_b_free(bnn_prepared_b *b);
+
 /* Pack rows x rows of k values into rows x bnn_words_for(k) words (bit 1 where x < 0). */
 bnn_status bnn_pack_f32(const float *x, size_t rows, size_t k, uint64_t *out);
 bnn_status bnn_pack_f64(const double *x, size_t rows, size_t k, uint64_t *out);

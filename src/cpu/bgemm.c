@@ -1,6 +1,10 @@
-/* bgemm.c - the public bgemm: checks arguments, splits C into blocks and
- * runs the active kernel on them across threads. Every output is computed
- * whole by one kernel call, so results never depend on the thread count. */
+/* bgemm.c - the public bgemm, on B as rows or prepared once (bnn_prepare_b):
+ * checks arguments, splits C into blocks and runs the active kernel on them
+ * across threads. Every output is computed whole by one kernel call, so
+ * results never depend on the thread count. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "common/errors.h"
 #include "cpu/kernels/kernels.h"
 #include "cpu/tiles.h"
@@ -13,14 +17,16 @@
 #define BLOCK_N 256
 #define MIN_BLOCK_N 64          /* 4 AVX-512 panels of 16 rows */
 #define MIN_TASKS_PER_THREAD 8
+typedef char bnn_assert_blocks_whole_panels[(MIN_BLOCK_N % BNN_PANEL_ROWS == 0) ? 1 : -1];
 
 typedef struct bgemm_job {
     const bnn_kernels *kernels;
     const bnn_word *a, *b;
+    const bnn_word *panel; /* B as the kernels' panels, or NULL: B's rows */
     int32_t *c;
     size_t words;
     int32_t k;
-    bnn_tiles tiles;
+    bnn_tiles tiles;      /* set by run */
 } bgemm_job;
 
 static void bgemm_task(void *ctx, size_t task)
@@ -28,8 +34,29 @@ static void bgemm_task(void *ctx, size_t task)
     const bgemm_job *j = ctx;
     size_t i0, mb, j0, nb;
     bnn_tile_at(&j->tiles, task, &i0, &mb, &j0, &nb);
-    j->kernels->bgemm(mb, nb, j->words, j->a + i0 * j->words, j->b + j0 * j->words,
-                      j->c + i0 * j->tiles.n + j0, j->tiles.n, j->k);
+    const bnn_word *a = j->a + i0 * j->words;
+    int32_t *c = j->c + i0 * j->tiles.n + j0;
+    if (j->panel) /* j0 is a whole number of panel groups: blocks are 64 columns or more */
+        j->kernels->bgemm_panel(mb, nb, j->words, a, j->panel + j0 * j->words, c, j->tiles.n, j->k);
+    else
+        j->kernels->bgemm(mb, nb, j->words, a, j->b + j0 * j->words, c, j->tiles.n, j->k);
+}
+
+/* Runs a job whose kernels, operands, words and k are set, on m x n. */
+static bnn_status run(bgemm_job *j, size_t m, size_t n, int threads)
+{
+    j->tiles = bnn_tiles_of(m, n, BLOCK_M, BLOCK_N);
+    int use = bnn_tiles_threads(&j->tiles, j->words, threads);
+    /* Narrower column blocks until every thread has a few tasks: a short
+     * product (M = 64 has one row block) split into as many tasks as
+     * threads waits for the slowest, and a helper that joins late leaves
+     * the caller a whole block more. Each block still packs its own B rows
+     * once, so this adds no packing. */
+    for (size_t bn = BLOCK_N / 2; use > 1 && j->tiles.count < MIN_TASKS_PER_THREAD * (size_t)use &&
+                                  bn >= MIN_BLOCK_N;
+         bn /= 2)
+        j->tiles = bnn_tiles_of(m, n, BLOCK_M, bn);
+    return bnn_parallel_for(j->tiles.count, use, bgemm_task, j);
 }
 
 bnn_status bnn_bgemm(const uint64_t *a, const uint64_t *b, int32_t *c, size_t m, size_t n,
@@ -45,18 +72,83 @@ bnn_status bnn_bgemm(const uint64_t *a, const uint64_t *b, int32_t *c, size_t m,
         return BNN_OK;
     if (n > SIZE_MAX / m)
         return bnn_fail(BNN_ERR_ARGUMENT, "bgemm: m*n overflows (m=%zu, n=%zu)", m, n);
+    bgemm_job j = {.kernels = bnn_active_kernels(), .a = a, .b = b, .c = c,
+                   .words = bnn_words_for(k), .k = (int32_t)k};
+    return run(&j, m, n, threads);
+}
+
+struct bnn_prepared_b {
+    size_t n, k, words;
+    bnn_word *rows;              /* a copy of B's rows: any kernel set runs on them */
+    bnn_word *panel;             /* B as panels for panel_kernel's set, or NULL */
+    bnn_bgemm_panel_fn panel_kernel;
+    void *panel_alloc;           /* panel, before aligning it to 64 bytes */
+};
+
+void bnn_prepared_b_free(bnn_prepared_b *p)
+{
+    if (!p)
+        return;
+    free(p->rows);
+    free(p->panel_alloc);
+    free(p);
+}
+
+bnn_status bnn_prepare_b(const uint64_t *b, size_t n, size_t k, bnn_prepared_b **out)
+{
+    if (!out)
+        return bnn_fail(BNN_ERR_ARGUMENT, "prepare_b: out must not be NULL");
+    *out = NULL;
+    if (!b)
+        return bnn_fail(BNN_ERR_ARGUMENT, "prepare_b: b must not be NULL");
+    if (n == 0 || k == 0)
+        return bnn_fail(BNN_ERR_ARGUMENT, "prepare_b: expected at least one row of at least one "
+                                          "bit, got n=%zu, k=%zu", n, k);
+    if (k > ((size_t)1 << 30))
+        return bnn_fail(BNN_ERR_ARGUMENT, "prepare_b: k must be at most 2^30, got %zu", k);
     size_t words = bnn_words_for(k);
-    bgemm_job j = {bnn_active_kernels(), a, b, c, words, (int32_t)k,
-                   bnn_tiles_of(m, n, BLOCK_M, BLOCK_N)};
-    int use = bnn_tiles_threads(&j.tiles, words, threads);
-    /* Narrower column blocks until every thread has a few tasks: a short
-     * product (M = 64 has one row block) split into as many tasks as
-     * threads waits for the slowest, and a helper that joins late leaves
-     * the caller a whole block more. Each block still packs its own B rows
-     * once, so this adds no packing. */
-    for (size_t bn = BLOCK_N / 2; use > 1 && j.tiles.count < MIN_TASKS_PER_THREAD * (size_t)use &&
-                                  bn >= MIN_BLOCK_N;
-         bn /= 2)
-        j.tiles = bnn_tiles_of(m, n, BLOCK_M, bn);
-    return bnn_parallel_for(j.tiles.count, use, bgemm_task, &j);
+    const bnn_kernels *kernels = bnn_active_kernels();
+    uint64_t panel_words = kernels->panel_pack ? bnn_panel_words(n, words) : 0;
+    if (n > SIZE_MAX / sizeof(bnn_word) / words || panel_words > (SIZE_MAX - 64) / sizeof(bnn_word))
+        return bnn_fail(BNN_ERR_ARGUMENT, "prepare_b: %zu rows of %zu words do not fit in memory",
+                        n, words);
+    bnn_prepared_b *p = calloc(1, sizeof *p);
+    if (p) {
+        p->rows = malloc(n * words * sizeof(bnn_word));
+        p->panel_alloc = panel_words ? malloc((size_t)panel_words * sizeof(bnn_word) + 64) : NULL;
+    }
+    if (!p || !p->rows || (panel_words && !p->panel_alloc)) {
+        bnn_prepared_b_free(p);
+        return bnn_fail(BNN_ERR_NOMEM, "prepare_b: out of memory for %zu rows of %zu words", n,
+                        words);
+    }
+    p->n = n;
+    p->k = k;
+    p->words = words;
+    memcpy(p->rows, b, n * words * sizeof(bnn_word));
+    if (panel_words) {
+        p->panel = (bnn_word *)(((uintptr_t)p->panel_alloc + 63) & ~(uintptr_t)63);
+        kernels->panel_pack(b, n, words, p->panel);
+        p->panel_kernel = kernels->bgemm_panel;
+    }
+    *out = p;
+    return BNN_OK;
+}
+
+bnn_status bnn_bgemm_prepared(const uint64_t *a, const bnn_prepared_b *b, int32_t *c, size_t m,
+                              int threads)
+{
+    if (!a || !b || !c)
+        return bnn_fail(BNN_ERR_ARGUMENT, "bgemm_prepared: a, b and c must not be NULL");
+    if (m == 0)
+        return BNN_OK;
+    if (b->n > SIZE_MAX / m)
+        return bnn_fail(BNN_ERR_ARGUMENT, "bgemm_prepared: m*n overflows (m=%zu, n=%zu)", m, b->n);
+    const bnn_kernels *kernels = bnn_active_kernels();
+    /* the panels serve only the kernel set that packed them (a test or a
+     * benchmark may select another since); any set runs on the rows */
+    const bnn_word *panel = b->panel && b->panel_kernel == kernels->bgemm_panel ? b->panel : NULL;
+    bgemm_job j = {.kernels = kernels, .a = a, .b = b->rows, .panel = panel, .c = c,
+                   .words = b->words, .k = (int32_t)b->k};
+    return run(&j, m, b->n, threads);
 }

@@ -93,6 +93,42 @@ static void panel_bgemm_check(int t, const bnn_word *a, const bnn_word *b, size_
     free(wide);
 }
 
+/* B prepared under set t equals the reference, with 2 threads, under set t
+ * (its panels, where t has a panel form) and under the last set (which
+ * runs on the prepared rows: those panels are not its own). */
+static void prepared_bgemm_check(int t, const bnn_word *a, const bnn_word *b, size_t m, size_t n,
+                                 size_t k, const int32_t *want, int32_t *got)
+{
+    char label[160];
+    bnn_prepared_b *p = NULL;
+    must(bnn_select_isa(isas[t]), "bnn_select_isa");
+    must(bnn_prepare_b(b, n, k, &p), "bnn_prepare_b");
+    for (int other = 0; other < 2; other++) {
+        if (other)
+            must(bnn_select_isa(isas[n_isas - 1]), "bnn_select_isa");
+        must(bnn_bgemm_prepared(a, p, got, m, 2), "bnn_bgemm_prepared");
+        snprintf(label, sizeof label, "bnn_bgemm_prepared m=%zu n=%zu k=%zu%s", m, n, k,
+                 other ? " (run under the last set)" : "");
+        check(memcmp(got, want, m * n * sizeof(int32_t)) == 0, t, label);
+    }
+    must(bnn_select_isa(isas[t]), "bnn_select_isa");
+    bnn_prepared_b_free(p);
+}
+
+static void test_prepared_errors(void)
+{
+    bnn_word b[2] = {1, 2};
+    bnn_prepared_b *p = (bnn_prepared_b *)b;
+    int32_t c[2];
+    check(bnn_prepare_b(b, 0, 64, &p) == BNN_ERR_ARGUMENT && p == NULL, 0, "prepare_b n=0");
+    check(bnn_prepare_b(b, 2, 0, &p) == BNN_ERR_ARGUMENT, 0, "prepare_b k=0");
+    check(bnn_prepare_b(NULL, 2, 64, &p) == BNN_ERR_ARGUMENT, 0, "prepare_b b=NULL");
+    check(bnn_prepare_b(b, 2, ((size_t)1 << 30) + 1, &p) == BNN_ERR_ARGUMENT, 0, "prepare_b k>2^30");
+    check(bnn_prepare_b(b, 2, 64, NULL) == BNN_ERR_ARGUMENT, 0, "prepare_b out=NULL");
+    check(bnn_bgemm_prepared(b, NULL, c, 1, 1) == BNN_ERR_ARGUMENT, 0, "bgemm_prepared b=NULL");
+    bnn_prepared_b_free(NULL);
+}
+
 static void test_bgemm_shapes(void)
 {
     char label[160];
@@ -114,6 +150,7 @@ static void test_bgemm_shapes(void)
                     snprintf(label, sizeof label, "bnn_bgemm m=%zu n=%zu k=%zu", m, n, k);
                     check(memcmp(got, want, m * n * sizeof(int32_t)) == 0, t, label);
                     panel_bgemm_check(t, a, b, m, n, k, want);
+                    prepared_bgemm_check(t, a, b, m, n, k, want, got);
                 }
                 free(a);
                 free(b);
@@ -327,6 +364,7 @@ int main(int argc, char **argv)
     harness_begin("test_kernels", argc, argv);
     rng_state = 20240601; /* any data will do; keep it repeatable */
     test_bgemm_shapes();
+    test_prepared_errors();
     for (int t = 0; t < n_isas; t++) {
         test_bgemm_wide(t);
         test_one_hot(t);

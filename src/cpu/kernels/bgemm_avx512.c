@@ -24,9 +24,10 @@
  * serves MR rows (the 1 x NR tile loads a B vector per popcount, which on
  * cores with one 512-bit load per cycle binds as tightly as the popcounts).
  * A layer's weights are packed into that panel form once, at load
- * (bnn_panel_pack_avx512, kernels.h), and bnn_bgemm_panel_avx512 runs any M on
- * them: a single row of A then costs 2 loads, a broadcast and 2 x 3 ops per
- * word of 16 outputs, with no reduction. */
+ * (bnn_panel_pack_avx512, kernels.h), as is a B given to bnn_prepare_b, and
+ * bnn_bgemm_panel_avx512 runs any M on them: a single row of A then costs 2
+ * loads and 2 x 3 ops per word of 16 outputs, with no reduction, and one
+ * broadcast per word of 64 (row_groups). */
 #include <immintrin.h>
 #include <string.h>
 
@@ -146,6 +147,7 @@ static inline void row_pointers(const bnn_word *b, size_t words, size_t nr, size
 #define PANEL_MAX_WORDS 256 /* its panel (64 bytes a word per 8 rows) lives on the stack: 32 KiB */
 #define MR 8                /* A rows per panel micro-tile */
 #define PW (2 * NR)         /* B rows per panel: two vectors per word */
+#define ROW_GROUPS 4        /* panel groups a single row of A meets at once */
 typedef char bnn_assert_panel_rows[(PW == BNN_PANEL_ROWS) ? 1 : -1];
 
 /* 8 x 8 words (rows r[0..7], 8 words each) transposed: out[w] = word w of
@@ -189,6 +191,25 @@ static void pack_panel(const bnn_word *b, size_t words, size_t nr, bnn_word *pan
     }
 }
 
+/* One row of C's PW columns from a panel's two accumulators (lane r of
+ * acc0: column r, of acc1: column NR + r): k - 2 * popcount to the columns
+ * in `lanes` (bit r = column r). */
+static inline __attribute__((always_inline)) void store_counts(__m512i acc0, __m512i acc1,
+                                                               __m512i kv, int32_t *c,
+                                                               __mmask16 lanes)
+{
+    /* the low dwords of both accumulators' qwords (counts fit in 32 bits), in
+     * one two-source permute: 3 fewer ops a row than two narrowing moves and
+     * an insert, about 5% of a tile at K = 576 */
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    __m512i pc = _mm512_permutex2var_epi32(acc0, even, acc1);
+    __m512i out = _mm512_sub_epi32(kv, _mm512_add_epi32(pc, pc));
+    if (lanes == 0xffff) /* plain stores: masked ones are slow on some cores (Zen 4) */
+        _mm512_storeu_si512(c, out);
+    else
+        _mm512_mask_storeu_epi32(c, lanes, out);
+}
+
 /* mr (<= MR, a constant after inlining) rows of A against the panel's two
  * vectors per word: row i's popcounts in the lanes of acc[i][0..1], then
  * k - 2 * popcount to C (the lanes in `lanes`: bit r = column r). */
@@ -210,19 +231,38 @@ static inline __attribute__((always_inline)) void panel_tile(
         }
     }
     const __m512i kv = _mm512_set1_epi32(k);
-    /* the low dwords of both accumulators' qwords (counts fit in 32 bits), in
-     * one two-source permute: 3 fewer ops a row than two narrowing moves and
-     * an insert, about 5% of a tile at K = 576 */
-    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
 #pragma GCC unroll 8
-    for (int i = 0; i < mr; i++) {
-        __m512i pc = _mm512_permutex2var_epi32(acc[i][0], even, acc[i][1]);
-        __m512i out = _mm512_sub_epi32(kv, _mm512_add_epi32(pc, pc));
-        if (lanes == 0xffff) /* plain stores: masked ones are slow on some cores (Zen 4) */
-            _mm512_storeu_si512(c + i * ldc, out);
-        else
-            _mm512_mask_storeu_epi32(c + i * ldc, lanes, out);
+    for (int i = 0; i < mr; i++)
+        store_counts(acc[i][0], acc[i][1], kv, c + i * ldc, lanes);
+}
+
+/* One A row against ROW_GROUPS whole panel groups (64 columns): the A word
+ * broadcast once serves 8 panel vectors, and the 8 accumulators are 8
+ * independent chains, where a 1-row panel_tile has 2 and pays its loop and
+ * epilogue per 16 columns. 1.4-1.7x panel_tile's rate at M = 1 (K = 576 to
+ * 2304, panels in L1/L2, Zen 4). */
+static void row_groups(size_t words, const bnn_word *a, const bnn_word *panel, int32_t *c,
+                       int32_t k)
+{
+    __m512i acc[ROW_GROUPS][2];
+#pragma GCC unroll 8
+    for (int g = 0; g < ROW_GROUPS; g++)
+        acc[g][0] = acc[g][1] = _mm512_setzero_si512();
+    for (size_t w = 0; w < words; w++) {
+        __m512i x = _mm512_set1_epi64((long long)a[w]);
+#pragma GCC unroll 8
+        for (int g = 0; g < ROW_GROUPS; g++) {
+            const bnn_word *p = panel + (g * words + w) * PW;
+            acc[g][0] = _mm512_add_epi64(acc[g][0], _mm512_popcnt_epi64(_mm512_xor_si512(
+                                                        _mm512_load_si512(p), x)));
+            acc[g][1] = _mm512_add_epi64(acc[g][1], _mm512_popcnt_epi64(_mm512_xor_si512(
+                                                        _mm512_load_si512(p + NR), x)));
+        }
     }
+    const __m512i kv = _mm512_set1_epi32(k);
+#pragma GCC unroll 8
+    for (int g = 0; g < ROW_GROUPS; g++)
+        store_counts(acc[g][0], acc[g][1], kv, c + g * PW, 0xffff);
 }
 
 /* All m rows of A against one panel group (nr <= PW columns at c). */
@@ -250,7 +290,14 @@ void bnn_panel_pack_avx512(const bnn_word *b, size_t n, size_t words, bnn_word *
 void bnn_bgemm_panel_avx512(size_t m, size_t n, size_t words, const bnn_word *a,
                             const bnn_word *panel, int32_t *c, size_t ldc, int32_t k)
 {
-    for (size_t j = 0; j < n; j += PW)
+    size_t j = 0;
+    /* up to 3 rows (batch-1 dense layers): each row on its own, ROW_GROUPS
+     * panel groups at a time, as panel_rows would run them in 1-row tiles */
+    if (m < 4)
+        for (; j + ROW_GROUPS * PW <= n; j += ROW_GROUPS * PW)
+            for (size_t i = 0; i < m; i++)
+                row_groups(words, a + i * words, panel + j * words, c + i * ldc + j, k);
+    for (; j < n; j += PW)
         panel_rows(m, n - j < PW ? n - j : PW, words, a, panel + j * words, c + j, ldc, k);
 }
 
