@@ -6,6 +6,9 @@ For each shape [M, N, K] and thread count it measures, in the same run:
     caller of bnn_bgemm gets it (products under 10^8 MACs are repeated from
     C in one Python call), and beside it one pybnn.bgemm call from Python
     per product (which adds ~2 us of Python per call),
+  - the same with B prepared once (pybnn.prepare_b, bnn_bgemm_prepared:
+    laid out for the kernels, as a model's weights are), as a C caller
+    gets it,
   - float32 MAC/s of numpy.matmul on the same shape (OpenBLAS; its kernel is
     printed via threadpoolctl), and the ratio of the two,
   - the fraction of the ALU ceiling (scripts/ceiling.py): the best of a few
@@ -29,7 +32,7 @@ after the in-process figures of the same shape:
 
 Bars (issue 10), checked where the run measured them: bgemm >= 85% of the
 ceiling at [256,4096,4096], >= 75% at M = 64 for every K of the paper's
-layers, >= 50% at M = 1; at [1024,1024,1024] on 1 thread >= 12x numpy
+layers, >= 50% at M = 1 (for B as rows, then for B prepared); at [1024,1024,1024] on 1 thread >= 12x numpy
 (AVX-512) or >= 8x numpy at OPENBLAS_CORETYPE=Haswell (AVX2); 2 threads
 >= 1.8x 1 thread at [256,4096,4096].
 
@@ -141,8 +144,8 @@ MIN_MACS_PER_CALL = 10**8
 def bgemm_benches(m, n, k, threads):
     """{label: (fn, work)} for bgemm of random packed rows: "bgemm", bnn_bgemm
     called from C, repeated so that one fn() does MIN_MACS_PER_CALL (Python's
-    ~2 us per call is not the kernel's), and "python", one pybnn.bgemm call
-    per fn()."""
+    ~2 us per call is not the kernel's), "python", one pybnn.bgemm call per
+    fn(), and "prepared", as "bgemm" on B prepared once (pybnn.prepare_b)."""
     import pybnn
     from pybnn import _core
     rng = np.random.default_rng(1)
@@ -150,8 +153,10 @@ def bgemm_benches(m, n, k, threads):
     a, b = (pybnn.pack_bits(2 * rng.integers(0, 2, (rows, k), dtype=np.int8) - 1)
             for rows in (m, n))
     reps = max(1, -(-MIN_MACS_PER_CALL // (m * n * k)))
+    prepared = pybnn.prepare_b(b, k)
     return {"bgemm": ((lambda: _core.bgemm_repeat(a, b, k, threads, reps)), m * n * k * reps),
-            "python": ((lambda: pybnn.bgemm(a, b, k, threads=threads)), m * n * k)}
+            "python": ((lambda: pybnn.bgemm(a, b, k, threads=threads)), m * n * k),
+            "prepared": ((lambda: _core.bgemm_repeat(a, prepared, k, threads, reps)), m * n * k * reps)}
 
 
 def b_words(n, k):
@@ -264,13 +269,14 @@ def main():
             bests[(m, n, k, t)] = best
 
     print("\nbgemm: bnn_bgemm called from C (small shapes repeated in one Python call, so Python's "
-          "per-call overhead is left out); py: one pybnn.bgemm call from Python per product.\n"
+          "per-call overhead is left out); py: one pybnn.bgemm call from Python per product; prepared: "
+          "bgemm on B prepared once (pybnn.prepare_b), from C, and its % of the ceiling.\n"
           "% ceil: median (and best) bgemm run against the ALU ceiling in CPU time; %wall: against the "
           "ceiling timed in wall clock beside it, round-robin (both shift alike under load); %Bonce (M = 1, B larger than "
           "L2 per thread): against the streaming kernel reading B once from where it lives "
           "(ceiling.stream_once_bench): how fast memory delivers B, a reference rather than a hard bound")
     head = (f"{'M':>5} {'N':>5} {'K':>5} {'thr':>3} | {'bgemm GMAC/s':>12} {'(best)':>8} "
-            f"{'% ceil':>6} {'(best)':>6} {'%wall':>6} {'%Bonce':>6} {'py':>7}")
+            f"{'% ceil':>6} {'(best)':>6} {'%wall':>6} {'%Bonce':>6} {'py':>7} | {'prepared':>8} {'% ceil':>6}")
     for label in labels:
         head += f" | {label + ' GMAC/s':>34} {'ratio':>6}"
     print(head)
@@ -283,15 +289,17 @@ def main():
                 f"{100 * r['bgemm'] / ceilings[t].cpu:5.0f}% {100 * best['bgemm'] / ceilings[t].cpu:5.0f}% "
                 f"{100 * r['bgemm'] / r['ceiling']:5.0f}% "
                 + (f"{100 * r['bgemm'] / r['B once']:5.0f}% " if "B once" in r else f"{'':6} ")
-                + f"{r['python'] / 1e9:7.1f}")
+                + f"{r['python'] / 1e9:7.1f} | {r['prepared'] / 1e9:8.1f} "
+                f"{100 * r['prepared'] / ceilings[t].cpu:5.0f}%")
         for label in labels:
             line += f" | {r[label] / 1e9:34.1f} {r['bgemm'] / r[label]:5.1f}x"
         print(line)
-        over = ceilings[t].exceeded_by(best["bgemm"], best["ceiling"])
-        if over is not None:
-            exceeded.append(f"[{m},{n},{k}] on {t} thread(s): best run {best['bgemm'] / 1e9:.1f} GMAC/s is "
-                            f"{100 * over:.0f}% above the best ALU ceiling run "
-                            f"{max(ceilings[t].best, best['ceiling']) / 1e9:.1f} Gbit-op/s")
+        for name in ("bgemm", "prepared"):
+            over = ceilings[t].exceeded_by(best[name], best["ceiling"])
+            if over is not None:
+                exceeded.append(f"[{m},{n},{k}] {name} on {t} thread(s): best run {best[name] / 1e9:.1f} GMAC/s "
+                                f"is {100 * over:.0f}% above the best ALU ceiling run "
+                                f"{max(ceilings[t].best, best['ceiling']) / 1e9:.1f} Gbit-op/s")
     print()
     bar_lines(isa, thread_counts, results, labels, ceilings)
     if args.json:
@@ -317,19 +325,21 @@ def bar_lines(isa, thread_counts, results, labels, ceilings):
     if not isa.startswith(("avx512", "avx2")):
         print(f"no bar is set for kernel set '{isa}'")
         return
-    for key, r in results.items():
-        m, n, k, t = key
-        frac = 100 * r["bgemm"] / ceilings[t].cpu
-        if (m, n, k) == (256, 4096, 4096):
-            check(f"[{m},{n},{k}] {t} thread(s) % of ceiling", frac, 85, "%")
-        elif m == 64 and k in CONV_KS + DENSE_KS:
-            check(f"[{m},{n},{k}] {t} thread(s) % of ceiling", frac, 75, "%")
-        elif m == 1:
-            check(f"[{m},{n},{k}] {t} thread(s) % of ceiling", frac, 50, "%")
-            if "B once" in r:
-                stream = 100 * r["B once"] / ceilings[t].cpu
-                print(f"    (streaming its B once, {b_words(n, k) * 8 // 1024} KiB, runs at {stream:.0f}% of "
-                      f"the ceiling; bgemm does {100 * r['bgemm'] / r['B once']:.0f}% of that)")
+    for name, what in (("bgemm", ""), ("prepared", ", B prepared,")):
+        for key, r in results.items():
+            m, n, k, t = key
+            frac = 100 * r[name] / ceilings[t].cpu
+            label = f"[{m},{n},{k}] {t} thread(s){what} % of ceiling"
+            if (m, n, k) == (256, 4096, 4096):
+                check(label, frac, 85, "%")
+            elif m == 64 and k in CONV_KS + DENSE_KS:
+                check(label, frac, 75, "%")
+            elif m == 1:
+                check(label, frac, 50, "%")
+                if "B once" in r:
+                    stream = 100 * r["B once"] / ceilings[t].cpu
+                    print(f"    (streaming its B once, {b_words(n, k) * 8 // 1024} KiB, runs at {stream:.0f}% "
+                          f"of the ceiling; this does {100 * r[name] / r['B once']:.0f}% of that)")
     key = (1024, 1024, 1024, 1)
     if key in results:
         if isa.startswith("avx512"):
