@@ -3,8 +3,9 @@
 
 For each shape [M, N, K] and thread count it measures, in the same run:
   - binary MAC/s of bgemm (M*N*K / s, K bits per dot product), as a C
-    caller of bnn_bgemm gets it (products under 10^8 MACs are repeated from
-    C in one Python call), and beside it one pybnn.bgemm call from Python
+    caller of bnn_bgemm that reuses its output buffer gets it (products
+    under 10^9 MACs are repeated from C in one Python call, into one C),
+    and beside it one pybnn.bgemm call from Python
     per product (which adds ~2 us of Python per call),
   - the same with B prepared once (pybnn.prepare_b, bnn_bgemm_prepared:
     laid out for the kernels, as a model's weights are), as a C caller
@@ -137,14 +138,15 @@ def numpy_child_main(spec_json):
 
 # ---- pybnn ------------------------------------------------------------------
 
-# A timed call of bgemm_benches' "bgemm" runs at least this many MACs, as repeated C calls.
-MIN_MACS_PER_CALL = 10**8
+# A timed call of bgemm_benches' "bgemm" runs at least this many MACs, as repeated C calls
+# into one C: Python's ~2 us per call is not the kernel's, and neither are a fresh C's first
+# writes, which miss the cache (at 10^8, [64,1024,576] ran 3 products a call, 20% slower).
+MIN_MACS_PER_CALL = 10**9
 
 
 def bgemm_benches(m, n, k, threads):
     """{label: (fn, work)} for bgemm of random packed rows: "bgemm", bnn_bgemm
-    called from C, repeated so that one fn() does MIN_MACS_PER_CALL (Python's
-    ~2 us per call is not the kernel's), "python", one pybnn.bgemm call per
+    called from C, repeated so that one fn() does MIN_MACS_PER_CALL, "python", one pybnn.bgemm call per
     fn(), and "prepared", as "bgemm" on B prepared once (pybnn.prepare_b)."""
     import pybnn
     from pybnn import _core
