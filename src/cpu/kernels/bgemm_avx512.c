@@ -15,7 +15,7 @@
  * XORed with A's word w broadcast, gives NR outputs' tail counts in one step,
  * already in output order, where a masked step would use 1 lane of 8.
  *
- * With PANEL_MIN_M rows of A or more, that transposed form runs the whole K
+ * With PANEL_MIN_M rows of A or more (fewer at short K), that transposed form runs the whole K
  * (panel_bgemm below): 2 x NR B rows are copied once (8 x 8 transposes) into a
  * panel holding word w of them in two vectors, and MR rows of A meet each
  * panel vector through broadcast XORs. Every lane of an accumulator is one output,
@@ -143,7 +143,17 @@ static inline void row_pointers(const bnn_word *b, size_t words, size_t nr, size
         bp[r] = b + (r < nr ? r : 0) * words + off;
 }
 
-#define PANEL_MIN_M 16      /* from this many A rows the panel form: below, copying B costs more than it saves */
+/* When B is copied into panels for a product (panel_bgemm). The copy costs
+ * about 10 ops per word of 16 columns, once; the 1 x NR path instead pays a
+ * 21-op reduction per A row and 8 columns, whatever K. So with 16 rows of A
+ * the copy always wins, and with 4-15 rows while K is at most about
+ * PANEL_WORDS_PER_ROW words per row of A (Zen 4, medians of 5 interleaved
+ * runs, 1 x NR path -> panels: [4,512,576] 298 -> 387 GMAC/s, [12,1024,576]
+ * 340 -> 540; past the bound, [8,512,2304] 689 -> 649). With 2-3 rows the
+ * panels run 1-row tiles and lose ([2,512,576] 252 -> 193). */
+#define PANEL_MIN_M 16
+#define PANEL_SHORT_MIN_M 4
+#define PANEL_WORDS_PER_ROW 4
 #define PANEL_MAX_WORDS 256 /* its panel (64 bytes a word per 8 rows) lives on the stack: 32 KiB */
 #define MR 8                /* A rows per panel micro-tile */
 #define PW (2 * NR)         /* B rows per panel: two vectors per word */
@@ -345,7 +355,8 @@ static void one_row(size_t n, size_t words, const bnn_word *a, const bnn_word *b
 void bnn_bgemm_avx512(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
                       int32_t *c, size_t ldc, int32_t k)
 {
-    if (m >= PANEL_MIN_M && words <= PANEL_MAX_WORDS && words > 0) { /* K <= 16384 */
+    if (words > 0 && words <= PANEL_MAX_WORDS && /* K <= 16384 */
+        (m >= PANEL_MIN_M || (m >= PANEL_SHORT_MIN_M && words <= PANEL_WORDS_PER_ROW * m))) {
         panel_bgemm(m, n, words, a, b, c, ldc, k);
         return;
     }
