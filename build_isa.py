@@ -31,7 +31,7 @@ import tempfile
 
 X86_FLAGS = {
     "avx2": ["-mavx2", "-mpopcnt"],
-    "avx512": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vpopcntdq", "-mavx2", "-mpopcnt"],
+    "avx512": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vpopcntdq", "-mavx512vbmi", "-mavx2", "-mpopcnt"],
     "avx512vnni": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni", "-mavx2"],
 }
 # aarch64: NEON is the base ISA; the ARMv8.2 dot product files need +dotprod

@@ -31,8 +31,9 @@ bnn_cpu_features bnn_detect_cpu_features(void)
         return f;
     int avx2 = (ebx >> 5) & 1, avx512f = (ebx >> 16) & 1, avx512bw = (ebx >> 30) & 1;
     int avx512vl = (ebx >> 31) & 1, vpopcntdq = (ecx >> 14) & 1, vnni = (ecx >> 11) & 1;
+    int vbmi = (ecx >> 1) & 1; /* vpermb; every core with VPOPCNTDQ and BW has it */
     f.avx2 = avx2 && popcnt && ymm_state;
-    f.avx512 = f.avx2 && avx512f && avx512bw && avx512vl && vpopcntdq && zmm_state;
+    f.avx512 = f.avx2 && avx512f && avx512bw && avx512vl && vpopcntdq && vbmi && zmm_state;
     f.avx512vnni = f.avx512 && vnni;
     return f;
 }
