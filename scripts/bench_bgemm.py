@@ -62,7 +62,8 @@ CONV_KS = (576, 1152, 2304, 4608)
 DENSE_KS = (1024, 4096, 8192)
 M64_SHAPES = [(64, 1024, k) for k in CONV_KS + DENSE_KS]
 M1_SHAPES = [(1, 4096, k) for k in DENSE_KS] + [(1, 512, k) for k in CONV_KS]
-SHAPES = [(256, 4096, 4096), (1024, 1024, 1024)] + M64_SHAPES + M1_SHAPES
+M8_SHAPES = [(8, 1024, k) for k in CONV_KS[:2]]  # small images, a few rows: no bar, shown
+SHAPES = [(256, 4096, 4096), (1024, 1024, 1024)] + M64_SHAPES + M1_SHAPES + M8_SHAPES
 MIN_RUN_SECONDS = 0.05   # one timed run repeats the call until it lasts this long
 # OpenBLAS worker threads spin for a while (about 2^28 cycles) after a call:
 # let them fall asleep before timing anything else on the same cores.
