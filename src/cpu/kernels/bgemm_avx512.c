@@ -1,4 +1,4 @@
-/* bgemm_avx512.c - AVX-512 binary GEMM (VPOPCNTDQ): C[i][j] = k - 2 popcount(A_i XOR B_j).
+/* bgemm_avx512.c - AVX-512 binary GEMM (VPOPCNTDQ, VBMI): C[i][j] = k - 2 popcount(A_i XOR B_j).
  *
  * The loop nest and the 1 x NR micro-tile of bgemm_avx2.c, with vpopcntq doing
  * the counting: per output and 512 bits, xor + popcount + add into 64-bit
@@ -15,10 +15,10 @@
  * XORed with A's word w broadcast, gives NR outputs' tail counts in one step,
  * already in output order, where a masked step would use 1 lane of 8.
  *
- * With PANEL_MIN_M rows of A or more (fewer at short K), that transposed form runs the whole K
- * (panel_bgemm below): 2 x NR B rows are copied once (8 x 8 transposes) into a
- * panel holding word w of them in two vectors, and MR rows of A meet each
- * panel vector through broadcast XORs. Every lane of an accumulator is one output,
+ * With PANEL_MIN_M rows of A or more (4-15 at short K), that transposed form
+ * runs the whole K (panel_bgemm below): 2 x NR B rows are copied once (8 x 8
+ * transposes) into a panel holding word w of them in two vectors, and MR rows
+ * of A meet each panel vector through broadcast XORs. Every lane of an accumulator is one output,
  * so there is no reduction at all (the per-tile reduction dominated at short
  * K: 21 ops per 8 outputs against 3 ops per 512 MACs), and one panel load
  * serves MR rows (the 1 x NR tile loads a B vector per popcount, which on
@@ -27,7 +27,10 @@
  * (bnn_panel_pack_avx512, kernels.h), as is a B given to bnn_prepare_b, and
  * bnn_bgemm_panel_avx512 runs any M on them: a single row of A then costs 2
  * loads and 2 x 3 ops per word of 16 outputs, with no reduction, and one
- * broadcast per word of 64 (row_groups). */
+ * broadcast per word of 64 (row_groups).
+ *
+ * 1-3 rows of A with B as rows go row by row (one_row: B straight through,
+ * a masked tail), at short K with counts narrowed to bytes (one_row_short). */
 #include <immintrin.h>
 #include <string.h>
 
