@@ -82,16 +82,24 @@ struct bnn_prepared_b {
     bnn_word *rows;              /* a copy of B's rows: any kernel set runs on them */
     bnn_word *panel;             /* B as panels for panel_kernel's set, or NULL */
     bnn_bgemm_panel_fn panel_kernel;
-    void *panel_alloc;           /* panel, before aligning it to 64 bytes */
+    void *rows_alloc, *panel_alloc; /* rows and panel, before aligning them to 64 bytes */
 };
 
 void bnn_prepared_b_free(bnn_prepared_b *p)
 {
     if (!p)
         return;
-    free(p->rows);
+    free(p->rows_alloc);
     free(p->panel_alloc);
     free(p);
+}
+
+/* `words` words on a 64-byte line (the kernels' vectors then never split
+ * one), or NULL; *alloc gets what to free. */
+static bnn_word *alloc_on_line(size_t words, void **alloc)
+{
+    *alloc = malloc(words * sizeof(bnn_word) + 64);
+    return *alloc ? (bnn_word *)(((uintptr_t)*alloc + 63) & ~(uintptr_t)63) : NULL;
 }
 
 bnn_status bnn_prepare_b(const uint64_t *b, size_t n, size_t k, bnn_prepared_b **out)
@@ -109,15 +117,17 @@ bnn_status bnn_prepare_b(const uint64_t *b, size_t n, size_t k, bnn_prepared_b *
     size_t words = bnn_words_for(k);
     const bnn_kernels *kernels = bnn_active_kernels();
     uint64_t panel_words = kernels->panel_pack ? bnn_panel_words(n, words) : 0;
-    if (n > SIZE_MAX / sizeof(bnn_word) / words || panel_words > (SIZE_MAX - 64) / sizeof(bnn_word))
+    if (n > (SIZE_MAX - 64) / sizeof(bnn_word) / words ||
+        panel_words > (SIZE_MAX - 64) / sizeof(bnn_word))
         return bnn_fail(BNN_ERR_ARGUMENT, "prepare_b: %zu rows of %zu words do not fit in memory",
                         n, words);
     bnn_prepared_b *p = calloc(1, sizeof *p);
     if (p) {
-        p->rows = malloc(n * words * sizeof(bnn_word));
-        p->panel_alloc = panel_words ? malloc((size_t)panel_words * sizeof(bnn_word) + 64) : NULL;
+        p->rows = alloc_on_line(n * words, &p->rows_alloc);
+        if (panel_words)
+            p->panel = alloc_on_line((size_t)panel_words, &p->panel_alloc);
     }
-    if (!p || !p->rows || (panel_words && !p->panel_alloc)) {
+    if (!p || !p->rows || (panel_words && !p->panel)) {
         bnn_prepared_b_free(p);
         return bnn_fail(BNN_ERR_NOMEM, "prepare_b: out of memory for %zu rows of %zu words", n,
                         words);
@@ -127,7 +137,6 @@ bnn_status bnn_prepare_b(const uint64_t *b, size_t n, size_t k, bnn_prepared_b *
     p->words = words;
     memcpy(p->rows, b, n * words * sizeof(bnn_word));
     if (panel_words) {
-        p->panel = (bnn_word *)(((uintptr_t)p->panel_alloc + 63) & ~(uintptr_t)63);
         kernels->panel_pack(b, n, words, p->panel);
         p->panel_kernel = kernels->bgemm_panel;
     }
