@@ -32,6 +32,7 @@ cdef extern from "bnn.h" nogil:
     bnn_status bnn_bgemm_prepared(const uint64_t *a, const bnn_prepared_b *b, int32_t *c,
                                   size_t m, int threads)
     void bnn_prepared_b_free(bnn_prepared_b *b)
+    int bnn_bgemm_threads(size_t m, size_t n, size_t k, int threads)
     bnn_status bnn_pack_f32(const float *x, size_t rows, size_t k, uint64_t *out)
     bnn_status bnn_pack_f64(const double *x, size_t rows, size_t k, uint64_t *out)
     bnn_status bnn_pack_i8(const int8_t *x, size_t rows, size_t k, uint64_t *out)
@@ -222,6 +223,12 @@ cdef object _bgemm_prepared(a, PreparedB b, int nthreads, size_t reps):
                 break
     _check(status)
     return c
+
+
+def bgemm_threads(size_t m, size_t n, size_t k, threads=None):
+    """Threads a bgemm of this shape runs on when given `threads` (None: all):
+    fewer for small products (bnn_bgemm_threads)."""
+    return bnn_bgemm_threads(m, n, k, _threads_arg(threads))
 
 
 def bgemm_repeat(a, b, k, threads, size_t reps):

@@ -268,17 +268,19 @@ def main():
                 if label not in labels:
                     labels.append(label)
                 r[label] = rate
+            r["threads used"] = _core.bgemm_threads(m, n, k, t)
             results[(m, n, k, t)] = r
             bests[(m, n, k, t)] = best
 
     print("\nbgemm: bnn_bgemm called from C (small shapes repeated in one Python call, so Python's "
           "per-call overhead is left out); py: one pybnn.bgemm call from Python per product; prepared: "
           "bgemm on B prepared once (pybnn.prepare_b), from C, and its % of the ceiling.\n"
-          "% ceil: median (and best) bgemm run against the ALU ceiling in CPU time; %wall: against the "
+          "ran: the threads the call ran on (pybnn runs a small product on fewer: a helper would cost more than it saves).\n"
+          "% ceil: median (and best) bgemm run against the ALU ceiling of those threads in CPU time; %wall: against the "
           "ceiling timed in wall clock beside it, round-robin (both shift alike under load); %Bonce (M = 1, B larger than "
           "L2 per thread): against the streaming kernel reading B once from where it lives "
           "(ceiling.stream_once_bench): how fast memory delivers B, a reference rather than a hard bound")
-    head = (f"{'M':>5} {'N':>5} {'K':>5} {'thr':>3} | {'bgemm GMAC/s':>12} {'(best)':>8} "
+    head = (f"{'M':>5} {'N':>5} {'K':>5} {'thr':>3} {'ran':>3} | {'bgemm GMAC/s':>12} {'(best)':>8} "
             f"{'% ceil':>6} {'(best)':>6} {'%wall':>6} {'%Bonce':>6} {'py':>7} | {'prepared':>8} {'% ceil':>6}")
     for label in labels:
         head += f" | {label + ' GMAC/s':>34} {'ratio':>6}"
@@ -287,13 +289,14 @@ def main():
     exceeded = []
     for (m, n, k, t), r in results.items():
         best = bests[(m, n, k, t)]
-        # % of the ceiling against the ceiling measured beside this shape
-        line = (f"{m:5d} {n:5d} {k:5d} {t:3d} | {r['bgemm'] / 1e9:12.1f} {best['bgemm'] / 1e9:8.1f} "
-                f"{100 * r['bgemm'] / ceilings[t].cpu:5.0f}% {100 * best['bgemm'] / ceilings[t].cpu:5.0f}% "
-                f"{100 * r['bgemm'] / r['ceiling']:5.0f}% "
+        top = ceiling_of(r, t, ceilings).cpu
+        # %wall: against the ceiling measured beside this shape, on t threads
+        line = (f"{m:5d} {n:5d} {k:5d} {t:3d} {r['threads used']:3d} | {r['bgemm'] / 1e9:12.1f} "
+                f"{best['bgemm'] / 1e9:8.1f} {100 * r['bgemm'] / top:5.0f}% {100 * best['bgemm'] / top:5.0f}% "
+                + (f"{100 * r['bgemm'] / r['ceiling']:5.0f}% " if r["threads used"] == t else f"{'':6} ")
                 + (f"{100 * r['bgemm'] / r['B once']:5.0f}% " if "B once" in r else f"{'':6} ")
                 + f"{r['python'] / 1e9:7.1f} | {r['prepared'] / 1e9:8.1f} "
-                f"{100 * r['prepared'] / ceilings[t].cpu:5.0f}%")
+                f"{100 * r['prepared'] / top:5.0f}%")
         for label in labels:
             line += f" | {r[label] / 1e9:34.1f} {r['bgemm'] / r[label]:5.1f}x"
         print(line)
@@ -320,6 +323,13 @@ def main():
     return 0
 
 
+def ceiling_of(r, t, ceilings):
+    """The ceiling a result on t threads is held to: that of the threads the
+    call ran on (bnn_bgemm_threads: a small product runs on fewer) where this
+    run measured it, else that of t."""
+    return ceilings.get(min(r["threads used"], t), ceilings[t])
+
+
 def bar_lines(isa, thread_counts, results, labels, ceilings):
     """The issue's bars, where this run measured what they need (medians)."""
     def check(what, value, need, unit):
@@ -331,8 +341,11 @@ def bar_lines(isa, thread_counts, results, labels, ceilings):
     for name, what in (("bgemm", ""), ("prepared", ", B prepared,")):
         for key, r in results.items():
             m, n, k, t = key
-            frac = 100 * r[name] / ceilings[t].cpu
-            label = f"[{m},{n},{k}] {t} thread(s){what} % of ceiling"
+            top = ceiling_of(r, t, ceilings)
+            frac = 100 * r[name] / top.cpu
+            ran = r["threads used"]
+            label = f"[{m},{n},{k}] {t} thread(s){what} % of ceiling" + (
+                f" (ran on {ran}: too small to share)" if ran < t else "")
             if (m, n, k) == (256, 4096, 4096):
                 check(label, frac, 85, "%")
             elif m == 64 and k in CONV_KS + DENSE_KS:
@@ -340,7 +353,7 @@ def bar_lines(isa, thread_counts, results, labels, ceilings):
             elif m == 1:
                 check(label, frac, 50, "%")
                 if "B once" in r:
-                    stream = 100 * r["B once"] / ceilings[t].cpu
+                    stream = 100 * r["B once"] / top.cpu
                     print(f"    (streaming its B once, {b_words(n, k) * 8 // 1024} KiB, runs at {stream:.0f}% "
                           f"of the ceiling; this does {100 * r[name] / r['B once']:.0f}% of that)")
     key = (1024, 1024, 1024, 1)

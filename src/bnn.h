@@ -51,6 +51,12 @@ bnn_status bnn_bgemm_prepared(const uint64_t *a, const bnn_prepared_b *b, int32_
                               int threads);
 void bnn_prepared_b_free(bnn_prepared_b *b);
 
+/* Threads a bnn_bgemm or bnn_bgemm_prepared of this shape runs on when
+ * given `threads` (<= 0: bnn_default_threads()): fewer for small products,
+ * where a helper thread would cost more than it saves (at least 2^16
+ * 64-bit word operations each). */
+int bnn_bgemm_threads(size_t m, size_t n, size_t k, int threads);
+
 /* Pack rows x rows of k values into rows x bnn_words_for(k) words (bit 1 where x < 0). */
 bnn_status bnn_pack_f32(const float *x, size_t rows, size_t k, uint64_t *out);
 bnn_status bnn_pack_f64(const double *x, size_t rows, size_t k, uint64_t *out);

@@ -134,3 +134,19 @@ def test_packed_rows_and_products_start_on_a_cache_line(rng):
             assert x.ctypes.data % 64 == 0
             assert x.flags.c_contiguous and x.flags.writeable
         np.testing.assert_array_equal(c, numpy_bgemm(pybnn.unpack_bits(p, k), pybnn.unpack_bits(p, k)))
+
+
+def test_bgemm_threads_says_how_many_threads_a_product_runs_on():
+    """Small products run on one thread whatever they are given (a helper
+    would cost more than it saves); large ones on what they are given, up to
+    one per 2^16 word operations."""
+    from pybnn import _core
+    assert _core.bgemm_threads(1, 512, 576, 2) == 1
+    assert _core.bgemm_threads(256, 4096, 4096, 1) == 1
+    assert _core.bgemm_threads(256, 4096, 4096, 2) == 2
+    assert _core.bgemm_threads(1024, 1024, 1024, 16) == 16
+    # 4096 x 128 word operations: a thread for each 2^16 of them, and one more
+    assert _core.bgemm_threads(1, 4096, 8192, 1000) == 9
+    assert _core.bgemm_threads(0, 10, 10, 4) == 1
+    with pytest.raises(ValueError, match="threads"):
+        _core.bgemm_threads(1, 1, 1, 0)

@@ -42,20 +42,33 @@ static void bgemm_task(void *ctx, size_t task)
         j->kernels->bgemm(mb, nb, j->words, a, j->b + j0 * j->words, c, j->tiles.n, j->k);
 }
 
-/* Runs a job whose kernels, operands, words and k are set, on m x n. */
-static bnn_status run(bgemm_job *j, size_t m, size_t n, int threads)
+/* Cuts C (m x n, m and n > 0) into tasks; returns the threads they run on. */
+static int plan(bnn_tiles *tiles, size_t m, size_t n, size_t words, int threads)
 {
-    j->tiles = bnn_tiles_of(m, n, BLOCK_M, BLOCK_N);
-    int use = bnn_tiles_threads(&j->tiles, j->words, threads);
+    *tiles = bnn_tiles_of(m, n, BLOCK_M, BLOCK_N);
+    int use = bnn_tiles_threads(tiles, words, threads);
     /* Narrower column blocks until every thread has a few tasks: a short
      * product (M = 64 has one row block) split into as many tasks as
      * threads waits for the slowest, and a helper that joins late leaves
      * the caller a whole block more. Each block still packs its own B rows
      * once, so this adds no packing. */
-    for (size_t bn = BLOCK_N / 2; use > 1 && j->tiles.count < MIN_TASKS_PER_THREAD * (size_t)use &&
+    for (size_t bn = BLOCK_N / 2; use > 1 && tiles->count < MIN_TASKS_PER_THREAD * (size_t)use &&
                                   bn >= MIN_BLOCK_N;
          bn /= 2)
-        j->tiles = bnn_tiles_of(m, n, BLOCK_M, bn);
+        *tiles = bnn_tiles_of(m, n, BLOCK_M, bn);
+    return (size_t)use < tiles->count ? use : (int)tiles->count;
+}
+
+int bnn_bgemm_threads(size_t m, size_t n, size_t k, int threads)
+{
+    bnn_tiles tiles;
+    return m && n ? plan(&tiles, m, n, bnn_words_for(k), threads) : 1;
+}
+
+/* Runs a job whose kernels, operands, words and k are set, on m x n. */
+static bnn_status run(bgemm_job *j, size_t m, size_t n, int threads)
+{
+    int use = plan(&j->tiles, m, n, j->words, threads);
     return bnn_parallel_for(j->tiles.count, use, bgemm_task, j);
 }
 
