@@ -162,13 +162,28 @@ cdef class PreparedB:
         raise TypeError("PreparedB cannot be pickled: prepare the packed array where it is used")
 
 
-def bgemm(a, b, k, threads=None):
+def bgemm(a, b, k, threads=None, out=None):
     """C = A . B^T in +-1 arithmetic for packed rows; see pybnn.bgemm."""
-    return _product(a, b, k, threads, 1)
+    return _product(a, b, k, threads, 1, out)
 
 
-cdef object _product(a, b, k, threads, size_t reps):
-    """Checks bgemm's arguments, then runs it `reps` times into one new C."""
+cdef object _output(out, size_t m, size_t n, a, b):
+    """`out` checked as bgemm's result, or (None) a new one on a cache line."""
+    if out is None:
+        return _empty_on_lines((m, n), np.int32)
+    _require(out, "out", np.int32, 2)
+    if out.shape != (m, n):
+        raise ValueError(f"out: expected shape {(m, n)}, got {out.shape}")
+    if not out.flags.writeable:
+        raise ValueError("out: expected a writable array, got a read-only one")
+    for other, name in ((a, "a"), (b, "b")):
+        if other is not None and np.may_share_memory(out, other):
+            raise ValueError(f"out: expected memory apart from {name}'s, got an array that may overlap it")
+    return out
+
+
+cdef object _product(a, b, k, threads, size_t reps, out):
+    """Checks bgemm's arguments, then runs it `reps` times into one C."""
     _require(a, "a", np.uint64, 2)
     cdef int nthreads = _threads_arg(threads)
     cdef PreparedB prepared
@@ -179,19 +194,19 @@ cdef object _product(a, b, k, threads, size_t reps):
         if a.shape[1] != prepared.words:
             raise ValueError(f"a: expected {prepared.words} words per row for k={prepared.k}, "
                              f"got a.shape={a.shape}")
-        return _bgemm_prepared(a, prepared, nthreads, reps)
+        return _bgemm_prepared(a, prepared, nthreads, reps,
+                               _output(out, a.shape[0], prepared.n, a, None))
     _require(b, "b", np.uint64, 2)
     k = _check_k(k)
     words = (k + 63) // 64
     if a.shape[1] != words or b.shape[1] != words:
         raise ValueError(f"a and b: expected {words} words per row for k={k}, "
                          f"got a.shape={a.shape}, b.shape={b.shape}")
-    return _bgemm_rows(a, b, k, nthreads, reps)
+    return _bgemm_rows(a, b, k, nthreads, reps, _output(out, a.shape[0], b.shape[0], a, b))
 
 
-cdef object _bgemm_rows(a, b, size_t k, int nthreads, size_t reps):
-    """bnn_bgemm `reps` times into one new C (checked arguments)."""
-    c = _empty_on_lines((a.shape[0], b.shape[0]), np.int32)
+cdef object _bgemm_rows(a, b, size_t k, int nthreads, size_t reps, c):
+    """bnn_bgemm `reps` times into C (checked arguments)."""
     cdef size_t m = a.shape[0], n = b.shape[0], r
     cdef bnn_status status = BNN_OK
     if m == 0 or n == 0:
@@ -207,9 +222,8 @@ cdef object _bgemm_rows(a, b, size_t k, int nthreads, size_t reps):
     return c
 
 
-cdef object _bgemm_prepared(a, PreparedB b, int nthreads, size_t reps):
-    """bnn_bgemm_prepared `reps` times into one new C (checked arguments)."""
-    c = _empty_on_lines((a.shape[0], b.n), np.int32)
+cdef object _bgemm_prepared(a, PreparedB b, int nthreads, size_t reps, c):
+    """bnn_bgemm_prepared `reps` times into C (checked arguments)."""
     cdef size_t m = a.shape[0], r
     cdef bnn_status status = BNN_OK
     if m == 0:
@@ -231,14 +245,14 @@ def bgemm_threads(size_t m, size_t n, size_t k, threads=None):
     return bnn_bgemm_threads(m, n, k, _threads_arg(threads))
 
 
-def bgemm_repeat(a, b, k, threads, size_t reps):
+def bgemm_repeat(a, b, k, threads, size_t reps, out=None):
     """Benchmark only (scripts/bench_bgemm.py): bgemm(a, b, k, threads) `reps`
     times from C in one call, so a small product is timed as a C caller sees
     it, without Python's per-call overhead; returns the product. `b` may be
     a PreparedB."""
     if reps < 1:
         raise ValueError(f"reps: expected a positive int, got {reps}")
-    return _product(a, b, k, threads, reps)
+    return _product(a, b, k, threads, reps, out)
 
 
 def pack_rows(x):

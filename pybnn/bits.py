@@ -62,15 +62,16 @@ def unpack_bits(p, k, axis=-1):
     return np.moveaxis(out, -1, _normalise_axis(axis, out.ndim, "unpack_bits"))
 
 
-def bgemm(a, b, k=None, threads=None):
+def bgemm(a, b, k=None, threads=None, out=None):
     """Binary matrix product of packed rows: int32 (M, N).
 
     C[i, j] = sum_t A[i, t] * B[j, t] in +-1 arithmetic = k - 2 popcount(a_i ^ b_j),
     for ``a`` (M, W) and ``b`` (N, W) uint64, W = ceil(k / 64), C-contiguous.
     ``b`` may also be a :class:`PreparedB` (from :func:`prepare_b`), which
     knows its k. ``threads``: None for every core this process may use. The
-    result does not depend on the thread count. The GIL is released while
-    it runs.
+    result does not depend on the thread count. ``out``: an int32 (M, N)
+    C-contiguous array to write C into (and return), for callers that reuse
+    one; by default a new array. The GIL is released while it runs.
 
     >>> a = pack_bits(np.array([[1, -1, 1]], dtype=np.int8))
     >>> b = pack_bits(np.array([[1, 1, 1], [1, -1, 1]], dtype=np.int8))
@@ -80,7 +81,7 @@ def bgemm(a, b, k=None, threads=None):
     if k is None and not isinstance(b, PreparedB):
         raise ValueError("k: expected a positive int (the number of bits), got None "
                          "(only a PreparedB b knows its k)")
-    return _core.bgemm(a, b, k, threads)
+    return _core.bgemm(a, b, k, threads, out)
 
 
 def prepare_b(b, k):

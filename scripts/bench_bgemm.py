@@ -3,9 +3,9 @@
 
 For each shape [M, N, K] and thread count it measures, in the same run:
   - binary MAC/s of bgemm (M*N*K / s, K bits per dot product), as a C
-    caller of bnn_bgemm that reuses its output buffer gets it (products
-    under 10^9 MACs are repeated from C in one Python call, into one C),
-    and beside it one pybnn.bgemm call from Python
+    caller of bnn_bgemm that reuses its output buffer gets it (every timed
+    call writes the same C; products under 10^9 MACs are repeated from C in
+    one Python call), and beside it one pybnn.bgemm call from Python
     per product (which adds ~2 us of Python per call),
   - the same with B prepared once (pybnn.prepare_b, bnn_bgemm_prepared:
     laid out for the kernels, as a model's weights are), as a C caller
@@ -157,9 +157,10 @@ def bgemm_benches(m, n, k, threads):
             for rows in (m, n))
     reps = max(1, -(-MIN_MACS_PER_CALL // (m * n * k)))
     prepared = pybnn.prepare_b(b, k)
-    return {"bgemm": ((lambda: _core.bgemm_repeat(a, b, k, threads, reps)), m * n * k * reps),
+    c = pybnn.bgemm(a, b, k)  # one C for every timed C call, as a C caller keeps its buffer
+    return {"bgemm": ((lambda: _core.bgemm_repeat(a, b, k, threads, reps, c)), m * n * k * reps),
             "python": ((lambda: pybnn.bgemm(a, b, k, threads=threads)), m * n * k),
-            "prepared": ((lambda: _core.bgemm_repeat(a, prepared, k, threads, reps)), m * n * k * reps)}
+            "prepared": ((lambda: _core.bgemm_repeat(a, prepared, k, threads, reps, c)), m * n * k * reps)}
 
 
 def b_words(n, k):

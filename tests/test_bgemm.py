@@ -150,3 +150,30 @@ def test_bgemm_threads_says_how_many_threads_a_product_runs_on():
     assert _core.bgemm_threads(0, 10, 10, 4) == 1
     with pytest.raises(ValueError, match="threads"):
         _core.bgemm_threads(1, 1, 1, 0)
+
+
+def test_out_receives_the_product(rng):
+    """bgemm(..., out=c) writes into c and returns it, for B as rows and
+    prepared; a wrong out is refused before anything is written."""
+    k = 300
+    a, b = pybnn.pack_bits(random_pm1(rng, 7, k)), pybnn.pack_bits(random_pm1(rng, 20, k))
+    want = pybnn.bgemm(a, b, k)
+    for bb, kk in ((b, k), (pybnn.prepare_b(b, k), None)):
+        out = np.full((7, 20), 12345, np.int32)
+        assert pybnn.bgemm(a, bb, kk, out=out) is out
+        np.testing.assert_array_equal(out, want)
+    with pytest.raises(ValueError, match=r"out: expected shape \(7, 20\), got \(7, 19\)"):
+        pybnn.bgemm(a, b, k, out=np.zeros((7, 19), np.int32))
+    with pytest.raises(ValueError, match="out: expected dtype int32, got float32"):
+        pybnn.bgemm(a, b, k, out=np.zeros((7, 20), np.float32))
+    with pytest.raises(ValueError, match="out: expected a C-contiguous array"):
+        pybnn.bgemm(a, b, k, out=np.zeros((20, 7), np.int32).T)
+    read_only = np.zeros((7, 20), np.int32)
+    read_only.flags.writeable = False
+    with pytest.raises(ValueError, match="out: expected a writable array"):
+        pybnn.bgemm(a, b, k, out=read_only)
+    shared = np.zeros(200, np.uint64)
+    a_in_shared = shared[:35].reshape(7, 5)
+    a_in_shared[:] = a
+    with pytest.raises(ValueError, match="out: expected memory apart from a's"):
+        pybnn.bgemm(a_in_shared, b, k, out=shared[10:80].view(np.int32).reshape(7, 20))
