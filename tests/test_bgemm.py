@@ -177,3 +177,12 @@ def test_out_receives_the_product(rng):
     a_in_shared[:] = a
     with pytest.raises(ValueError, match="out: expected memory apart from a's"):
         pybnn.bgemm(a_in_shared, b, k, out=shared[10:80].view(np.int32).reshape(7, 20))
+
+
+def test_the_docstring_examples_run():
+    """pack_bits, bgemm and prepare_b show examples in their docstrings: they stay true."""
+    import doctest
+
+    import pybnn.bits
+    result = doctest.testmod(pybnn.bits)
+    assert result.attempted >= 7 and result.failed == 0
