@@ -31,7 +31,7 @@ def pack_bits(x, axis=-1):
     if x.ndim == 0:
         raise ValueError("pack_bits: expected an array with at least 1 dimension, got a scalar")
     axis = _normalise_axis(axis, x.ndim, "pack_bits")
-    moved = np.moveaxis(x, axis, -1)
+    moved = x if axis == x.ndim - 1 else np.moveaxis(x, axis, -1)  # moveaxis costs 3 us
     lead, k = moved.shape[:-1], moved.shape[-1]
     if k == 0:
         raise ValueError(f"pack_bits: the packed axis {axis} has length 0")
@@ -59,7 +59,8 @@ def unpack_bits(p, k, axis=-1):
     lead = p.shape[:-1]
     rows = np.ascontiguousarray(p).reshape(-1, words)
     out = _core.unpack_rows(rows, int(k)).reshape(*lead, int(k))
-    return np.moveaxis(out, -1, _normalise_axis(axis, out.ndim, "unpack_bits"))
+    axis = _normalise_axis(axis, out.ndim, "unpack_bits")
+    return out if axis == out.ndim - 1 else np.moveaxis(out, -1, axis)
 
 
 def bgemm(a, b, k=None, threads=None, out=None):
