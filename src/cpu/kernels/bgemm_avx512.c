@@ -1,4 +1,5 @@
-/* bgemm_avx512.c - AVX-512 binary GEMM (VPOPCNTDQ, VBMI): C[i][j] = k - 2 popcount(A_i XOR B_j).
+/* bgemm_avx512.c - AVX-512 binary GEMM (VPOPCNTDQ, VBMI) on B as rows:
+ * C[i][j] = k - 2 popcount(A_i XOR B_j).
  *
  * The loop nest and the 1 x NR micro-tile of bgemm_avx2.c, with vpopcntq doing
  * the counting: per output and 512 bits, xor + popcount + add into 64-bit
@@ -15,22 +16,10 @@
  * XORed with A's word w broadcast, gives NR outputs' tail counts in one step,
  * already in output order, where a masked step would use 1 lane of 8.
  *
- * With PANEL_MIN_M rows of A or more (4-15 at short K), that transposed form
- * runs the whole K (panel_bgemm below): 2 x NR B rows are copied once (8 x 8
- * transposes) into a panel holding word w of them in two vectors, and MR rows
- * of A meet each panel vector through broadcast XORs. Every lane of an accumulator is one output,
- * so there is no reduction at all (the per-tile reduction dominated at short
- * K: 21 ops per 8 outputs against 3 ops per 512 MACs), and one panel load
- * serves MR rows (the 1 x NR tile loads a B vector per popcount, which on
- * cores with one 512-bit load per cycle binds as tightly as the popcounts).
- * A layer's weights are packed into that panel form once, at load
- * (bnn_panel_pack_avx512, kernels.h), as is a B given to bnn_prepare_b, and
- * bnn_bgemm_panel_avx512 runs any M on them: a single row of A then costs 2
- * loads and 2 x 3 ops per word of 16 outputs, with no reduction, and one
- * broadcast per word of 64 (row_groups).
- *
- * 1-3 rows of A with B as rows go row by row (one_row: B straight through,
- * a masked tail), at short K with counts narrowed to bytes (one_row_short). */
+ * With 16 rows of A or more (4-15 at short K) the product runs on B copied
+ * into panels instead (bgemm_panel_avx512.c), where no output needs a
+ * reduction. 1-3 rows go row by row (one_row: B straight through, a masked
+ * tail), at short K with counts narrowed to bytes (one_row_short). */
 #include <immintrin.h>
 #include <string.h>
 
@@ -146,186 +135,6 @@ static inline void row_pointers(const bnn_word *b, size_t words, size_t nr, size
         bp[r] = b + (r < nr ? r : 0) * words + off;
 }
 
-/* When B is copied into panels for a product (panel_bgemm). The copy costs
- * about 10 ops per word of 16 columns, once; the 1 x NR path instead pays a
- * 21-op reduction per A row and 8 columns, whatever K. So with 16 rows of A
- * the copy always wins, and with 4-15 rows while K is at most about
- * PANEL_WORDS_PER_ROW words per row of A (Zen 4, medians of 5 interleaved
- * runs, 1 x NR path -> panels: [4,512,576] 298 -> 387 GMAC/s, [12,1024,576]
- * 340 -> 540; past the bound, [8,512,2304] 689 -> 649). With 2-3 rows the
- * panels run 1-row tiles and lose ([2,512,576] 252 -> 193). */
-#define PANEL_MIN_M 16
-#define PANEL_SHORT_MIN_M 4
-#define PANEL_WORDS_PER_ROW 4
-#define PANEL_MAX_WORDS 256 /* its panel (64 bytes a word per 8 rows) lives on the stack: 32 KiB */
-#define MR 8                /* A rows per panel micro-tile */
-#define PW (2 * NR)         /* B rows per panel: two vectors per word */
-#define ROW_GROUPS 4        /* panel groups a single row of A meets at once */
-typedef char bnn_assert_panel_rows[(PW == BNN_PANEL_ROWS) ? 1 : -1];
-
-/* 8 x 8 words (rows r[0..7], 8 words each) transposed: out[w] = word w of
- * the 8 rows, stored at dst + w * stride. 24 shuffles for 64 words. */
-static inline void transpose8(const __m512i *r, bnn_word *dst, size_t stride)
-{
-    __m512i t[8], u[8];
-    for (int p = 0; p < 4; p++) { /* t[2p]: words 0,2,4,6 of rows 2p,2p+1; t[2p+1]: 1,3,5,7 */
-        t[2 * p] = _mm512_unpacklo_epi64(r[2 * p], r[2 * p + 1]);
-        t[2 * p + 1] = _mm512_unpackhi_epi64(r[2 * p], r[2 * p + 1]);
-    }
-    for (int h = 0; h < 2; h++) { /* h = 0: even words, 1: odd words */
-        /* u[4h]: words (0,4)+h of rows 0-3, u[4h+1]: words (2,6)+h of rows 0-3; +2: rows 4-7 */
-        u[4 * h] = _mm512_shuffle_i64x2(t[h], t[2 + h], 0x88);
-        u[4 * h + 1] = _mm512_shuffle_i64x2(t[h], t[2 + h], 0xdd);
-        u[4 * h + 2] = _mm512_shuffle_i64x2(t[4 + h], t[6 + h], 0x88);
-        u[4 * h + 3] = _mm512_shuffle_i64x2(t[4 + h], t[6 + h], 0xdd);
-        _mm512_storeu_si512(dst + (0 + h) * stride, _mm512_shuffle_i64x2(u[4 * h], u[4 * h + 2], 0x88));
-        _mm512_storeu_si512(dst + (4 + h) * stride, _mm512_shuffle_i64x2(u[4 * h], u[4 * h + 2], 0xdd));
-        _mm512_storeu_si512(dst + (2 + h) * stride, _mm512_shuffle_i64x2(u[4 * h + 1], u[4 * h + 3], 0x88));
-        _mm512_storeu_si512(dst + (6 + h) * stride, _mm512_shuffle_i64x2(u[4 * h + 1], u[4 * h + 3], 0xdd));
-    }
-}
-
-/* Word w of B rows 0..nr-1 (nr <= PW) in lane r of panel[w * PW ..]; lanes
- * past nr are 0. Whole blocks of 8 words by transposes, the rest by words. */
-static void pack_panel(const bnn_word *b, size_t words, size_t nr, bnn_word *panel)
-{
-    for (size_t g = 0; g < PW; g += NR) {
-        __m512i rows[NR];
-        size_t w = 0;
-        for (; w + WORDS_PER_VEC <= words; w += WORDS_PER_VEC) {
-            for (size_t r = 0; r < NR; r++)
-                rows[r] = g + r < nr ? _mm512_loadu_si512(b + (g + r) * words + w)
-                                     : _mm512_setzero_si512();
-            transpose8(rows, panel + w * PW + g, PW);
-        }
-        for (; w < words; w++)
-            for (size_t r = 0; r < NR; r++)
-                panel[w * PW + g + r] = g + r < nr ? b[(g + r) * words + w] : 0;
-    }
-}
-
-/* One row of C's PW columns from a panel's two accumulators (lane r of
- * acc0: column r, of acc1: column NR + r): k - 2 * popcount to the columns
- * in `lanes` (bit r = column r). */
-static inline __attribute__((always_inline)) void store_counts(__m512i acc0, __m512i acc1,
-                                                               __m512i kv, int32_t *c,
-                                                               __mmask16 lanes)
-{
-    /* the low dwords of both accumulators' qwords (counts fit in 32 bits), in
-     * one two-source permute: 3 fewer ops a row than two narrowing moves and
-     * an insert, about 5% of a tile at K = 576 */
-    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    __m512i pc = _mm512_permutex2var_epi32(acc0, even, acc1);
-    __m512i out = _mm512_sub_epi32(kv, _mm512_add_epi32(pc, pc));
-    if (lanes == 0xffff) /* plain stores: masked ones are slow on some cores (Zen 4) */
-        _mm512_storeu_si512(c, out);
-    else
-        _mm512_mask_storeu_epi32(c, lanes, out);
-}
-
-/* mr (<= MR, a constant after inlining) rows of A against the panel's two
- * vectors per word: row i's popcounts in the lanes of acc[i][0..1], then
- * k - 2 * popcount to C (the lanes in `lanes`: bit r = column r). */
-static inline __attribute__((always_inline)) void panel_tile(
-    const bnn_word *a, size_t words, const bnn_word *panel, int mr, int32_t *c, size_t ldc,
-    __mmask16 lanes, int32_t k)
-{
-    __m512i acc[MR][2];
-#pragma GCC unroll 8
-    for (int i = 0; i < MR; i++)
-        acc[i][0] = acc[i][1] = _mm512_setzero_si512();
-    for (size_t w = 0; w < words; w++) {
-        __m512i b0 = _mm512_load_si512(panel + w * PW), b1 = _mm512_load_si512(panel + w * PW + NR);
-#pragma GCC unroll 8
-        for (int i = 0; i < mr; i++) {
-            __m512i x = _mm512_set1_epi64((long long)a[i * words + w]);
-            acc[i][0] = _mm512_add_epi64(acc[i][0], _mm512_popcnt_epi64(_mm512_xor_si512(b0, x)));
-            acc[i][1] = _mm512_add_epi64(acc[i][1], _mm512_popcnt_epi64(_mm512_xor_si512(b1, x)));
-        }
-    }
-    const __m512i kv = _mm512_set1_epi32(k);
-#pragma GCC unroll 8
-    for (int i = 0; i < mr; i++)
-        store_counts(acc[i][0], acc[i][1], kv, c + i * ldc, lanes);
-}
-
-/* One A row against ROW_GROUPS whole panel groups (64 columns): the A word
- * broadcast once serves 8 panel vectors, and the 8 accumulators are 8
- * independent chains, where a 1-row panel_tile has 2 and pays its loop and
- * epilogue per 16 columns. 1.4-1.7x panel_tile's rate at M = 1 (K = 576 to
- * 2304, panels in L1/L2, Zen 4). */
-static void row_groups(size_t words, const bnn_word *a, const bnn_word *panel, int32_t *c,
-                       int32_t k)
-{
-    __m512i acc[ROW_GROUPS][2];
-#pragma GCC unroll 8
-    for (int g = 0; g < ROW_GROUPS; g++)
-        acc[g][0] = acc[g][1] = _mm512_setzero_si512();
-    for (size_t w = 0; w < words; w++) {
-        __m512i x = _mm512_set1_epi64((long long)a[w]);
-#pragma GCC unroll 8
-        for (int g = 0; g < ROW_GROUPS; g++) {
-            const bnn_word *p = panel + (g * words + w) * PW;
-            acc[g][0] = _mm512_add_epi64(acc[g][0], _mm512_popcnt_epi64(_mm512_xor_si512(
-                                                        _mm512_load_si512(p), x)));
-            acc[g][1] = _mm512_add_epi64(acc[g][1], _mm512_popcnt_epi64(_mm512_xor_si512(
-                                                        _mm512_load_si512(p + NR), x)));
-        }
-    }
-    const __m512i kv = _mm512_set1_epi32(k);
-#pragma GCC unroll 8
-    for (int g = 0; g < ROW_GROUPS; g++)
-        store_counts(acc[g][0], acc[g][1], kv, c + g * PW, 0xffff);
-}
-
-/* All m rows of A against one panel group (nr <= PW columns at c). */
-static void panel_rows(size_t m, size_t nr, size_t words, const bnn_word *a,
-                       const bnn_word *panel, int32_t *c, size_t ldc, int32_t k)
-{
-    __mmask16 lanes = (__mmask16)((1u << nr) - 1);
-    size_t i = 0;
-    for (; i + MR <= m; i += MR)
-        panel_tile(a + i * words, words, panel, MR, c + i * ldc, ldc, lanes, k);
-    if (m - i >= 4) {
-        panel_tile(a + i * words, words, panel, 4, c + i * ldc, ldc, lanes, k);
-        i += 4;
-    }
-    for (; i < m; i++)
-        panel_tile(a + i * words, words, panel, 1, c + i * ldc, ldc, lanes, k);
-}
-
-void bnn_panel_pack_avx512(const bnn_word *b, size_t n, size_t words, bnn_word *panel)
-{
-    for (size_t j = 0; j < n; j += PW)
-        pack_panel(b + j * words, words, n - j < PW ? n - j : PW, panel + j * words);
-}
-
-void bnn_bgemm_panel_avx512(size_t m, size_t n, size_t words, const bnn_word *a,
-                            const bnn_word *panel, int32_t *c, size_t ldc, int32_t k)
-{
-    size_t j = 0;
-    /* up to 3 rows (batch-1 dense layers): each row on its own, ROW_GROUPS
-     * panel groups at a time, as panel_rows would run them in 1-row tiles */
-    if (m < 4)
-        for (; j + ROW_GROUPS * PW <= n; j += ROW_GROUPS * PW)
-            for (size_t i = 0; i < m; i++)
-                row_groups(words, a + i * words, panel + j * words, c + i * ldc + j, k);
-    for (; j < n; j += PW)
-        panel_rows(m, n - j < PW ? n - j : PW, words, a, panel + j * words, c + j, ldc, k);
-}
-
-/* B as it comes: each group of PW rows packed on the stack, then used. */
-static void panel_bgemm(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
-                        int32_t *c, size_t ldc, int32_t k)
-{
-    bnn_word panel[PANEL_MAX_WORDS * PW] __attribute__((aligned(64)));
-    for (size_t j = 0; j < n; j += PW) {
-        size_t nr = n - j < PW ? n - j : PW;
-        pack_panel(b + j * words, words, nr, panel);
-        panel_rows(m, nr, words, a, panel, c + j, ldc, k);
-    }
-}
-
 /* One row of A at short K (1-2 whole vectors, K = 512..1535): the
  * reduction of 8 accumulators (21 ops for 8 outputs) is most of the work
  * there, so the counts go narrow. A lane's count is at most 2 x 64 + 64
@@ -422,11 +231,8 @@ static void one_row(size_t n, size_t words, const bnn_word *a, const bnn_word *b
 void bnn_bgemm_avx512(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
                       int32_t *c, size_t ldc, int32_t k)
 {
-    if (words > 0 && words <= PANEL_MAX_WORDS && /* K <= 16384 */
-        (m >= PANEL_MIN_M || (m >= PANEL_SHORT_MIN_M && words <= PANEL_WORDS_PER_ROW * m))) {
-        panel_bgemm(m, n, words, a, b, c, ldc, k);
+    if (bnn_bgemm_by_panels_avx512(m, n, words, a, b, c, ldc, k))
         return;
-    }
     /* 1-3 rows: each through one_row, B read once per row. Up to K = 4096,
      * 1.1-1.35x the K-chunked 1 x NR path below ([2,512,576] 290 -> 316,
      * [3,512,1152] 384 -> 444, [2,4096,1024] 390 -> 527 GMAC/s; even at

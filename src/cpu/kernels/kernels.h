@@ -168,6 +168,11 @@ void bnn_threshold_avx512(const int32_t *s, size_t ld_s, size_t rows, const int3
 void bnn_panel_pack_avx512(const bnn_word *b, size_t n, size_t words, bnn_word *panel);
 void bnn_bgemm_panel_avx512(size_t m, size_t n, size_t words, const bnn_word *a,
                             const bnn_word *panel, int32_t *c, size_t ldc, int32_t k);
+/* bnn_bgemm_avx512's product on B as rows, copied into panels per call,
+ * when that pays for this m and K (bgemm_panel_avx512.c); returns whether
+ * it ran it. */
+int bnn_bgemm_by_panels_avx512(size_t m, size_t n, size_t words, const bnn_word *a,
+                               const bnn_word *b, int32_t *c, size_t ldc, int32_t k);
 #endif
 
 /* Benchmark only (scripts/bench_bgemm.py, scripts/ceiling.py): the streaming
