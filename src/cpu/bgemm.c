@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cache_line.h"
 #include "common/errors.h"
 #include "cpu/kernels/kernels.h"
 #include "cpu/tiles.h"
@@ -107,14 +108,6 @@ void bnn_prepared_b_free(bnn_prepared_b *p)
     free(p);
 }
 
-/* `words` words on a 64-byte line (the kernels' vectors then never split
- * one), or NULL; *alloc gets what to free. */
-static bnn_word *alloc_on_line(size_t words, void **alloc)
-{
-    *alloc = malloc(words * sizeof(bnn_word) + 64);
-    return *alloc ? (bnn_word *)(((uintptr_t)*alloc + 63) & ~(uintptr_t)63) : NULL;
-}
-
 bnn_status bnn_prepare_b(const uint64_t *b, size_t n, size_t k, bnn_prepared_b **out)
 {
     if (!out)
@@ -136,9 +129,9 @@ bnn_status bnn_prepare_b(const uint64_t *b, size_t n, size_t k, bnn_prepared_b *
                         n, words);
     bnn_prepared_b *p = calloc(1, sizeof *p);
     if (p) {
-        p->rows = alloc_on_line(n * words, &p->rows_alloc);
+        p->rows = bnn_malloc_on_line((uint64_t)n * words * sizeof(bnn_word), &p->rows_alloc);
         if (panel_words)
-            p->panel = alloc_on_line((size_t)panel_words, &p->panel_alloc);
+            p->panel = bnn_malloc_on_line(panel_words * sizeof(bnn_word), &p->panel_alloc);
     }
     if (!p || !p->rows || (panel_words && !p->panel)) {
         bnn_prepared_b_free(p);

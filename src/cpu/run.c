@@ -147,7 +147,7 @@ bnn_status bnn_model_run(const bnn_model *m, const uint8_t *input, size_t batch,
     if (!raw)
         return bnn_fail(BNN_ERR_NOMEM, "model_run: out of memory for a workspace of %llu bytes "
                         "(%zu samples per chunk)", (unsigned long long)total, chunk);
-    char *base = (char *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+    char *base = bnn_on_line(raw);
     void *act[2] = {base, base + act_bytes};
     void *work = base + 2 * act_bytes;
     for (size_t start = 0; start < batch && st == BNN_OK; start += chunk) {

@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 
+#include "common/cache_line.h"
 #include "common/errors.h"
 #include "cpu/kernels/kernels.h"
 #include "cpu/plan.h"
@@ -147,21 +148,16 @@ static inline void *bnn_table_alloc(size_t count, size_t item, bnn_status *st, u
     return p;
 }
 
-/* Allocate `bytes` (counted in 64 bits: a weight panel can exceed what a
- * 32-bit board addresses) of a step's table, 64-byte aligned so the kernels'
- * vectors never split a cache line; *alloc gets the allocation to free. Or
- * fail naming the layer and `what`. */
+/* `bytes` of a step's table on a cache line (common/cache_line.h); *alloc
+ * gets the allocation to free. Or fail naming the layer and `what`. */
 static inline void *bnn_aligned_table(uint64_t bytes, void **alloc, const bnn_layer *l,
                                       uint32_t index, const char *what, bnn_status *st)
 {
-    char *raw = bytes <= SIZE_MAX - 64 ? malloc((size_t)bytes + 64) : NULL;
-    *alloc = raw;
-    if (!raw) {
+    void *table = bnn_malloc_on_line(bytes, alloc);
+    if (!table)
         *st = bnn_fail(BNN_ERR_NOMEM, "layer %u (%s): out of memory for %llu bytes of %s", index,
                        bnn_layer_type_name(l->type), (unsigned long long)bytes, what);
-        return NULL;
-    }
-    return (void *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);
+    return table;
 }
 
 #endif
