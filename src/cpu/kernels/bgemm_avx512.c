@@ -158,10 +158,11 @@ static void one_row_short(size_t n, size_t words, const bnn_word *a, const bnn_w
         a1 = _mm512_loadu_si512(a + WORDS_PER_VEC);
     __m512i a_tail = _mm512_maskz_loadu_epi64(tail_mask, a + tail);
     __m512i a_word = _mm512_set1_epi64(rem == 1 ? (long long)a[tail] : 0);
-    int8_t order[64]; /* byte 8r + l of the result = byte 8l + r of the packed counts */
-    for (int r = 0; r < 8; r++)
-        for (int l = 0; l < 8; l++)
-            order[8 * r + l] = (int8_t)(8 * l + r);
+    /* byte 8r + l of the result = byte 8l + r of the packed counts */
+    static const int8_t order[64] = {0, 8,  16, 24, 32, 40, 48, 56, 1, 9,  17, 25, 33, 41, 49, 57,
+                                     2, 10, 18, 26, 34, 42, 50, 58, 3, 11, 19, 27, 35, 43, 51, 59,
+                                     4, 12, 20, 28, 36, 44, 52, 60, 5, 13, 21, 29, 37, 45, 53, 61,
+                                     6, 14, 22, 30, 38, 46, 54, 62, 7, 15, 23, 31, 39, 47, 55, 63};
     const __m512i transpose = _mm512_loadu_si512(order), zero = _mm512_setzero_si512();
     for (size_t j = 0; j < n; j += NR) {
         size_t nr = n - j < NR ? n - j : NR;
