@@ -19,7 +19,10 @@
 
 static const size_t KS[] = {1, 2, 63, 64, 65, 127, 128, 129, 255, 256, 257, 511, 512, 513,
                             1000, 4097};
-static const size_t MNS[] = {1, 3, 17, 64, 100};
+/* M and N: every remainder of the 6-row AVX-512 panel tiles (7, 98, 9, 64,
+ * 17, 48 leave 1-5 and 0 rows), one and two panel groups of 16 columns with
+ * partial ones after them, the 1-3-row paths, and 64 whole groups. */
+static const size_t MNS[] = {1, 3, 7, 9, 17, 48, 64, 98};
 
 /* Random packed rows with zero padding bits, as the convention requires.
  * density: 0 random, 1 all ones (worst case for counters), -1 all zeros. */
