@@ -11,10 +11,13 @@
 #include "cpu/tiles.h"
 
 /* Block of C handed to one task. Sized so the B block stays in L2 for
- * K up to a few thousand bits and there are enough tasks to balance; the
- * AVX-512 kernel copies B into panels once per block, which 128 rows of A
- * amortize. */
+ * K up to a few thousand bits and there are enough tasks to balance. The
+ * AVX-512 kernel copies B into panels once per block, so a block takes as
+ * many rows of A as fit in A_BLOCK_BYTES (at least BLOCK_M): each row block
+ * copies all of B again, which at [256,4096,4096] in blocks of 128 rows was
+ * 11% of the time (perf), 7% in one block of 256. */
 #define BLOCK_M 128
+#define A_BLOCK_BYTES (128 * 1024)
 #define BLOCK_N 256
 #define MIN_BLOCK_N 64          /* 4 AVX-512 panels of 16 rows */
 #define MIN_TASKS_PER_THREAD 8
@@ -43,33 +46,48 @@ static void bgemm_task(void *ctx, size_t task)
         j->kernels->bgemm(mb, nb, j->words, a, j->b + j0 * j->words, c, j->tiles.n, j->k);
 }
 
-/* Cuts C (m x n, m and n > 0) into tasks; returns the threads they run on. */
-static int plan(bnn_tiles *tiles, size_t m, size_t n, size_t words, int threads)
+/* Cuts C (m x n, m and n > 0) into tasks for `kernels`; returns the
+ * threads they run on. */
+static int plan(bnn_tiles *tiles, const bnn_kernels *kernels, size_t m, size_t n, size_t words,
+                int threads)
 {
-    *tiles = bnn_tiles_of(m, n, BLOCK_M, BLOCK_N);
+    /* Sets without panels copy nothing: 128 rows keep A and B blocks within
+     * a 256 KiB L2 (AVX2 cores) at K = 4096. */
+    size_t block_m = kernels->panel_pack ? A_BLOCK_BYTES / (words * sizeof(bnn_word)) : 0;
+    if (block_m < BLOCK_M)
+        block_m = BLOCK_M;
+    if (block_m > m)
+        block_m = m;
+    size_t bn = BLOCK_N;
+    *tiles = bnn_tiles_of(m, n, block_m, bn);
     int use = bnn_tiles_threads(tiles, words, threads);
-    /* Narrower column blocks until every thread has a few tasks: a short
-     * product (M = 64 has one row block) split into as many tasks as
-     * threads waits for the slowest, and a helper that joins late leaves
-     * the caller a whole block more. Each block still packs its own B rows
-     * once, so this adds no packing. */
-    for (size_t bn = BLOCK_N / 2; use > 1 && tiles->count < MIN_TASKS_PER_THREAD * (size_t)use &&
-                                  bn >= MIN_BLOCK_N;
-         bn /= 2)
-        *tiles = bnn_tiles_of(m, n, BLOCK_M, bn);
+    /* Smaller blocks until every thread has a few tasks: a short product
+     * (M = 64 has one row block) split into as many tasks as threads waits
+     * for the slowest, and a helper that joins late leaves the caller a
+     * whole block more. Narrower column blocks first: each still packs its
+     * own B rows once, so that adds no packing; then fewer rows (each row
+     * block packs B again). */
+    while (use > 1 && tiles->count < MIN_TASKS_PER_THREAD * (size_t)use &&
+           (bn > MIN_BLOCK_N || block_m > BLOCK_M)) {
+        if (bn > MIN_BLOCK_N)
+            bn /= 2;
+        else
+            block_m = block_m / 2 < BLOCK_M ? BLOCK_M : block_m / 2;
+        *tiles = bnn_tiles_of(m, n, block_m, bn);
+    }
     return (size_t)use < tiles->count ? use : (int)tiles->count;
 }
 
 int bnn_bgemm_threads(size_t m, size_t n, size_t k, int threads)
 {
     bnn_tiles tiles;
-    return m && n ? plan(&tiles, m, n, bnn_words_for(k), threads) : 1;
+    return m && n ? plan(&tiles, bnn_active_kernels(), m, n, bnn_words_for(k), threads) : 1;
 }
 
 /* Runs a job whose kernels, operands, words and k are set, on m x n. */
 static bnn_status run(bgemm_job *j, size_t m, size_t n, int threads)
 {
-    int use = plan(&j->tiles, m, n, j->words, threads);
+    int use = plan(&j->tiles, j->kernels, m, n, j->words, threads);
     return bnn_parallel_for(j->tiles.count, use, bgemm_task, j);
 }
 
