@@ -162,6 +162,26 @@ static void test_bgemm_shapes(void)
     free(got);
 }
 
+/* m x n (at most 17 x 40) at one k, random and all-ones bits, against the
+ * reference. */
+static void bgemm_wide_check(int t, size_t m, size_t n, size_t k)
+{
+    char label[96];
+    int32_t want[17 * 40], got[17 * 40];
+    for (int density = 1; density >= 0; density--) {
+        bnn_word *a = random_bits(m, k, density), *b = random_bits(n, k, -density);
+        bnn_bgemm_ref(m, n, bnn_words_for(k), a, b, want, n, (int32_t)k);
+        snprintf(label, sizeof label, "bgemm wide m=%zu n=%zu k=%zu %s", m, n, k,
+                 density ? "all ones" : "random");
+        kernel_bgemm(t, a, b, m, n, k, got, label);
+        check(memcmp(got, want, m * n * sizeof(int32_t)) == 0, t, label);
+        if (density)
+            check(got[0] == -(int32_t)k, t, "bgemm wide: all-ones vs zeros gives -k");
+        free(a);
+        free(b);
+    }
+}
+
 /* Counter limits, with the all-ones worst case and random bits: rows long
  * enough that a 16-bit per-lane counter must be widened more than once
  * (> 2 * 4095 * 128 bits), and the edges of the NEON kernel's 16-bit chunks
@@ -171,23 +191,13 @@ static void test_bgemm_wide(int t)
 {
     static const size_t ks[] = {2 * 4095 * 128 + 1000 + 1, 255 * 128, 255 * 128 + 1, 255 * 128 + 64,
                                 255 * 128 + 65, 2 * 255 * 128 + 64, 2 * 255 * 128 + 129};
-    const size_t m = 5, n = 6;
-    char label[96];
-    int32_t want[5 * 6], got[5 * 6];
-    for (size_t ki = 0; ki < COUNT(ks); ki++) {
-        size_t k = ks[ki];
-        for (int density = 1; density >= 0; density--) {
-            bnn_word *a = random_bits(m, k, density), *b = random_bits(n, k, -density);
-            bnn_bgemm_ref(m, n, bnn_words_for(k), a, b, want, n, (int32_t)k);
-            snprintf(label, sizeof label, "bgemm wide k=%zu %s", k, density ? "all ones" : "random");
-            kernel_bgemm(t, a, b, m, n, k, got, label);
-            check(memcmp(got, want, sizeof want) == 0, t, label);
-            if (density)
-                check(got[0] == -(int32_t)k, t, "bgemm wide: all-ones vs zeros gives -k");
-            free(a);
-            free(b);
-        }
-    }
+    for (size_t ki = 0; ki < COUNT(ks); ki++)
+        bgemm_wide_check(t, 5, 6, ks[ki]);
+    /* AVX-512 copies B into panels per call up to K = 16384, two panels at
+     * a time up to K = 8192: at both edges, and past the first */
+    static const size_t panel_ks[] = {8192, 8193, 16384};
+    for (size_t ki = 0; ki < COUNT(panel_ks); ki++)
+        bgemm_wide_check(t, 17, 40, panel_ks[ki]);
 }
 
 /* One -1 at position i (bit i of word i/64, nothing else), for pack and bgemm. */
