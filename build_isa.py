@@ -8,7 +8,9 @@ altogether. So the compiler is asked for its predefined macros
 (``cc -dM -E``) and, on 32-bit ARM, a probe compile finds the flags that let
 the NEON files build:
 
-- x86-64 / x86: ``*_avx2.c``, ``*_avx512.c`` and ``*_avx512vnni.c`` with their flags.
+- x86-64 / x86: ``*_avx2.c``, ``*_avx512.c`` and ``*_avx512vnni.c`` with their flags,
+  and ``*_avxvnni.c`` where the compiler knows ``-mavxvnni`` (GCC 11, clang 12;
+  ``BNN_WITH_AVXVNNI`` tells dispatch.c they are linked in).
 - aarch64: ``*_neon.c`` with no flag (NEON is part of the base ISA) and
   ``*_neondot.c`` with ``+dotprod``.
 - 32-bit ARM: NEON is optional (not on the Pi Zero/1's ARMv6 core), so only
@@ -34,10 +36,16 @@ X86_FLAGS = {
     "avx512": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vpopcntdq", "-mavx512vbmi", "-mavx2", "-mpopcnt"],
     "avx512vnni": ["-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni", "-mavx2"],
 }
+# AVX-VNNI needs GCC 11 / clang 12: built only where the compiler knows it.
+AVXVNNI_FLAGS = ["-mavx2", "-mavxvnni"]
+AVXVNNI_PROBE = (
+    "#include <immintrin.h>\n"
+    "__m256i probe(__m256i s, __m256i a, __m256i b) { return _mm256_dpbusd_avx_epi32(s, a, b); }\n"
+)
 # aarch64: NEON is the base ISA; the ARMv8.2 dot product files need +dotprod
 # (dispatch runs them only where HWCAP_ASIMDDP says the CPU has it).
 AARCH64_FLAGS = {"neon": [], "neondot": ["-march=armv8.2-a+dotprod"]}
-ALL_ISAS = ("avx2", "avx512", "avx512vnni", "neon", "neondot")
+ALL_ISAS = ("avx2", "avx512", "avx512vnni", "avxvnni", "neon", "neondot")
 
 # A NEON file's needs in one line: the header, a 128-bit popcount and a
 # pairwise widening add (all kernels use these).
@@ -98,7 +106,10 @@ def isa_flags(cc):
     [(macro, value)] defines for every file, a one-line description)."""
     macros = predefined_macros(cc)
     if "__x86_64__" in macros or "__i386__" in macros:
-        return dict(X86_FLAGS), [], "x86: avx2, avx512 and avx512vnni files"
+        if compiles(cc, AVXVNNI_FLAGS, AVXVNNI_PROBE):
+            return (dict(X86_FLAGS, avxvnni=AVXVNNI_FLAGS), [("BNN_WITH_AVXVNNI", "1")],
+                    "x86: avx2, avx512, avx512vnni and avxvnni files")
+        return dict(X86_FLAGS), [], "x86: avx2, avx512 and avx512vnni files (the compiler has no -mavxvnni)"
     if "__aarch64__" in macros:
         return dict(AARCH64_FLAGS), [], "aarch64: neon and neondot files"
     if "__arm__" in macros:

@@ -12,7 +12,7 @@ from . import _core
 from ._core import PreparedB
 
 PACKABLE_DTYPES = (np.float32, np.float64, np.int8, np.int32)
-KNOWN_CPU_FEATURES = ("avx512vnni", "avx512", "avx2", "neondot", "neon")
+KNOWN_CPU_FEATURES = ("avx512vnni", "avx512", "avxvnni", "avx2", "neondot", "neon")
 
 
 def pack_bits(x, axis=-1):

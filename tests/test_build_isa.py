@@ -25,7 +25,8 @@ build_isa = load_build_isa()
 NEON_DEFINE = [("BNN_WITH_NEON", "1")]
 # compiler command, its Debian package, the files and flags it must get, the defines
 CASES = {
-    "x86-64": (["x86_64-linux-gnu-gcc"], "gcc (on amd64)", build_isa.X86_FLAGS, []),
+    "x86-64": (["x86_64-linux-gnu-gcc"], "gcc (on amd64)",
+               dict(build_isa.X86_FLAGS, avxvnni=build_isa.AVXVNNI_FLAGS), [("BNN_WITH_AVXVNNI", "1")]),
     "aarch64": (["aarch64-linux-gnu-gcc"], "gcc-aarch64-linux-gnu", build_isa.AARCH64_FLAGS, []),
     # Debian armhf (and Raspberry Pi OS on a Pi 4/5 with its 64-bit kernel:
     # uname says aarch64, the compiler still targets ARMv7 hard-float).
@@ -68,6 +69,19 @@ def test_every_neon_file_compiles_with_the_chosen_flags(name, tmp_path):
             "-O2", "-I", os.path.join(ROOT, "src"), "-c", path, "-o", str(out)]
         result = subprocess.run(cmd, capture_output=True, text=True)
         assert result.returncode == 0, f"{' '.join(cmd)}\n{result.stderr}"
+
+
+def test_an_x86_compiler_without_avxvnni_leaves_those_files_out(tmp_path):
+    """GCC before 11 and clang before 12 have no -mavxvnni: the other x86
+    sets still build, and dispatch.c is not told of an AVX-VNNI kernel."""
+    cc, package, _, _ = CASES["x86-64"]
+    need(cc, package)
+    old_gcc = tmp_path / "old-gcc"
+    old_gcc.write_text(f'#!/bin/sh\nfor a; do [ "$a" = -mavxvnni ] && exit 1; done\nexec {cc[0]} "$@"\n')
+    old_gcc.chmod(0o755)
+    flags, defines, note = build_isa.isa_flags([str(old_gcc)])
+    assert (flags, defines) == (build_isa.X86_FLAGS, []), note
+    assert "no -mavxvnni" in note
 
 
 def test_a_compiler_that_cannot_run_gives_scalar_kernels():

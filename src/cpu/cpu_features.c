@@ -29,12 +29,16 @@ bnn_cpu_features bnn_detect_cpu_features(void)
     int zmm_state = (xcr0 & 0xe6) == 0xe6;  /* + opmask, ZMM_Hi256, Hi16_ZMM */
     if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
         return f;
+    unsigned max_subleaf = eax;
     int avx2 = (ebx >> 5) & 1, avx512f = (ebx >> 16) & 1, avx512bw = (ebx >> 30) & 1;
     int avx512vl = (ebx >> 31) & 1, vpopcntdq = (ecx >> 14) & 1, vnni = (ecx >> 11) & 1;
     int vbmi = (ecx >> 1) & 1; /* vpermb; every core with VPOPCNTDQ and BW has it */
     f.avx2 = avx2 && popcnt && ymm_state;
     f.avx512 = f.avx2 && avx512f && avx512bw && avx512vl && vpopcntdq && vbmi && zmm_state;
     f.avx512vnni = f.avx512 && vnni;
+    /* AVX-VNNI: CPUID.(7,1).EAX bit 4; YMM state is all it needs */
+    if (max_subleaf >= 1 && __get_cpuid_count(7, 1, &eax, &ebx, &ecx, &edx))
+        f.avxvnni = f.avx2 && ((eax >> 4) & 1);
     return f;
 }
 

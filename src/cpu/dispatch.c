@@ -32,6 +32,20 @@ static const bnn_kernels kernels_avx512 = {
     bnn_pack_i32_scalar, bnn_u8gemm_avx512, bnn_threshold_avx512,
     bnn_panel_pack_avx512, bnn_bgemm_panel_avx512,
 };
+/* avx2 with a 256-bit VNNI first layer (u8gemm_vnni256.h): AVX-VNNI's VEX
+ * vpdpbusd where the CPU has it, else, on AVX-512 VNNI CPUs, the same code
+ * built with the EVEX encoding (never their default; it lets the set's code
+ * run in tests where no CPU or emulator has AVX-VNNI). */
+#ifdef BNN_WITH_AVXVNNI
+static const bnn_kernels kernels_avxvnni = {
+    "avxvnni", bnn_bgemm_avx2, bnn_pack_f32_avx2, bnn_pack_f64_scalar, bnn_pack_i8_avx2,
+    bnn_pack_i32_scalar, bnn_u8gemm_avxvnni, bnn_threshold_avx2, NULL, NULL,
+};
+#endif
+static const bnn_kernels kernels_avxvnni_evex = {
+    "avxvnni", bnn_bgemm_avx2, bnn_pack_f32_avx2, bnn_pack_f64_scalar, bnn_pack_i8_avx2,
+    bnn_pack_i32_scalar, bnn_u8gemm_avxvnni_evex, bnn_threshold_avx2, NULL, NULL,
+};
 static const bnn_kernels kernels_avx2 = {
     "avx2", bnn_bgemm_avx2, bnn_pack_f32_avx2, bnn_pack_f64_scalar, bnn_pack_i8_avx2,
     bnn_pack_i32_scalar, bnn_u8gemm_avx2, bnn_threshold_avx2, NULL, NULL,
@@ -102,6 +116,13 @@ static void init_dispatch(void)
     int avx512_on = f.avx512 && !(disabled && list_contains(disabled, "avx512"));
     add_candidate(&kernels_avx512vnni, avx512_on && f.avx512vnni, disabled);
     add_candidate(&kernels_avx512, f.avx512, disabled);
+    int avx2_on = f.avx2 && !(disabled && list_contains(disabled, "avx2"));
+#ifdef BNN_WITH_AVXVNNI
+    if (f.avxvnni)
+        add_candidate(&kernels_avxvnni, avx2_on, disabled);
+    else
+#endif
+        add_candidate(&kernels_avxvnni_evex, avx2_on && avx512_on && f.avx512vnni, disabled);
     add_candidate(&kernels_avx2, f.avx2, disabled);
 #endif
 #if defined(__aarch64__)

@@ -19,7 +19,9 @@
 
 static const size_t KS[] = {1, 2, 3, 4, 5, 15, 16, 17, 31, 32, 33, 63, 64, 65,
                             255, 256, 257, 259, 511, 512, 513, 784, 1000};
-static const size_t MNS[] = {1, 3, 17, 64, 100};
+/* M: every remainder of the 4-, 6- and 8-row blocks (1, 3, 8 = 6 + 2, 17,
+ * 64, 100); N: 1-2 panel groups of 16 with partial ones after them. */
+static const size_t MNS[] = {1, 3, 8, 17, 64, 100};
 static const size_t BIG_KS[] = {4097, 65539};
 
 /* Data for one shape. x: m rows of k bytes, ldx = k + 5 apart (junk bytes

@@ -101,6 +101,15 @@ static int isa_usable(const char *isa)
     return 0;
 }
 
+#ifdef BNN_ARCH_X86
+/* The sets whose binary kernels are avx2's: avx2, and avxvnni (avx2 with a
+ * VNNI first layer). */
+static int avx2_binary(const char *isa)
+{
+    return strcmp(isa, "avx2") == 0 || strcmp(isa, "avxvnni") == 0;
+}
+#endif
+
 bnn_status bnn_roofline_xor_popcount(const char *isa, const bnn_word *a, const bnn_word *b,
                                      size_t words, size_t reps, uint64_t *count)
 {
@@ -121,7 +130,7 @@ bnn_status bnn_roofline_xor_popcount(const char *isa, const bnn_word *a, const b
         *count = bnn_roofline_xor_popcount_avx512(a, b, words, reps);
         return BNN_OK;
     }
-    if (strcmp(isa, "avx2") == 0) {
+    if (avx2_binary(isa)) {
         *count = bnn_roofline_xor_popcount_avx2(a, b, words, reps);
         return BNN_OK;
     }
@@ -145,7 +154,7 @@ int bnn_roofline_alu_forms(const char *isa, const bnn_roofline_form **forms)
 #ifdef BNN_ARCH_X86
     if (strncmp(isa, "avx512", 6) == 0)
         table = bnn_roofline_alu_avx512;
-    if (strcmp(isa, "avx2") == 0)
+    if (avx2_binary(isa))
         table = bnn_roofline_alu_avx2;
 #endif
 #ifdef BNN_ARCH_NEON

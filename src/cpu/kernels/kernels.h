@@ -163,6 +163,12 @@ void bnn_u8gemm_avx512(size_t m, size_t n, size_t k, const uint8_t *x, size_t ld
                        const int8_t *w, int32_t *c, size_t ldc);
 void bnn_u8gemm_avx512vnni(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
                            const int8_t *w, int32_t *c, size_t ldc);
+/* The avxvnni set's first layer (u8gemm_vnni256.h): AVX-VNNI, where the
+ * compiler has it (BNN_WITH_AVXVNNI), and the same code in EVEX form. */
+void bnn_u8gemm_avxvnni(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
+                        const int8_t *w, int32_t *c, size_t ldc);
+void bnn_u8gemm_avxvnni_evex(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
+                             const int8_t *w, int32_t *c, size_t ldc);
 void bnn_threshold_avx512(const int32_t *s, size_t ld_s, size_t rows, const int32_t *mask,
                           const int32_t *key, size_t count, bnn_word *out, size_t ld_out);
 void bnn_panel_pack_avx512(const bnn_word *b, size_t n, size_t words, bnn_word *panel);
