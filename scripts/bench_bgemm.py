@@ -336,7 +336,7 @@ def bar_lines(isa, thread_counts, results, labels, ceilings):
     def check(what, value, need, unit):
         print(f"bar {what}: {value:.2f}{unit} (need >= {need}{unit}): {'PASS' if value >= need else 'FAIL'}")
 
-    if not isa.startswith(("avx512", "avx2")):
+    if not isa.startswith(("avx512", "avx2", "avxvnni")):  # avxvnni: avx2 with a VNNI first layer
         print(f"no bar is set for kernel set '{isa}'")
         return
     for name, what in (("bgemm", ""), ("prepared", ", B prepared,")):
