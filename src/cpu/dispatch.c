@@ -12,25 +12,27 @@
 #include "common/errors.h"
 #include "cpu/kernels/kernels.h"
 
+/* ref takes the bit-plane first layer on rows, as neon does, so that path
+ * runs in the tests of every machine (they hold ref to the NumPy model). */
 static const bnn_kernels kernels_ref = {
     "ref", bnn_bgemm_ref, bnn_pack_f32_ref, bnn_pack_f64_ref, bnn_pack_i8_ref, bnn_pack_i32_ref,
-    bnn_u8gemm_ref, bnn_threshold_ref, NULL, NULL,
+    bnn_u8gemm_ref, bnn_threshold_ref, NULL, NULL, .planes_on_rows = 1,
 };
 static const bnn_kernels kernels_scalar = {
     "scalar", bnn_bgemm_scalar, bnn_pack_f32_scalar, bnn_pack_f64_scalar, bnn_pack_i8_scalar,
-    bnn_pack_i32_scalar, bnn_u8gemm_scalar, bnn_threshold_scalar, NULL, NULL,
+    bnn_pack_i32_scalar, bnn_u8gemm_scalar, bnn_threshold_scalar, NULL, NULL, 0,
 };
 #ifdef BNN_ARCH_X86
 /* avx512 with the VNNI first layer (u8gemm_avx512vnni.c) */
 static const bnn_kernels kernels_avx512vnni = {
     "avx512vnni", bnn_bgemm_avx512, bnn_pack_f32_avx512, bnn_pack_f64_scalar, bnn_pack_i8_avx512,
     bnn_pack_i32_scalar, bnn_u8gemm_avx512vnni, bnn_threshold_avx512,
-    bnn_panel_pack_avx512, bnn_bgemm_panel_avx512,
+    bnn_panel_pack_avx512, bnn_bgemm_panel_avx512, 0,
 };
 static const bnn_kernels kernels_avx512 = {
     "avx512", bnn_bgemm_avx512, bnn_pack_f32_avx512, bnn_pack_f64_scalar, bnn_pack_i8_avx512,
     bnn_pack_i32_scalar, bnn_u8gemm_avx512, bnn_threshold_avx512,
-    bnn_panel_pack_avx512, bnn_bgemm_panel_avx512,
+    bnn_panel_pack_avx512, bnn_bgemm_panel_avx512, 0,
 };
 /* avx2 with a 256-bit VNNI first layer (u8gemm_vnni256.h): AVX-VNNI's VEX
  * vpdpbusd where the CPU has it, else, on AVX-512 VNNI CPUs, the same code
@@ -39,29 +41,34 @@ static const bnn_kernels kernels_avx512 = {
 #ifdef BNN_WITH_AVXVNNI
 static const bnn_kernels kernels_avxvnni = {
     "avxvnni", bnn_bgemm_avx2, bnn_pack_f32_avx2, bnn_pack_f64_scalar, bnn_pack_i8_avx2,
-    bnn_pack_i32_scalar, bnn_u8gemm_avxvnni, bnn_threshold_avx2, NULL, NULL,
+    bnn_pack_i32_scalar, bnn_u8gemm_avxvnni, bnn_threshold_avx2, NULL, NULL, 0,
 };
 #endif
 static const bnn_kernels kernels_avxvnni_evex = {
     "avxvnni", bnn_bgemm_avx2, bnn_pack_f32_avx2, bnn_pack_f64_scalar, bnn_pack_i8_avx2,
-    bnn_pack_i32_scalar, bnn_u8gemm_avxvnni_evex, bnn_threshold_avx2, NULL, NULL,
+    bnn_pack_i32_scalar, bnn_u8gemm_avxvnni_evex, bnn_threshold_avx2, NULL, NULL, 0,
 };
 static const bnn_kernels kernels_avx2 = {
     "avx2", bnn_bgemm_avx2, bnn_pack_f32_avx2, bnn_pack_f64_scalar, bnn_pack_i8_avx2,
-    bnn_pack_i32_scalar, bnn_u8gemm_avx2, bnn_threshold_avx2, NULL, NULL,
+    bnn_pack_i32_scalar, bnn_u8gemm_avx2, bnn_threshold_avx2, NULL, NULL, 0,
 };
 #endif
 #if defined(__aarch64__)
 /* neon with the udot first layer (u8gemm_neondot.c) */
 static const bnn_kernels kernels_neondot = {
     "neondot", bnn_bgemm_neon, bnn_pack_f32_neon, bnn_pack_f64_scalar, bnn_pack_i8_neon,
-    bnn_pack_i32_scalar, bnn_u8gemm_neondot, bnn_threshold_neon, NULL, NULL,
+    bnn_pack_i32_scalar, bnn_u8gemm_neondot, bnn_threshold_neon, NULL, NULL, 0,
 };
 #endif
 #ifdef BNN_ARCH_NEON
+/* neon's first dense layer at batches 1-2 as bit-planes on the weights'
+ * rows: by llvm-mca (scripts/arm_mca.sh) its bgemm tiles do 8 binary MACs in
+ * 1.3-2.5x less time than its u8gemm does one byte MAC (A53, A72, A76,
+ * armv7), and they read 8x fewer weight bytes, which a Pi streams from
+ * DRAM at batch 1. neondot's udot u8gemm is 2x faster than the planes. */
 static const bnn_kernels kernels_neon = {
     "neon", bnn_bgemm_neon, bnn_pack_f32_neon, bnn_pack_f64_scalar, bnn_pack_i8_neon,
-    bnn_pack_i32_scalar, bnn_u8gemm_neon, bnn_threshold_neon, NULL, NULL,
+    bnn_pack_i32_scalar, bnn_u8gemm_neon, bnn_threshold_neon, NULL, NULL, .planes_on_rows = 1,
 };
 #endif
 

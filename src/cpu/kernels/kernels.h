@@ -116,6 +116,10 @@ typedef struct bnn_kernels {
     bnn_threshold_fn threshold;
     bnn_panel_pack_fn panel_pack;   /* NULL: the set has no panel form */
     bnn_bgemm_panel_fn bgemm_panel; /* NULL with it; 64-byte aligned panels */
+    /* A first dense layer at batches 1-2 runs as bit-planes (ops/
+     * op_first_dense.c) on panels where the set has them; this says it pays
+     * on the weights as rows too (bgemm), beating the set's u8gemm. */
+    int planes_on_rows;
 } bnn_kernels;
 
 /* The kernels in use (chosen once, on first call). Never NULL. */

@@ -29,8 +29,13 @@ void bnn_first_dense_planes_tile(const bnn_step *s, const bnn_kernels *kernels,
     const bnn_layer *l = s->layer;
     size_t words = l->row_words;
     int32_t c[BNN_PLANE_MAX_ROWS * BNN_PLANES * 64];
-    kernels->bgemm_panel(mb * BNN_PLANES, nb, words, planes + i0 * BNN_PLANES * words,
-                         s->b_panel + u0 * words, c, nb, (int32_t)l->k);
+    const bnn_word *a = planes + i0 * BNN_PLANES * words;
+    if (bnn_step_has_panels(s, kernels))
+        kernels->bgemm_panel(mb * BNN_PLANES, nb, words, a, s->b_panel + u0 * words, c, nb,
+                             (int32_t)l->k);
+    else /* a set with planes_on_rows: the weights as they are */
+        kernels->bgemm(mb * BNN_PLANES, nb, words, a, l->weights + u0 * words, c, nb,
+                       (int32_t)l->k);
     for (size_t i = 0; i < mb; i++)
         for (size_t j = 0; j < nb; j++) {
             int32_t sum = -255 * s->neg_counts[u0 + j];

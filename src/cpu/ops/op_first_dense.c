@@ -6,9 +6,10 @@
  *   per weight bit: at batch 1 the product streams it from memory for one row
  *   (784 x 4096 weights: 3.2 MB per call), and that dominates.
  * - bit-planes, for batches of up to BNN_PLANE_MAX_ROWS where the kernel set
- *   has a panel form: each row becomes its 8 bit-planes x^p (packed rows of
- *   0/1), and the binary product reads the weights' bits (8x fewer bytes)
- *   for 8 rows at once. With b_j the weight bits of unit j (1 = -1) and
+ *   has a panel form, or says they pay on the weights as rows too
+ *   (planes_on_rows, kernels.h): each row becomes its 8 bit-planes x^p
+ *   (packed rows of 0/1), and the binary product reads the weights' bits
+ *   (8x fewer bytes) for 8 rows at once. With b_j the weight bits of unit j (1 = -1) and
  *   d = popcount(x^p XOR b_j) = (K - bgemm) / 2:
  *     x^p . w_j = popcount(x^p) - 2 popcount(x^p AND b_j)
  *              = d - popcount(b_j)
@@ -29,7 +30,8 @@ static bnn_status run(const bnn_step *s, const void *in, void *out, size_t n, vo
 {
     const bnn_layer *l = s->layer;
     bnn_gemm g = {.step = s, .rows = n, .out_int = out, .out_bits = out};
-    if (n <= BNN_PLANE_MAX_ROWS && bnn_step_has_panels(s, bnn_active_kernels())) {
+    const bnn_kernels *kernels = bnn_active_kernels();
+    if (n <= BNN_PLANE_MAX_ROWS && (bnn_step_has_panels(s, kernels) || kernels->planes_on_rows)) {
         for (size_t i = 0; i < n; i++)
             bnn_bit_planes((const uint8_t *)in + i * l->k, l->k, l->row_words,
                        (bnn_word *)scratch + i * BNN_PLANES * l->row_words);
@@ -41,15 +43,17 @@ static bnn_status run(const bnn_step *s, const void *in, void *out, size_t n, vo
     return bnn_gemm_run(&g, threads);
 }
 
-/* Both forms' tables: the int8 panel, and where the kernel set has a panel
- * form, the weight bits as panels and each unit's count of -1 weights. */
+/* Both forms' tables: the int8 panel, the weight bits as panels where the
+ * kernel set has a panel form, and each unit's count of -1 weights (the
+ * planes may run on any set: one that selects itself after loading, or has
+ * planes_on_rows). */
 static bnn_status prepare(bnn_step *s, uint32_t index)
 {
     const bnn_layer *l = s->layer;
     bnn_status st = bnn_first_layer_prepare(s, index);
     if (st == BNN_OK)
         st = bnn_gemm_weights_prepare(s, index);
-    if (st != BNN_OK || !s->b_panel)
+    if (st != BNN_OK)
         return st;
     s->neg_counts = bnn_table_alloc(l->units, sizeof(int32_t), &st, index);
     for (size_t u = 0; s->neg_counts && u < l->units; u++)
