@@ -62,10 +62,13 @@ static const bnn_kernels kernels_neondot = {
 #endif
 #ifdef BNN_ARCH_NEON
 /* neon's first dense layer at batches 1-2 as bit-planes on the weights'
- * rows: by llvm-mca (scripts/arm_mca.sh) its bgemm tiles do 8 binary MACs in
- * 1.3-2.5x less time than its u8gemm does one byte MAC (A53, A72, A76,
- * armv7), and they read 8x fewer weight bytes, which a Pi streams from
- * DRAM at batch 1. neondot's udot u8gemm is 2x faster than the planes. */
+ * rows. By llvm-mca (scripts/arm_mca.sh, steady-state loops) the two forms
+ * compute about alike: 8 binary MACs of its bgemm cost 0.8-1.1x one byte
+ * MAC of its u8gemm (A53, A72, A76, armv7). What decides is memory: the
+ * planes read the weights' bits, the u8gemm an int8 panel 8x larger, which
+ * at batch 1 a Pi streams from DRAM per call (784 x 4096: 3.2 MB against a
+ * 0.5-1 MB L2 and 4-10 GB/s). An estimate, not measured on a Pi. neondot's
+ * udot computes 2.5x faster than the planes and keeps its u8gemm. */
 static const bnn_kernels kernels_neon = {
     "neon", bnn_bgemm_neon, bnn_pack_f32_neon, bnn_pack_f64_scalar, bnn_pack_i8_neon,
     bnn_pack_i32_scalar, bnn_u8gemm_neon, bnn_threshold_neon, NULL, NULL, .planes_on_rows = 1,
