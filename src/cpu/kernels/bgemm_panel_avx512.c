@@ -11,8 +11,8 @@
  * (bnn_panel_pack_avx512), as is a B given to bnn_prepare_b, and
  * bnn_bgemm_panel_avx512 runs any M on them: a single row of A then costs 2
  * loads and 2 x 3 ops per word of 16 outputs, and one broadcast per word of
- * 64 (row_groups); 4 rows or more meet two panel groups at once, 6 rows a
- * tile (panel_tile2). B as rows is copied into panels per call (8 x 8
+ * 64; 4 rows or more meet two panel groups at once, 6 rows a tile
+ * (panel_tile). B as rows is copied into panels per call (8 x 8
  * transposes) where that pays: bnn_bgemm_by_panels_avx512. */
 #include <immintrin.h>
 #include <string.h>
@@ -34,7 +34,9 @@
 #define PANEL_SHORT_MIN_M 4
 #define PANEL_WORDS_PER_ROW 4
 #define PANEL_MAX_WORDS 256 /* its panel (64 bytes a word per 8 rows) lives on the stack: 32 KiB */
-#define MR 8                /* A rows per panel micro-tile */
+#define MR 8                /* A rows per tile against one panel group */
+#define MR2 6               /* A rows per tile against two (panel_tile) */
+#define PREFETCH_MIN_TILES 8
 #define PW (2 * NR)         /* B rows per panel: two vectors per word */
 #define ROW_GROUPS 4        /* panel groups a single row of A meets at once */
 typedef char bnn_assert_panel_rows[(PW == BNN_PANEL_ROWS) ? 1 : -1];
@@ -99,141 +101,96 @@ static inline __attribute__((always_inline)) void store_counts(__m512i acc0, __m
         _mm512_mask_storeu_epi32(c, lanes, out);
 }
 
-/* mr (<= MR, a constant after inlining) rows of A against the panel's two
- * vectors per word: row i's popcounts in the lanes of acc[i][0..1], then
- * k - 2 * popcount to C (the lanes in `lanes`: bit r = column r). */
+/* mr rows of A against ng whole-or-partial panel groups (the group g at
+ * panel + g * words * PW; mr and ng constants after inlining): word w of
+ * each group in two vectors, A's word broadcast once per row and word and
+ * XORed with all 2 x ng of them; row i's popcounts in the lanes of
+ * acc[i][..], then k - 2 * popcount to C (the last group's columns in
+ * `lanes`, bit r = column r; the others whole). The shapes used:
+ * - 1 x ROW_GROUPS (one row of A, 64 columns): 8 independent chains per
+ *   broadcast, where a 1 x 1 tile has 2 and pays its loop and epilogue per
+ *   16 columns: 1.4-1.7x its rate at M = 1 (K = 576 to 2304, Zen 4);
+ * - MR2 x 2 (4 rows or more): each broadcast serves 4 XORs. On Zen 4 a
+ *   512-bit broadcast takes a vector-pipe slot (llvm-mca -mcpu=znver4): 8 of
+ *   them per 48 ops bound an MR x 1 tile at 92% of the ceiling, 6 per 72
+ *   hold this one at 96%; 24 accumulators + 4 panel vectors + the broadcast
+ *   fill 29 of the 32 registers. Measured (B prepared, medians of 7
+ *   interleaved runs, GMAC/s, MR x 1 -> MR2 x 2): [64,1024,576] 1001 ->
+ *   1054, [64,1024,4096] 1125 -> 1156, [256,4096,4096] 1020 -> 1047,
+ *   [16,1024,2304] 1098 -> 1153;
+ * - MR x 1 for the last group of 16 columns or fewer. */
 static inline __attribute__((always_inline)) void panel_tile(
-    const bnn_word *a, size_t words, const bnn_word *panel, int mr, int32_t *c, size_t ldc,
-    __mmask16 lanes, int32_t k)
+    const bnn_word *a, size_t words, const bnn_word *panel, int ng, int mr, int32_t *c,
+    size_t ldc, __mmask16 lanes, int32_t k)
 {
-    __m512i acc[MR][2];
+    __m512i acc[MR][2 * ROW_GROUPS];
 #pragma GCC unroll 8
-    for (int i = 0; i < MR; i++)
-        acc[i][0] = acc[i][1] = _mm512_setzero_si512();
+    for (int i = 0; i < mr; i++)
+#pragma GCC unroll 8
+        for (int v = 0; v < 2 * ng; v++)
+            acc[i][v] = _mm512_setzero_si512();
     for (size_t w = 0; w < words; w++) {
-        __m512i b0 = _mm512_load_si512(panel + w * PW), b1 = _mm512_load_si512(panel + w * PW + NR);
+        __m512i b[2 * ROW_GROUPS];
+#pragma GCC unroll 8
+        for (int g = 0; g < ng; g++) {
+            b[2 * g] = _mm512_load_si512(panel + (g * words + w) * PW);
+            b[2 * g + 1] = _mm512_load_si512(panel + (g * words + w) * PW + NR);
+        }
 #pragma GCC unroll 8
         for (int i = 0; i < mr; i++) {
             __m512i x = _mm512_set1_epi64((long long)a[i * words + w]);
-            acc[i][0] = _mm512_add_epi64(acc[i][0], _mm512_popcnt_epi64(_mm512_xor_si512(b0, x)));
-            acc[i][1] = _mm512_add_epi64(acc[i][1], _mm512_popcnt_epi64(_mm512_xor_si512(b1, x)));
+#pragma GCC unroll 8
+            for (int v = 0; v < 2 * ng; v++)
+                acc[i][v] = _mm512_add_epi64(acc[i][v], _mm512_popcnt_epi64(_mm512_xor_si512(b[v], x)));
         }
     }
     const __m512i kv = _mm512_set1_epi32(k);
 #pragma GCC unroll 8
     for (int i = 0; i < mr; i++)
-        store_counts(acc[i][0], acc[i][1], kv, c + i * ldc, lanes);
+#pragma GCC unroll 8
+        for (int g = 0; g < ng; g++)
+            store_counts(acc[i][2 * g], acc[i][2 * g + 1], kv, c + i * ldc + g * PW,
+                         g == ng - 1 ? lanes : 0xffff);
 }
 
-/* mr (<= MR2) rows of A against two whole panel groups (32 columns, the
- * second `words` panel words after the first): 4 panel vectors per word, so
- * each A broadcast serves 4 XORs where panel_tile's serves 2. On Zen 4 a
- * 512-bit broadcast takes a vector-pipe slot (llvm-mca -mcpu=znver4): 8 of
- * them per 48 ops bound an 8 x 16 tile at 92% of the ceiling, 6 per 72 at
- * 96%. 24 accumulators + 4 panel vectors + the broadcast fill 29 of the 32
- * registers. Measured (Zen 4, B prepared, medians of 7 interleaved runs,
- * GMAC/s): [64,1024,576] 1001 -> 1054, [64,1024,4096] 1125 -> 1156,
- * [256,4096,4096] 1020 -> 1047, [16,1024,2304] 1098 -> 1153. */
-#define MR2 6
-#define PREFETCH_MIN_TILES 8
-static inline __attribute__((always_inline)) void panel_tile2(
-    const bnn_word *a, size_t words, const bnn_word *panel, int mr, int32_t *c, size_t ldc,
-    int32_t k)
-{
-    __m512i acc[MR2][4];
-#pragma GCC unroll 8
-    for (int i = 0; i < MR2; i++)
-        acc[i][0] = acc[i][1] = acc[i][2] = acc[i][3] = _mm512_setzero_si512();
-    const bnn_word *panel2 = panel + words * PW;
-    for (size_t w = 0; w < words; w++) {
-        __m512i b0 = _mm512_load_si512(panel + w * PW), b1 = _mm512_load_si512(panel + w * PW + NR);
-        __m512i b2 = _mm512_load_si512(panel2 + w * PW), b3 = _mm512_load_si512(panel2 + w * PW + NR);
-#pragma GCC unroll 8
-        for (int i = 0; i < mr; i++) {
-            __m512i x = _mm512_set1_epi64((long long)a[i * words + w]);
-            acc[i][0] = _mm512_add_epi64(acc[i][0], _mm512_popcnt_epi64(_mm512_xor_si512(b0, x)));
-            acc[i][1] = _mm512_add_epi64(acc[i][1], _mm512_popcnt_epi64(_mm512_xor_si512(b1, x)));
-            acc[i][2] = _mm512_add_epi64(acc[i][2], _mm512_popcnt_epi64(_mm512_xor_si512(b2, x)));
-            acc[i][3] = _mm512_add_epi64(acc[i][3], _mm512_popcnt_epi64(_mm512_xor_si512(b3, x)));
-        }
-    }
-    const __m512i kv = _mm512_set1_epi32(k);
-#pragma GCC unroll 8
-    for (int i = 0; i < mr; i++) {
-        store_counts(acc[i][0], acc[i][1], kv, c + i * ldc, 0xffff);
-        store_counts(acc[i][2], acc[i][3], kv, c + i * ldc + PW, 0xffff);
-    }
-}
-
-/* All m rows of A against two whole panel groups (32 columns at c), and
- * the next_lines cache lines at `next` (the B rows the caller packs next)
+/* All m rows of A against ng (1: nr <= PW columns, 2: two whole groups)
+ * panel groups at c, in tiles of MR (ng = 1) or MR2 (ng = 2) rows; and the
+ * next_lines cache lines at `next` (the B rows the caller packs next)
  * fetched into L2 a few per tile: B as rows larger than L2 otherwise comes
  * in by the packing's loads, one miss after another (perf, [256,4096,4096]:
  * the packing 8.7% of the time, 3.5% with this; 1023 -> 1080 GMAC/s, medians
  * of 7 interleaved runs). Only with PREFETCH_MIN_TILES tiles or more to
  * spread them over: in a burst they cost more than they save. */
-static void panel_rows2(size_t m, size_t words, const bnn_word *a, const bnn_word *panel,
-                        int32_t *c, size_t ldc, int32_t k, const char *next, size_t next_lines)
+static inline __attribute__((always_inline)) void panel_rows(
+    int ng, size_t m, size_t nr, size_t words, const bnn_word *a, const bnn_word *panel,
+    int32_t *c, size_t ldc, int32_t k, const char *next, size_t next_lines)
 {
-    size_t i = 0, tiles = m / MR2, line = 0;
+    const int rows = ng == 1 ? MR : MR2;
+    __mmask16 lanes = (__mmask16)((1u << nr) - 1);
+    size_t i = 0, tiles = m / rows, line = 0;
     size_t per_tile = tiles >= PREFETCH_MIN_TILES ? (next_lines + tiles - 1) / tiles : 0;
-    for (; i + MR2 <= m; i += MR2) {
+    for (; i + rows <= m; i += rows) {
         for (size_t q = 0; q < per_tile && line < next_lines; q++, line++)
             _mm_prefetch(next + line * 64, _MM_HINT_T1);
-        panel_tile2(a + i * words, words, panel, MR2, c + i * ldc, ldc, k);
+        panel_tile(a + i * words, words, panel, ng, rows, c + i * ldc, ldc, lanes, k);
     }
-    switch (m - i) {
-    case 5: panel_tile2(a + i * words, words, panel, 5, c + i * ldc, ldc, k); break;
-    case 4: panel_tile2(a + i * words, words, panel, 4, c + i * ldc, ldc, k); break;
-    case 3: panel_tile2(a + i * words, words, panel, 3, c + i * ldc, ldc, k); break;
-    case 2: panel_tile2(a + i * words, words, panel, 2, c + i * ldc, ldc, k); break;
-    case 1: panel_tile2(a + i * words, words, panel, 1, c + i * ldc, ldc, k); break;
+    a += i * words;
+    c += i * ldc;
+    switch (m - i) { /* constant row counts, so each tile is unrolled */
+    case 7: /* 6 and 7 rows remain only of MR-row tiles (ng = 1) */
+        if (ng == 1)
+            panel_tile(a, words, panel, 1, 7, c, ldc, lanes, k);
+        break;
+    case 6:
+        if (ng == 1)
+            panel_tile(a, words, panel, 1, 6, c, ldc, lanes, k);
+        break;
+    case 5: panel_tile(a, words, panel, ng, 5, c, ldc, lanes, k); break;
+    case 4: panel_tile(a, words, panel, ng, 4, c, ldc, lanes, k); break;
+    case 3: panel_tile(a, words, panel, ng, 3, c, ldc, lanes, k); break;
+    case 2: panel_tile(a, words, panel, ng, 2, c, ldc, lanes, k); break;
+    case 1: panel_tile(a, words, panel, ng, 1, c, ldc, lanes, k); break;
     }
-}
-
-/* One A row against ROW_GROUPS whole panel groups (64 columns): the A word
- * broadcast once serves 8 panel vectors, and the 8 accumulators are 8
- * independent chains, where a 1-row panel_tile has 2 and pays its loop and
- * epilogue per 16 columns. 1.4-1.7x panel_tile's rate at M = 1 (K = 576 to
- * 2304, panels in L1/L2, Zen 4). */
-static void row_groups(size_t words, const bnn_word *a, const bnn_word *panel, int32_t *c,
-                       int32_t k)
-{
-    __m512i acc[ROW_GROUPS][2];
-#pragma GCC unroll 8
-    for (int g = 0; g < ROW_GROUPS; g++)
-        acc[g][0] = acc[g][1] = _mm512_setzero_si512();
-    for (size_t w = 0; w < words; w++) {
-        __m512i x = _mm512_set1_epi64((long long)a[w]);
-#pragma GCC unroll 8
-        for (int g = 0; g < ROW_GROUPS; g++) {
-            const bnn_word *p = panel + (g * words + w) * PW;
-            acc[g][0] = _mm512_add_epi64(acc[g][0], _mm512_popcnt_epi64(_mm512_xor_si512(
-                                                        _mm512_load_si512(p), x)));
-            acc[g][1] = _mm512_add_epi64(acc[g][1], _mm512_popcnt_epi64(_mm512_xor_si512(
-                                                        _mm512_load_si512(p + NR), x)));
-        }
-    }
-    const __m512i kv = _mm512_set1_epi32(k);
-#pragma GCC unroll 8
-    for (int g = 0; g < ROW_GROUPS; g++)
-        store_counts(acc[g][0], acc[g][1], kv, c + g * PW, 0xffff);
-}
-
-/* All m rows of A against one panel group (nr <= PW columns at c). */
-static void panel_rows(size_t m, size_t nr, size_t words, const bnn_word *a,
-                       const bnn_word *panel, int32_t *c, size_t ldc, int32_t k)
-{
-    __mmask16 lanes = (__mmask16)((1u << nr) - 1);
-    size_t i = 0;
-    for (; i + MR <= m; i += MR)
-        panel_tile(a + i * words, words, panel, MR, c + i * ldc, ldc, lanes, k);
-    if (m - i >= 4) {
-        panel_tile(a + i * words, words, panel, 4, c + i * ldc, ldc, lanes, k);
-        i += 4;
-    }
-    for (; i < m; i++)
-        panel_tile(a + i * words, words, panel, 1, c + i * ldc, ldc, lanes, k);
 }
 
 void bnn_panel_pack_avx512(const bnn_word *b, size_t n, size_t words, bnn_word *panel)
@@ -247,16 +204,18 @@ void bnn_bgemm_panel_avx512(size_t m, size_t n, size_t words, const bnn_word *a,
 {
     size_t j = 0;
     /* up to 3 rows (batch-1 dense layers): each row on its own, ROW_GROUPS
-     * panel groups at a time, as panel_rows would run them in 1-row tiles */
+     * panel groups at a time */
     if (m < 4)
         for (; j + ROW_GROUPS * PW <= n; j += ROW_GROUPS * PW)
             for (size_t i = 0; i < m; i++)
-                row_groups(words, a + i * words, panel + j * words, c + i * ldc + j, k);
+                panel_tile(a + i * words, words, panel + j * words, ROW_GROUPS, 1,
+                           c + i * ldc + j, ldc, 0xffff, k);
     else
         for (; j + 2 * PW <= n; j += 2 * PW)
-            panel_rows2(m, words, a, panel + j * words, c + j, ldc, k, NULL, 0);
+            panel_rows(2, m, PW, words, a, panel + j * words, c + j, ldc, k, NULL, 0);
     for (; j < n; j += PW)
-        panel_rows(m, n - j < PW ? n - j : PW, words, a, panel + j * words, c + j, ldc, k);
+        panel_rows(1, m, n - j < PW ? n - j : PW, words, a, panel + j * words, c + j, ldc, k,
+                   NULL, 0);
 }
 
 /* B as it comes: each group of PW rows packed on the stack, then used, when
@@ -274,13 +233,13 @@ int bnn_bgemm_by_panels_avx512(size_t m, size_t n, size_t words, const bnn_word 
             pack_panel(b + j * words, words, PW, panel);
             pack_panel(b + (j + PW) * words, words, PW, panel + words * PW);
             size_t next = j + 2 * PW < n ? (n - j - 2 * PW < 2 * PW ? n - j - 2 * PW : 2 * PW) : 0;
-            panel_rows2(m, words, a, panel, c + j, ldc, k, (const char *)(b + (j + 2 * PW) * words),
-                        next * words * sizeof(bnn_word) / 64);
+            panel_rows(2, m, PW, words, a, panel, c + j, ldc, k,
+                       (const char *)(b + (j + 2 * PW) * words), next * words * sizeof(bnn_word) / 64);
         }
     for (; j < n; j += PW) {
         size_t nr = n - j < PW ? n - j : PW;
         pack_panel(b + j * words, words, nr, panel);
-        panel_rows(m, nr, words, a, panel, c + j, ldc, k);
+        panel_rows(1, m, nr, words, a, panel, c + j, ldc, k, NULL, 0);
     }
     return 1;
 }
