@@ -146,6 +146,11 @@ static inline __attribute__((always_inline)) void tile_packed(
         for (int r = 0; r < nr_tile; r++) {
             acc[r] = _mm256_add_epi8(acc[r], _mm256_shuffle_epi8(lut, _mm256_xor_si256(alo, p[2 * r])));
             acc[r] = _mm256_add_epi8(acc[r], _mm256_shuffle_epi8(lut, _mm256_xor_si256(ahi, p[2 * r + 1])));
+            /* An empty asm that "changes" acc[r] ends each output's update
+             * before the next one's: GCC 12 otherwise hoists all 16 XORs
+             * first, runs out of the 16 ymm registers and keeps 4
+             * accumulators on the stack (a load and a store each per step). */
+            __asm__("" : "+x"(acc[r]));
         }
     }
 }
@@ -173,6 +178,7 @@ static inline __attribute__((always_inline)) void tile_direct(
             acc[r] = _mm256_add_epi8(acc[r], _mm256_shuffle_epi8(lut, _mm256_and_si256(y, low)));
             acc[r] = _mm256_add_epi8(
                 acc[r], _mm256_shuffle_epi8(lut, _mm256_and_si256(_mm256_srli_epi16(y, 4), low)));
+            __asm__("" : "+x"(acc[r])); /* as in tile_packed */
         }
     }
 }
