@@ -223,55 +223,68 @@ static inline void row_pointers(const bnn_word *b, size_t words, size_t nr, size
         bp[r] = b + (r < nr ? r : 0) * words + off;
 }
 
+/* B rows j..j+nr-1 (a panel) against the m rows of A. Inlined with nr = NR
+ * for whole panels, as direct_group below: with nr variable GCC merged the
+ * 8- and 4-row tiles into one loop that zeroed accumulators through the
+ * stack (at K = 576, 236 -> 173 instructions per row of A and panel;
+ * llvm-mca -mcpu=znver3: 54 -> 47 cycles). */
+static inline __attribute__((always_inline)) void packed_group(
+    size_t m, size_t words, const bnn_word *a, const bnn_word *b, int32_t *c, size_t ldc,
+    int32_t k, size_t j, size_t nr, __m256i *panel, __m256i *tail_planes)
+{
+    size_t full = words / WORDS_PER_VEC, rem = words % WORDS_PER_VEC, tail = full * WORDS_PER_VEC;
+    int nr_tile = nr > NR_SMALL ? NR : NR_SMALL;
+    const bnn_word *bt[NR];
+    row_pointers(b + j * words, words, nr, tail, bt);
+    pack_tail(bt, rem, tail_planes);
+    /* K chunks over the whole vectors; the last one (possibly empty, when
+     * words < 4) also counts the tail words */
+    for (size_t v0 = 0;; v0 += KC) {
+        size_t v1 = full - v0 < KC ? full : v0 + KC;
+        int first = v0 == 0, last = v1 == full;
+        pack_panel(b + j * words, words, nr, v0, v1, panel);
+        for (size_t i = 0; i < m && i < C_PREFETCH_ROWS; i++)
+            prefetch_c(c + i * ldc + j, nr);
+        for (size_t i = 0; i < m; i++) {
+            const bnn_word *ai = a + i * words;
+            if (i + C_PREFETCH_ROWS < m)
+                prefetch_c(c + (i + C_PREFETCH_ROWS) * ldc + j, nr);
+            __m256i acc[NR], pc = _mm256_setzero_si256();
+            if (v1 > v0) {
+                if (nr_tile == NR) {
+                    tile_packed(ai, panel, v0, v1, NR, acc);
+                    pc = reduce8(acc);
+                } else {
+                    tile_packed(ai, panel, v0, v1, NR_SMALL, acc);
+                    pc = reduce4(acc);
+                }
+            }
+            if (last && rem)
+                pc = _mm256_add_epi32(pc, tail_counts(ai + tail, tail_planes, rem, nr_tile));
+            write_row(c + i * ldc + j, nr, pc, first, last, k);
+        }
+        if (last)
+            break;
+    }
+}
+
 static void bgemm_packed(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
                          int32_t *c, size_t ldc, int32_t k)
 {
     __m256i panel[2 * KC * NR], tail_planes[4 * (WORDS_PER_VEC - 1)];
-    size_t full = words / WORDS_PER_VEC, rem = words % WORDS_PER_VEC, tail = full * WORDS_PER_VEC;
-    for (size_t j = 0; j < n; j += NR) {
-        size_t nr = n - j < NR ? n - j : NR;
-        int nr_tile = nr > NR_SMALL ? NR : NR_SMALL;
-        const bnn_word *bt[NR];
-        row_pointers(b + j * words, words, nr, tail, bt);
-        pack_tail(bt, rem, tail_planes);
-        /* K chunks over the whole vectors; the last one (possibly empty, when
-         * words < 4) also counts the tail words */
-        for (size_t v0 = 0;; v0 += KC) {
-            size_t v1 = full - v0 < KC ? full : v0 + KC;
-            int first = v0 == 0, last = v1 == full;
-            pack_panel(b + j * words, words, nr, v0, v1, panel);
-            for (size_t i = 0; i < m && i < C_PREFETCH_ROWS; i++)
-                prefetch_c(c + i * ldc + j, nr);
-            for (size_t i = 0; i < m; i++) {
-                const bnn_word *ai = a + i * words;
-                if (i + C_PREFETCH_ROWS < m)
-                    prefetch_c(c + (i + C_PREFETCH_ROWS) * ldc + j, nr);
-                __m256i acc[NR], pc = _mm256_setzero_si256();
-                if (v1 > v0) {
-                    if (nr_tile == NR) {
-                        tile_packed(ai, panel, v0, v1, NR, acc);
-                        pc = reduce8(acc);
-                    } else {
-                        tile_packed(ai, panel, v0, v1, NR_SMALL, acc);
-                        pc = reduce4(acc);
-                    }
-                }
-                if (last && rem)
-                    pc = _mm256_add_epi32(pc, tail_counts(ai + tail, tail_planes, rem, nr_tile));
-                write_row(c + i * ldc + j, nr, pc, first, last, k);
-            }
-            if (last)
-                break;
-        }
-    }
+    size_t j = 0;
+    for (; j + NR <= n; j += NR)
+        packed_group(m, words, a, b, c, ldc, k, j, NR, panel, tail_planes);
+    if (j < n)
+        packed_group(m, words, a, b, c, ldc, k, j, n - j, panel, tail_planes);
 }
 
-/* B rows j..j+nr-1 (a group) against the m rows of A. Inlined with nr = NR
- * for whole groups, so the row pointers are constant offsets and C is
- * written with one store: with a variable nr, GCC built the pointers with
- * compare-and-move chains and kept them on the stack, and at K = 576 a
- * group's setup was a third of its instructions (258 -> 203 per group of 8
- * outputs; llvm-mca -mcpu=znver3: 57 -> 50 cycles). */
+/* B rows j..j+nr-1 (a group) against the m rows of A, B read in place.
+ * Inlined with nr = NR for whole groups, so the row pointers are constant
+ * offsets and C is written with one store: with a variable nr, GCC built
+ * the pointers with compare-and-move chains and kept them on the stack, and
+ * at K = 576 a group's setup was a third of its instructions (258 -> 203 per
+ * group of 8 outputs; llvm-mca -mcpu=znver3: 57 -> 50 cycles). */
 static inline __attribute__((always_inline)) void direct_group(
     size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b, int32_t *c,
     size_t ldc, int32_t k, size_t j, size_t nr)
