@@ -15,7 +15,8 @@
  * 1 x NR micro-tile. Between chunks partial popcounts live in C itself.
  *
  * The 1-3 words past the last whole vector of a row (K = 576 is 2 vectors and
- * 1 word) are counted 4 outputs per vector step, from transposed tail planes.
+ * 1 word) are counted 4 outputs per vector step, from transposed tail planes,
+ * where many rows of A share them; for one or a few rows, by scalar popcnt.
  *
  * With up to DIRECT_MAX_M rows of A the panel copy (about 7 ops per B
  * vector) would cost more than it saves (2 ops per output and vector, per
@@ -107,6 +108,34 @@ static inline __m256i tail_counts(const bnn_word *at, const __m256i *tp, size_t 
     /* qwords [o0 o1 | o2 o3] and [o4 o5 | o6 o7] -> dwords [o0 o4 o1 o5 | o2 o6 o3 o7] -> in order */
     __m256i d = _mm256_or_si256(_mm256_sad_epu8(t0, zero), _mm256_slli_epi64(_mm256_sad_epu8(t1, zero), 32));
     return _mm256_permutevar8x32_epi32(d, _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
+}
+
+/* The tail's share of a finished row of C, by scalar popcnt: c[r] loses 2
+ * per bit that differs in the rem < 4 tail words of A (at) and of B row r
+ * (bt[r]). For the one-row path, where transposed tail planes serve too few
+ * rows of A to pay for themselves: this runs on the integer pipes, which the
+ * vector tiles leave idle (llvm-mca -mcpu=znver3, K = 576: 50 -> 44 cycles
+ * per group of 8 outputs). rem is a constant in each copy (see below). */
+static inline __attribute__((always_inline)) void subtract_tails_n(
+    int32_t *c, size_t nr, const bnn_word *at, const bnn_word *const *bt, size_t rem)
+{
+    for (size_t r = 0; r < nr; r++) {
+        int32_t s = 0;
+        for (size_t w = 0; w < rem; w++)
+            s += __builtin_popcountll(at[w] ^ bt[r][w]);
+        c[r] -= 2 * s;
+    }
+}
+
+static inline __attribute__((always_inline)) void subtract_tails(
+    int32_t *c, size_t nr, const bnn_word *at, const bnn_word *const *bt, size_t rem)
+{
+    switch (rem) { /* a copy per tail length, so that its loops unroll */
+    case 1: subtract_tails_n(c, nr, at, bt, 1); break;
+    case 2: subtract_tails_n(c, nr, at, bt, 2); break;
+    case 3: subtract_tails_n(c, nr, at, bt, 3); break;
+    default: break;
+    }
 }
 
 /* Copy rows [0, nr) of B, whole vectors [v0, v1), into the panel as nibble
@@ -291,10 +320,8 @@ static inline __attribute__((always_inline)) void direct_group(
 {
     size_t full = words / WORDS_PER_VEC, rem = words % WORDS_PER_VEC, tail = full * WORDS_PER_VEC;
     const bnn_word *bp[NR], *bt[NR];
-    __m256i tail_planes[4 * (WORDS_PER_VEC - 1)];
     row_pointers(b + j * words, words, nr, 0, bp);
     row_pointers(b + j * words, words, nr, tail, bt);
-    pack_tail(bt, rem, tail_planes);
     /* The first A row reads these NR rows of B from memory: it also
      * fetches ahead, PREFETCH_AHEAD bytes past them, as many lines
      * (`words`: NR * words * 8 bytes) as they hold, so the stream crosses
@@ -313,9 +340,8 @@ static inline __attribute__((always_inline)) void direct_group(
             tile_direct(ai, bp, v0, v1, i == 0 ? next : NULL, acc);
             pc = _mm256_add_epi32(pc, reduce8(acc));
         }
-        if (rem)
-            pc = _mm256_add_epi32(pc, tail_counts(ai + tail, tail_planes, rem, NR));
         write_row(c + i * ldc + j, nr, pc, 1, 1, k);
+        subtract_tails(c + i * ldc + j, nr, ai + tail, bt, rem);
     }
 }
 
