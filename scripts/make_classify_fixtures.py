@@ -5,8 +5,9 @@ combination, from tests/model_factory.py) and random uint8 samples for it.
     python scripts/make_classify_fixtures.py OUTDIR
 
 For each NAME: OUTDIR/NAME.bnn, OUTDIR/NAME.u8 (raw samples) and a line
-"NAME COUNT" in OUTDIR/list.txt, and the same as NAME.batch1 with one sample. scripts/cross_test.sh runs bnn_classify on
-them natively and under qemu and compares the scores byte for byte."""
+"NAME COUNT" in OUTDIR/list.txt, and the same as NAME.batch1 with one
+sample. scripts/cross_test.sh runs bnn_classify on them natively and under
+qemu and compares the scores byte for byte."""
 import os
 import sys
 

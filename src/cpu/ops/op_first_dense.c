@@ -9,8 +9,8 @@
  *   has a panel form, or says they pay on the weights as rows too
  *   (planes_on_rows, kernels.h): each row becomes its 8 bit-planes x^p
  *   (packed rows of 0/1), and the binary product reads the weights' bits
- *   (8x fewer bytes) for 8 rows at once. With b_j the weight bits of unit j (1 = -1) and
- *   d = popcount(x^p XOR b_j) = (K - bgemm) / 2:
+ *   (8x fewer bytes) for 8 rows at once. With b_j the weight bits of unit j
+ *   (1 = -1) and d = popcount(x^p XOR b_j) = (K - bgemm) / 2:
  *     x^p . w_j = popcount(x^p) - 2 popcount(x^p AND b_j)
  *              = d - popcount(b_j)
  *   so s_j = sum_p 2^p x^p . w_j = sum_p 2^p d_pj - 255 popcount(b_j),
