@@ -41,7 +41,8 @@ static void bgemm_task(void *ctx, size_t task)
     const bnn_word *a = j->a + i0 * j->words;
     int32_t *c = j->c + i0 * j->tiles.n + j0;
     if (j->panel) /* j0 is a whole number of panel groups: blocks are 64 columns or more */
-        j->kernels->bgemm_panel(mb, nb, j->words, a, j->panel + j0 * j->words, c, j->tiles.n, j->k);
+        j->kernels->bgemm_panel(mb, nb, j->words, a, bnn_panel_column(j->kernels, j->panel, j0, j->words),
+                                c, j->tiles.n, j->k);
     else
         j->kernels->bgemm(mb, nb, j->words, a, j->b + j0 * j->words, c, j->tiles.n, j->k);
 }
@@ -140,7 +141,7 @@ bnn_status bnn_prepare_b(const uint64_t *b, size_t n, size_t k, bnn_prepared_b *
         return bnn_fail(BNN_ERR_ARGUMENT, "prepare_b: k must be at most 2^30, got %zu", k);
     size_t words = bnn_words_for(k);
     const bnn_kernels *kernels = bnn_active_kernels();
-    uint64_t panel_words = kernels->panel_pack ? bnn_panel_words(n, words) : 0;
+    uint64_t panel_words = kernels->panel_pack ? bnn_kernels_panel_words(kernels, n, words) : 0;
     if (n > (SIZE_MAX - 64) / sizeof(bnn_word) / words ||
         panel_words > (SIZE_MAX - 64) / sizeof(bnn_word))
         return bnn_fail(BNN_ERR_ARGUMENT, "prepare_b: %zu rows of %zu words do not fit in memory",

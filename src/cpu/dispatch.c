@@ -20,19 +20,19 @@ static const bnn_kernels kernels_ref = {
 };
 static const bnn_kernels kernels_scalar = {
     "scalar", bnn_bgemm_scalar, bnn_pack_f32_scalar, bnn_pack_f64_scalar, bnn_pack_i8_scalar,
-    bnn_pack_i32_scalar, bnn_u8gemm_scalar, bnn_threshold_scalar, NULL, NULL, 0,
+    bnn_pack_i32_scalar, bnn_u8gemm_scalar, bnn_threshold_scalar, NULL, NULL, 0, 0,
 };
 #ifdef BNN_ARCH_X86
 /* avx512 with the VNNI first layer (u8gemm_avx512vnni.c) */
 static const bnn_kernels kernels_avx512vnni = {
     "avx512vnni", bnn_bgemm_avx512, bnn_pack_f32_avx512, bnn_pack_f64_scalar, bnn_pack_i8_avx512,
     bnn_pack_i32_scalar, bnn_u8gemm_avx512vnni, bnn_threshold_avx512,
-    bnn_panel_pack_avx512, bnn_bgemm_panel_avx512, 0,
+    bnn_panel_pack_avx512, bnn_bgemm_panel_avx512, 0, 0,
 };
 static const bnn_kernels kernels_avx512 = {
     "avx512", bnn_bgemm_avx512, bnn_pack_f32_avx512, bnn_pack_f64_scalar, bnn_pack_i8_avx512,
     bnn_pack_i32_scalar, bnn_u8gemm_avx512, bnn_threshold_avx512,
-    bnn_panel_pack_avx512, bnn_bgemm_panel_avx512, 0,
+    bnn_panel_pack_avx512, bnn_bgemm_panel_avx512, 0, 0,
 };
 /* avx2 with a 256-bit VNNI first layer (u8gemm_vnni256.h): AVX-VNNI's VEX
  * vpdpbusd where the CPU has it, else, on AVX-512 VNNI CPUs, the same code
@@ -41,23 +41,26 @@ static const bnn_kernels kernels_avx512 = {
 #ifdef BNN_WITH_AVXVNNI
 static const bnn_kernels kernels_avxvnni = {
     "avxvnni", bnn_bgemm_avx2, bnn_pack_f32_avx2, bnn_pack_f64_scalar, bnn_pack_i8_avx2,
-    bnn_pack_i32_scalar, bnn_u8gemm_avxvnni, bnn_threshold_avx2, NULL, NULL, 0,
+    bnn_pack_i32_scalar, bnn_u8gemm_avxvnni, bnn_threshold_avx2, bnn_panel_pack_avx2,
+    bnn_bgemm_panel_avx2, 0, .panel_split = 1,
 };
 #endif
 static const bnn_kernels kernels_avxvnni_evex = {
     "avxvnni", bnn_bgemm_avx2, bnn_pack_f32_avx2, bnn_pack_f64_scalar, bnn_pack_i8_avx2,
-    bnn_pack_i32_scalar, bnn_u8gemm_avxvnni_evex, bnn_threshold_avx2, NULL, NULL, 0,
+    bnn_pack_i32_scalar, bnn_u8gemm_avxvnni_evex, bnn_threshold_avx2, bnn_panel_pack_avx2,
+    bnn_bgemm_panel_avx2, 0, .panel_split = 1,
 };
 static const bnn_kernels kernels_avx2 = {
     "avx2", bnn_bgemm_avx2, bnn_pack_f32_avx2, bnn_pack_f64_scalar, bnn_pack_i8_avx2,
-    bnn_pack_i32_scalar, bnn_u8gemm_avx2, bnn_threshold_avx2, NULL, NULL, 0,
+    bnn_pack_i32_scalar, bnn_u8gemm_avx2, bnn_threshold_avx2, bnn_panel_pack_avx2,
+    bnn_bgemm_panel_avx2, 0, .panel_split = 1,
 };
 #endif
 #if defined(__aarch64__)
 /* neon with the udot first layer (u8gemm_neondot.c) */
 static const bnn_kernels kernels_neondot = {
     "neondot", bnn_bgemm_neon, bnn_pack_f32_neon, bnn_pack_f64_scalar, bnn_pack_i8_neon,
-    bnn_pack_i32_scalar, bnn_u8gemm_neondot, bnn_threshold_neon, NULL, NULL, 0,
+    bnn_pack_i32_scalar, bnn_u8gemm_neondot, bnn_threshold_neon, NULL, NULL, 0, 0,
 };
 #endif
 #ifdef BNN_ARCH_NEON

@@ -72,7 +72,7 @@ static void panel_bgemm_check(int t, const bnn_word *a, const bnn_word *b, size_
     const bnn_kernels *kern = bnn_active_kernels();
     if (!kern->panel_pack)
         return;
-    size_t words = bnn_words_for(k), ldc = n + 3, pw = bnn_panel_words(n, words);
+    size_t words = bnn_words_for(k), ldc = n + 3, pw = bnn_kernels_panel_words(kern, n, words);
     char label[160];
     char *raw = xmalloc(pw * sizeof(bnn_word) + 64);
     bnn_word *panel = (bnn_word *)(((uintptr_t)raw + 63) & ~(uintptr_t)63);

@@ -120,7 +120,22 @@ typedef struct bnn_kernels {
      * op_first_dense.c) on panels where the set has them; this says it pays
      * on the weights as rows too (bgemm), beating the set's u8gemm. */
     int planes_on_rows;
+    /* 1 where the set's panels hold B split into nibble planes (AVX2: a byte
+     * per 4 bits, twice the words of B's bits), 0 where they hold its bits. */
+    int panel_split;
 } bnn_kernels;
+
+/* Words of `k`'s panel of n rows of `words` words, and where column j (a
+ * whole number of panel groups) starts in it. */
+static inline uint64_t bnn_kernels_panel_words(const bnn_kernels *k, uint64_t n, uint64_t words)
+{
+    return bnn_panel_words(n, words) << k->panel_split;
+}
+static inline const bnn_word *bnn_panel_column(const bnn_kernels *k, const bnn_word *panel,
+                                               size_t j, size_t words)
+{
+    return panel + ((j * words) << k->panel_split);
+}
 
 /* The kernels in use (chosen once, on first call). Never NULL. */
 const bnn_kernels *bnn_active_kernels(void);
@@ -153,6 +168,13 @@ void bnn_threshold_scalar(const int32_t *s, size_t ld_s, size_t rows, const int3
 #define BNN_ARCH_X86 1
 void bnn_bgemm_avx2(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
                     int32_t *c, size_t ldc, int32_t k);
+void bnn_panel_pack_avx2(const bnn_word *b, size_t n, size_t words, bnn_word *panel);
+void bnn_bgemm_panel_avx2(size_t m, size_t n, size_t words, const bnn_word *a,
+                          const bnn_word *panel, int32_t *c, size_t ldc, int32_t k);
+/* bnn_bgemm_avx2's product on B as rows, copied into panels chunk by chunk
+ * (bgemm_panel_avx2.c; it pays for more than a few rows of A). */
+void bnn_bgemm_by_panels_avx2(size_t m, size_t n, size_t words, const bnn_word *a,
+                              const bnn_word *b, int32_t *c, size_t ldc, int32_t k);
 void bnn_pack_f32_avx2(const float *x, size_t rows, size_t k, bnn_word *out);
 void bnn_pack_i8_avx2(const int8_t *x, size_t rows, size_t k, bnn_word *out);
 void bnn_u8gemm_avx2(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx, const int8_t *w,

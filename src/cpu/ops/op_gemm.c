@@ -77,7 +77,8 @@ static void gemm_tile(void *ctx, size_t task)
         job->kernels->u8gemm(mb, nb, l->k, x, g->ldx,
                              s->u8_panel + u0 / BNN_U8_GROUP * bnn_u8_group_bytes(l->k), t, ld);
     else if (bnn_step_has_panels(s, job->kernels))
-        job->kernels->bgemm_panel(mb, nb, words, a, s->b_panel + u0 * words, t, ld,
+        job->kernels->bgemm_panel(mb, nb, words, a,
+                                  bnn_panel_column(job->kernels, s->b_panel, u0, words), t, ld,
                                   (int32_t)l->k);
     else
         job->kernels->bgemm(mb, nb, words, a, l->weights + u0 * words, t, ld, (int32_t)l->k);
@@ -97,7 +98,8 @@ bnn_status bnn_gemm_weights_prepare(bnn_step *s, uint32_t index)
     if (!kernels->panel_pack)
         return BNN_OK;
     bnn_status st = BNN_OK;
-    bnn_word *panel = bnn_aligned_table(bnn_panel_words(l->units, l->row_words) * sizeof(bnn_word),
+    bnn_word *panel = bnn_aligned_table(
+        bnn_kernels_panel_words(kernels, l->units, l->row_words) * sizeof(bnn_word),
                                         &s->b_panel_alloc, l, index, "weight panels", &st);
     if (!panel)
         return st;

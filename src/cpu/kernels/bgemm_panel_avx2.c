@@ -1,0 +1,217 @@
+/* bgemm_panel_avx2.c - AVX2 binary GEMM on B as split panels (kernels.h):
+ * word w of 16 B rows, already split into nibble planes, so that one row of
+ * A meets 16 outputs per word with no split and no per-output reduction.
+ *
+ * The nibble-lookup popcount needs each byte split into its low and high
+ * nibble (and, shift, and), and the split commutes with XOR. Here B is split
+ * once, into the panel (twice its bits: a byte per nibble), and A once per
+ * row and K chunk. A panel word is then, for 16 outputs, 4 vectors of low
+ * nibbles and 4 of high (qword lane = output): against A's broadcast planes,
+ * 2 xor + 2 vpshufb + 2 add per 4 outputs and 64 bits, the ALU ceiling's
+ * form, and every byte counter belongs to one output, so a K chunk ends in a
+ * vpsadbw per 4 outputs instead of bgemm_avx2.c's 19-op reduction per 8, and
+ * K needs no whole vectors (576 bits are 9 words: no tail path).
+ *
+ * A layer's weights are split into panels once, at load
+ * (bnn_panel_pack_avx2), as is a B given to bnn_prepare_b; bnn_bgemm_avx2
+ * copies B as rows into a chunk of panel per call for more than a few rows
+ * of A (bnn_bgemm_by_panels_avx2). */
+#include <immintrin.h>
+#include <string.h>
+
+#include "cpu/kernels/kernels.h"
+
+#define PW 16              /* B rows per panel group: 4 qword lanes x 4 vectors */
+#define GROUP_WORDS (2 * PW) /* panel words per word of B: low plane, then high */
+/* Words per K chunk: a byte counter gains <= 8 per word (<= 192), and two
+ * groups' panel chunk (12 KiB) with 64 rows of A's chunk (12 KiB) stay in a
+ * 32 KiB L1. K is cut into equal chunks (64 words: 22 + 21 + 21). */
+#define KW 24
+#define LOW_NIBBLES 0x0f0f0f0f0f0f0f0full
+typedef char bnn_assert_group_rows[(PW == BNN_PANEL_ROWS) ? 1 : -1];
+
+/* Words [w0, w0 + nw) of B rows [r0, r0 + PW) (rows at or past n: 0) as
+ * nw panel words at dst. 4 rows x 4 words at a time: a 4 x 4 transpose of
+ * qwords (8 shuffles) and the split of the 4 word vectors (12 ops), about
+ * 1.5 vector ops per word of B where one word at a time took 6 integer ops
+ * and 2 stores (which bound 8 rows of A at long K). */
+static void pack_chunk(const bnn_word *b, size_t n, size_t words, size_t r0, size_t w0,
+                       size_t nw, bnn_word *dst)
+{
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    size_t w = 0;
+    for (; w + 4 <= nw; w += 4)
+        for (size_t q = 0; q < PW; q += 4) {
+            __m256i r[4];
+            for (size_t i = 0; i < 4; i++)
+                r[i] = r0 + q + i < n ? _mm256_loadu_si256((const __m256i *)(b + (r0 + q + i) * words + w0 + w))
+                                      : _mm256_setzero_si256();
+            /* t0: words 0, 2 of rows 0, 1; t1: words 1, 3 of rows 0, 1; t2, t3: rows 2, 3 */
+            __m256i t0 = _mm256_unpacklo_epi64(r[0], r[1]), t1 = _mm256_unpackhi_epi64(r[0], r[1]);
+            __m256i t2 = _mm256_unpacklo_epi64(r[2], r[3]), t3 = _mm256_unpackhi_epi64(r[2], r[3]);
+            __m256i col[4] = {_mm256_permute2x128_si256(t0, t2, 0x20), _mm256_permute2x128_si256(t1, t3, 0x20),
+                              _mm256_permute2x128_si256(t0, t2, 0x31), _mm256_permute2x128_si256(t1, t3, 0x31)};
+            for (int x = 0; x < 4; x++) {
+                bnn_word *o = dst + (w + x) * GROUP_WORDS + q;
+                _mm256_storeu_si256((__m256i *)o, _mm256_and_si256(col[x], low));
+                _mm256_storeu_si256((__m256i *)(o + PW), _mm256_and_si256(_mm256_srli_epi16(col[x], 4), low));
+            }
+        }
+    for (; w < nw; w++)
+        for (size_t r = 0; r < PW; r++) {
+            bnn_word x = r0 + r < n ? b[(r0 + r) * words + w0 + w] : 0;
+            dst[w * GROUP_WORDS + r] = x & LOW_NIBBLES;
+            dst[w * GROUP_WORDS + PW + r] = (x >> 4) & LOW_NIBBLES;
+        }
+}
+
+void bnn_panel_pack_avx2(const bnn_word *b, size_t n, size_t words, bnn_word *panel)
+{
+    for (size_t g = 0; g * PW < n; g++)
+        pack_chunk(b, n, words, g * PW, 0, words, panel + g * words * GROUP_WORDS);
+}
+
+/* A row's words [0, nw) (nw <= KW) as nibble planes: lo[w], hi[w]. */
+static inline void split_a(const bnn_word *a, size_t nw, bnn_word *lo, bnn_word *hi)
+{
+    const __m256i low = _mm256_set1_epi8(0x0f);
+    size_t w = 0;
+    for (; w + 4 <= nw; w += 4) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(a + w));
+        _mm256_storeu_si256((__m256i *)(lo + w), _mm256_and_si256(x, low));
+        _mm256_storeu_si256((__m256i *)(hi + w), _mm256_and_si256(_mm256_srli_epi16(x, 4), low));
+    }
+    for (; w < nw; w++) {
+        lo[w] = a[w] & LOW_NIBBLES;
+        hi[w] = (a[w] >> 4) & LOW_NIBBLES;
+    }
+}
+
+/* Popcounts of (A XOR B) for the 16 outputs of each of ng (1 or 2) panel
+ * groups over nw <= KW words: lo, hi are A's planes, p[g] group g's first
+ * panel word. Dwords of out[2g] are group g's outputs 0-7, of out[2g + 1]
+ * 8-15. Two groups share each broadcast of A (vpbroadcastq takes a shuffle
+ * pipe, as the lookups do): 50 vector ops per word and 32 outputs. */
+static inline __attribute__((always_inline)) void group_counts(
+    const bnn_word *lo, const bnn_word *hi, const __m256i *const *p, int ng, size_t nw,
+    __m256i *out)
+{
+    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+                                         0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    __m256i acc[8];
+    for (int q = 0; q < 4 * ng; q++)
+        acc[q] = _mm256_setzero_si256();
+    for (size_t w = 0; w < nw; w++) {
+        __m256i alo = _mm256_set1_epi64x((long long)lo[w]);
+        __m256i ahi = _mm256_set1_epi64x((long long)hi[w]);
+        for (int q = 0; q < 4 * ng; q++) {
+            const __m256i *pw = p[q / 4] + w * (GROUP_WORDS / 4);
+            /* each count goes into acc[q] in place (the empty asm): GCC
+             * otherwise adds the two counts first and moves the sum back,
+             * an extra instruction per 4 outputs in a loop that dispatch
+             * (6 a cycle) nearly binds */
+            acc[q] = _mm256_add_epi8(acc[q], _mm256_shuffle_epi8(lut, _mm256_xor_si256(alo, pw[q % 4])));
+            __asm__("" : "+x"(acc[q]));
+            acc[q] = _mm256_add_epi8(acc[q], _mm256_shuffle_epi8(lut, _mm256_xor_si256(ahi, pw[4 + q % 4])));
+            __asm__("" : "+x"(acc[q]));
+        }
+    }
+    /* qword lane l of acc[q] is output 4q + l: [o0 o1 | o2 o3] and [o4 o5 |
+     * o6 o7] -> dwords [o0 o4 o1 o5 | o2 o6 o3 o7] -> in order */
+    const __m256i zero = _mm256_setzero_si256(), order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    for (int h = 0; h < 2 * ng; h++) {
+        __m256i d = _mm256_or_si256(_mm256_sad_epu8(acc[2 * h], zero),
+                                    _mm256_slli_epi64(_mm256_sad_epu8(acc[2 * h + 1], zero), 32));
+        out[h] = _mm256_permutevar8x32_epi32(d, order);
+    }
+}
+
+/* Write nr <= 8 * nv outputs of a C row from the nv vectors of counts `pc`:
+ * the first K chunk stores, later ones add to the partial counts in C, the
+ * last turns the total into k - 2 * popcount. Inlined with nr = 8 * nv for
+ * whole groups: C then takes plain vector loads and stores. */
+static inline __attribute__((always_inline)) void write_counts(
+    int32_t *c, size_t nr, __m256i *pc, int nv, int first, int last, int32_t k)
+{
+    int32_t tmp[2 * PW] = {0};
+    int whole = nr == (size_t)(8 * nv);
+    int32_t *row = whole ? c : tmp;
+    if (!first) {
+        if (!whole)
+            memcpy(tmp, c, nr * sizeof(int32_t));
+        for (int h = 0; h < nv; h++)
+            pc[h] = _mm256_add_epi32(pc[h], _mm256_loadu_si256((const __m256i *)(row + 8 * h)));
+    }
+    for (int h = 0; h < nv; h++) {
+        if (last)
+            pc[h] = _mm256_sub_epi32(_mm256_set1_epi32(k), _mm256_slli_epi32(pc[h], 1));
+        _mm256_storeu_si256((__m256i *)(row + 8 * h), pc[h]);
+    }
+    if (!whole)
+        memcpy(c, tmp, nr * sizeof(int32_t));
+}
+
+/* The m rows of A against columns j..j+nr-1 (nr <= ng * PW: ng panel
+ * groups). The groups come as panel (the first one's first word), or, where
+ * that is NULL, as B's rows b, copied K chunk by K chunk into `chunk`.
+ * Inlined with constant ng and, for whole groups, nr. */
+static inline __attribute__((always_inline)) void panel_groups(
+    size_t m, size_t words, const bnn_word *a, const bnn_word *panel, const bnn_word *b,
+    size_t n, __m256i *chunk, int32_t *c, size_t ldc, int32_t k, size_t j, int ng, size_t nr)
+{
+    bnn_word lo[KW], hi[KW];
+    size_t chunk_words = (words + (words + KW - 1) / KW - 1) / ((words + KW - 1) / KW);
+    for (size_t w0 = 0; w0 < words; w0 += chunk_words) {
+        size_t nw = words - w0 < chunk_words ? words - w0 : chunk_words;
+        const __m256i *p[2];
+        for (int g = 0; g < ng; g++) {
+            if (panel) {
+                p[g] = (const __m256i *)(panel + (g * words + w0) * GROUP_WORDS);
+            } else {
+                bnn_word *dst = (bnn_word *)(chunk + g * KW * (GROUP_WORDS / 4));
+                pack_chunk(b, n, words, j + g * PW, w0, nw, dst);
+                p[g] = (const __m256i *)dst;
+            }
+        }
+        for (size_t i = 0; i < m; i++) {
+            __m256i pc[4];
+            split_a(a + i * words + w0, nw, lo, hi);
+            group_counts(lo, hi, p, ng, nw, pc);
+            write_counts(c + i * ldc + j, nr, pc, 2 * ng, w0 == 0, w0 + nw == words, k);
+        }
+    }
+}
+
+/* Columns [0, n) of the panel (panel_words' layout), or of B's rows. */
+static void panel_bgemm(size_t m, size_t n, size_t words, const bnn_word *a,
+                        const bnn_word *panel, const bnn_word *b, int32_t *c, size_t ldc,
+                        int32_t k)
+{
+    __m256i chunk[2 * KW * GROUP_WORDS / 4];
+#define GROUPS_AT(j) (panel ? panel + (j) * words * 2 : NULL)
+    size_t j = 0;
+    for (; j + 2 * PW <= n; j += 2 * PW)
+        panel_groups(m, words, a, GROUPS_AT(j), b, n, chunk, c, ldc, k, j, 2, 2 * PW);
+    if (j + PW <= n) {
+        panel_groups(m, words, a, GROUPS_AT(j), b, n, chunk, c, ldc, k, j, 1, PW);
+        j += PW;
+    }
+    if (j < n)
+        panel_groups(m, words, a, GROUPS_AT(j), b, n, chunk, c, ldc, k, j, 1, n - j);
+#undef GROUPS_AT
+}
+
+void bnn_bgemm_panel_avx2(size_t m, size_t n, size_t words, const bnn_word *a,
+                          const bnn_word *panel, int32_t *c, size_t ldc, int32_t k)
+{
+    panel_bgemm(m, n, words, a, panel, NULL, c, ldc, k);
+}
+
+/* bnn_bgemm_avx2's product on B as rows: each group's K chunk is copied into
+ * a panel chunk on the stack (about 6 integer ops per word of B, on pipes
+ * the vector loop leaves idle) that all m rows of A then share. */
+void bnn_bgemm_by_panels_avx2(size_t m, size_t n, size_t words, const bnn_word *a,
+                              const bnn_word *b, int32_t *c, size_t ldc, int32_t k)
+{
+    panel_bgemm(m, n, words, a, NULL, b, c, ldc, k);
+}
