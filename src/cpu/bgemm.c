@@ -181,7 +181,10 @@ bnn_status bnn_bgemm_prepared(const uint64_t *a, const bnn_prepared_b *b, int32_
     const bnn_kernels *kernels = bnn_active_kernels();
     /* the panels serve only the kernel set that packed them (a test or a
      * benchmark may select another since); any set runs on the rows */
-    const bnn_word *panel = b->panel && b->panel_kernel == kernels->bgemm_panel ? b->panel : NULL;
+    const bnn_word *panel = b->panel && b->panel_kernel == kernels->bgemm_panel &&
+                                    bnn_panel_pays(kernels, m, b->n, b->words)
+                                ? b->panel
+                                : NULL;
     bgemm_job j = {.kernels = kernels, .a = a, .b = b->rows, .panel = panel, .c = c,
                    .words = b->words, .k = (int32_t)b->k};
     return run(&j, m, b->n, threads);

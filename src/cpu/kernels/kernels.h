@@ -131,6 +131,18 @@ static inline uint64_t bnn_kernels_panel_words(const bnn_kernels *k, uint64_t n,
 {
     return bnn_panel_words(n, words) << k->panel_split;
 }
+/* Does an m-row product on `k`'s panels of B (n rows of `words` words) beat
+ * one on B's rows? Split panels are twice B's bytes: one or two rows of A
+ * stream them at memory speed once they outgrow L2, where B's rows take half
+ * the bytes (Zen 3, best of 9 runs, GMAC/s, rows -> panels: [1,512,1152]
+ * 185 -> 333, [1,512,4608] 246 -> 263 (576 KiB of panels), [1,4096,4096]
+ * 247 -> 224 (4 MiB)). 256 KiB: the L2 of the smallest AVX2 cores. */
+#define BNN_SPLIT_PANEL_STREAM_MAX_BYTES (256u * 1024)
+static inline int bnn_panel_pays(const bnn_kernels *k, size_t m, size_t n, size_t words)
+{
+    return !k->panel_split || m > 2 ||
+           (uint64_t)n * words * sizeof(bnn_word) * 2 <= BNN_SPLIT_PANEL_STREAM_MAX_BYTES;
+}
 static inline const bnn_word *bnn_panel_column(const bnn_kernels *k, const bnn_word *panel,
                                                size_t j, size_t words)
 {

@@ -76,7 +76,7 @@ static void gemm_tile(void *ctx, size_t task)
     else if (x)
         job->kernels->u8gemm(mb, nb, l->k, x, g->ldx,
                              s->u8_panel + u0 / BNN_U8_GROUP * bnn_u8_group_bytes(l->k), t, ld);
-    else if (bnn_step_has_panels(s, job->kernels))
+    else if (bnn_step_has_panels(s, job->kernels) && bnn_panel_pays(job->kernels, mb, units, words))
         job->kernels->bgemm_panel(mb, nb, words, a,
                                   bnn_panel_column(job->kernels, s->b_panel, u0, words), t, ld,
                                   (int32_t)l->k);
