@@ -41,8 +41,9 @@ static void bgemm_task(void *ctx, size_t task)
     const bnn_word *a = j->a + i0 * j->words;
     int32_t *c = j->c + i0 * j->tiles.n + j0;
     if (j->panel) /* j0 is a whole number of panel groups: blocks are 64 columns or more */
-        j->kernels->bgemm_panel(mb, nb, j->words, a, bnn_panel_column(j->kernels, j->panel, j0, j->words),
-                                c, j->tiles.n, j->k);
+        j->kernels->bgemm_panel(mb, nb, j->words, a,
+                                bnn_panel_column(j->kernels, j->panel, j0, j->words), c,
+                                j->tiles.n, j->k);
     else
         j->kernels->bgemm(mb, nb, j->words, a, j->b + j0 * j->words, c, j->tiles.n, j->k);
 }

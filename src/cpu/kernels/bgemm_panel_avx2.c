@@ -43,18 +43,23 @@ static void pack_chunk(const bnn_word *b, size_t n, size_t words, size_t r0, siz
     for (; w + 4 <= nw; w += 4)
         for (size_t q = 0; q < PW; q += 4) {
             __m256i r[4];
-            for (size_t i = 0; i < 4; i++)
-                r[i] = r0 + q + i < n ? _mm256_loadu_si256((const __m256i *)(b + (r0 + q + i) * words + w0 + w))
+            for (size_t i = 0; i < 4; i++) {
+                const bnn_word *row = b + (r0 + q + i) * words + w0 + w;
+                r[i] = r0 + q + i < n ? _mm256_loadu_si256((const __m256i *)row)
                                       : _mm256_setzero_si256();
-            /* t0: words 0, 2 of rows 0, 1; t1: words 1, 3 of rows 0, 1; t2, t3: rows 2, 3 */
+            }
+            /* t0: words 0, 2 of rows 0, 1; t1: words 1, 3 of them; t2, t3: rows 2, 3 */
             __m256i t0 = _mm256_unpacklo_epi64(r[0], r[1]), t1 = _mm256_unpackhi_epi64(r[0], r[1]);
             __m256i t2 = _mm256_unpacklo_epi64(r[2], r[3]), t3 = _mm256_unpackhi_epi64(r[2], r[3]);
-            __m256i col[4] = {_mm256_permute2x128_si256(t0, t2, 0x20), _mm256_permute2x128_si256(t1, t3, 0x20),
-                              _mm256_permute2x128_si256(t0, t2, 0x31), _mm256_permute2x128_si256(t1, t3, 0x31)};
+            __m256i col[4] = {_mm256_permute2x128_si256(t0, t2, 0x20),
+                              _mm256_permute2x128_si256(t1, t3, 0x20),
+                              _mm256_permute2x128_si256(t0, t2, 0x31),
+                              _mm256_permute2x128_si256(t1, t3, 0x31)};
             for (int x = 0; x < 4; x++) {
-                bnn_word *o = dst + (w + x) * GROUP_WORDS + q;
-                _mm256_storeu_si256((__m256i *)o, _mm256_and_si256(col[x], low));
-                _mm256_storeu_si256((__m256i *)(o + PW), _mm256_and_si256(_mm256_srli_epi16(col[x], 4), low));
+                __m256i *o = (__m256i *)(dst + (w + x) * GROUP_WORDS + q);
+                _mm256_storeu_si256(o, _mm256_and_si256(col[x], low));
+                _mm256_storeu_si256(o + PW / 4,
+                                    _mm256_and_si256(_mm256_srli_epi16(col[x], 4), low));
             }
         }
     for (; w < nw; w++)
@@ -110,9 +115,11 @@ static inline __attribute__((always_inline)) void group_counts(
              * otherwise adds the two counts first and moves the sum back,
              * an extra instruction per 4 outputs in a loop that dispatch
              * (6 a cycle) nearly binds */
-            acc[q] = _mm256_add_epi8(acc[q], _mm256_shuffle_epi8(lut, _mm256_xor_si256(alo, pw[q % 4])));
+            __m256i lo_count = _mm256_shuffle_epi8(lut, _mm256_xor_si256(alo, pw[q % 4]));
+            acc[q] = _mm256_add_epi8(acc[q], lo_count);
             __asm__("" : "+x"(acc[q]));
-            acc[q] = _mm256_add_epi8(acc[q], _mm256_shuffle_epi8(lut, _mm256_xor_si256(ahi, pw[4 + q % 4])));
+            __m256i hi_count = _mm256_shuffle_epi8(lut, _mm256_xor_si256(ahi, pw[4 + q % 4]));
+            acc[q] = _mm256_add_epi8(acc[q], hi_count);
             __asm__("" : "+x"(acc[q]));
         }
     }

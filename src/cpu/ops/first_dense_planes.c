@@ -32,7 +32,8 @@ void bnn_first_dense_planes_tile(const bnn_step *s, const bnn_kernels *kernels,
     const bnn_word *a = planes + i0 * BNN_PLANES * words;
     if (bnn_step_has_panels(s, kernels))
         kernels->bgemm_panel(mb * BNN_PLANES, nb, words, a,
-                             bnn_panel_column(kernels, s->b_panel, u0, words), c, nb, (int32_t)l->k);
+                             bnn_panel_column(kernels, s->b_panel, u0, words), c, nb,
+                             (int32_t)l->k);
     else /* a set with planes_on_rows: the weights as they are */
         kernels->bgemm(mb * BNN_PLANES, nb, words, a, l->weights + u0 * words, c, nb,
                        (int32_t)l->k);
