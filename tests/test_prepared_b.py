@@ -1,7 +1,7 @@
 """pybnn.prepare_b: B prepared once equals bgemm on B's rows, exactly, on
 every kernel set (its panel form on AVX-512, where one row of A meets four
-panel groups at once), for any thread count, and after the kernel set
-changes under it."""
+panel groups at once, and AVX2, two groups of split panels at once), for
+any thread count, and after the kernel set changes under it."""
 import numpy as np
 import pytest
 
@@ -10,8 +10,9 @@ from pybnn import _core
 
 from test_bgemm import numpy_bgemm, random_pm1
 
-# The panel form's edges: 16-row groups, 4 groups (64 columns) at a time for
-# 1-3 rows of A, 8-row tiles of A, 64-column blocks for threads.
+# The panel forms' edges: 16-row groups, 4 groups (64 columns) at a time for
+# 1-3 rows of A, 8-row tiles of A (AVX-512), 2 groups (32 columns) at a time
+# (AVX2), 64-column blocks for threads.
 MS = [1, 2, 3, 4, 7, 8, 17, 130]
 NS = [1, 15, 16, 17, 63, 64, 65, 100, 257]
 KS = [1, 64, 65, 576, 1152, 4097]
