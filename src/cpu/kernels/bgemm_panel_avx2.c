@@ -28,6 +28,7 @@
  * 32 KiB L1. K is cut into equal chunks (64 words: 22 + 21 + 21). */
 #define KW 24
 #define LOW_NIBBLES 0x0f0f0f0f0f0f0f0full
+#define C_PREFETCH_ROWS 8 /* rows of C fetched ahead of the pass that writes them */
 typedef char bnn_assert_group_rows[(PW == BNN_PANEL_ROWS) ? 1 : -1];
 
 /* Words [w0, w0 + nw) of B rows [r0, r0 + PW) (rows at or past n: 0) as
@@ -158,6 +159,19 @@ static inline __attribute__((always_inline)) void write_counts(
         memcpy(c, tmp, nr * sizeof(int32_t));
 }
 
+/* Each pass over the rows of A writes (and after the first K chunk reads)
+ * nr outputs of every C row, down a column strip: one to three lines per
+ * row, each row a line set of its own when C's rows are 4 KiB apart. With C
+ * larger than the caches each store would wait on its own miss (in-order
+ * store commit); fetching the lines a few rows ahead overlaps those misses
+ * with the counting. */
+static inline void prefetch_c(const int32_t *c, size_t nr)
+{
+    for (size_t x = 0; x < nr; x += 16)
+        _mm_prefetch((const char *)(c + x), _MM_HINT_T0);
+    _mm_prefetch((const char *)(c + nr - 1), _MM_HINT_T0); /* the strip may cross a line */
+}
+
 /* The m rows of A against columns j..j+nr-1 (nr <= ng * PW: ng panel
  * groups). The groups come as panel (the first one's first word), or, where
  * that is NULL, as B's rows b, copied K chunk by K chunk into `chunk`.
@@ -180,8 +194,12 @@ static inline __attribute__((always_inline)) void panel_groups(
                 p[g] = (const __m256i *)dst;
             }
         }
+        for (size_t i = 0; i < m && i < C_PREFETCH_ROWS; i++)
+            prefetch_c(c + i * ldc + j, nr);
         for (size_t i = 0; i < m; i++) {
             __m256i pc[4];
+            if (i + C_PREFETCH_ROWS < m)
+                prefetch_c(c + (i + C_PREFETCH_ROWS) * ldc + j, nr);
             split_a(a + i * words + w0, nw, lo, hi);
             group_counts(lo, hi, p, ng, nw, pc);
             write_counts(c + i * ldc + j, nr, pc, 2 * ng, w0 == 0, w0 + nw == words, k);
