@@ -6,8 +6,9 @@
  *   per weight bit: at batch 1 the product streams it from memory for one row
  *   (784 x 4096 weights: 3.2 MB per call), and that dominates.
  * - bit-planes, for batches of up to BNN_PLANE_MAX_ROWS where the kernel set
- *   has a panel form, or says they pay on the weights as rows too
- *   (planes_on_rows, kernels.h): each row becomes its 8 bit-planes x^p
+ *   has a panel form (batch 1 only on AVX2's split panels: plane_rows), or
+ *   says they pay on the weights as rows too (planes_on_rows, kernels.h):
+ *   each row becomes its 8 bit-planes x^p
  *   (packed rows of 0/1), and the binary product reads the weights' bits
  *   (8x fewer bytes) for 8 rows at once. With b_j the weight bits of unit j
  *   (1 = -1) and d = popcount(x^p XOR b_j) = (K - bgemm) / 2:
@@ -25,13 +26,26 @@ static bnn_scratch_need scratch_need(const bnn_layer *l)
     return need;
 }
 
+/* Batches up to which the bit-planes beat the u8gemm. On split panels
+ * (AVX2), batch 1 only: a second row doubles the planes' 8 binary products
+ * while the u8gemm's cost, streaming its int8 panel, barely grows. Zen 3,
+ * the paper's MLP, 6 interleaved runs, ms/image, u8gemm -> planes: batch 1
+ * 0.287 -> 0.244 (1 thread), 0.161 -> 0.159 (2); batch 2 0.209 -> 0.228 (1),
+ * 0.118 -> 0.143 (2). */
+static size_t plane_rows(const bnn_step *s, const bnn_kernels *kernels)
+{
+    if (bnn_step_has_panels(s, kernels))
+        return kernels->panel_split ? 1 : BNN_PLANE_MAX_ROWS;
+    return kernels->planes_on_rows ? BNN_PLANE_MAX_ROWS : 0;
+}
+
 static bnn_status run(const bnn_step *s, const void *in, void *out, size_t n, void *scratch,
                       int threads)
 {
     const bnn_layer *l = s->layer;
     bnn_gemm g = {.step = s, .rows = n, .out_int = out, .out_bits = out};
     const bnn_kernels *kernels = bnn_active_kernels();
-    if (n <= BNN_PLANE_MAX_ROWS && (bnn_step_has_panels(s, kernels) || kernels->planes_on_rows)) {
+    if (n <= plane_rows(s, kernels)) {
         for (size_t i = 0; i < n; i++)
             bnn_bit_planes((const uint8_t *)in + i * l->k, l->k, l->row_words,
                        (bnn_word *)scratch + i * BNN_PLANES * l->row_words);
