@@ -83,12 +83,15 @@ void bnn_u8_panel_pack(const int8_t *w, size_t n, size_t k, int8_t *panel);
 
 /* B pre-packed as panels (kernel sets whose bgemm has a panel form): the rows
  * of B in groups of BNN_PANEL_ROWS, each group `words` x BNN_PANEL_ROWS words
- * with word w of its rows together (rows past n: 0). A layer's weights are
- * packed once at load, so its products skip the per-call packing, and one row
- * of A meets 16 columns per word with no per-output reduction (batch-1 dense
- * layers). panel_pack fills bnn_panel_words(n, words) words (counted in 64
- * bits: a panel can exceed what a 32-bit board addresses); bgemm_panel is
- * bgemm with B given as such a panel (for columns 0..n-1 of it). */
+ * with word w of its rows together (rows past n: 0); on sets with
+ * panel_split (AVX2) each word of the group is its rows' low nibbles, then
+ * their high nibbles (a byte per nibble: twice the words). A layer's weights
+ * are packed once at load, so its products skip the per-call packing, and
+ * one row of A meets 16 columns per word with no per-output reduction
+ * (batch-1 dense layers). panel_pack fills bnn_kernels_panel_words(set, n,
+ * words) words (counted in 64 bits: a panel can exceed what a 32-bit board
+ * addresses); bgemm_panel is bgemm with B given as such a panel (for columns
+ * 0..n-1 of it). */
 #define BNN_PANEL_ROWS 16
 static inline uint64_t bnn_panel_words(uint64_t n, uint64_t words)
 {
