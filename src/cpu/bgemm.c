@@ -12,10 +12,10 @@
 
 /* Block of C handed to one task. Sized so the B block stays in L2 for
  * K up to a few thousand bits and there are enough tasks to balance. The
- * AVX-512 kernel copies B into panels once per block, so a block takes as
- * many rows of A as fit in A_BLOCK_BYTES (at least BLOCK_M): each row block
- * copies all of B again, which at [256,4096,4096] in blocks of 128 rows was
- * 11% of the time (perf), 7% in one block of 256. */
+ * AVX-512 and AVX2 kernels copy B into panels once per block, so a block
+ * takes as many rows of A as fit in A_BLOCK_BYTES (at least BLOCK_M): each
+ * row block copies all of B again, which at [256,4096,4096] in blocks of 128
+ * rows was 11% of the time on AVX-512 (perf), 7% in one block of 256. */
 #define BLOCK_M 128
 #define A_BLOCK_BYTES (128 * 1024)
 #define BLOCK_N 256
@@ -53,8 +53,8 @@ static void bgemm_task(void *ctx, size_t task)
 static int plan(bnn_tiles *tiles, const bnn_kernels *kernels, size_t m, size_t n, size_t words,
                 int threads)
 {
-    /* Sets without panels copy nothing: 128 rows keep A and B blocks within
-     * a 256 KiB L2 (AVX2 cores) at K = 4096. */
+    /* Sets without panels (scalar, NEON) copy nothing: 128 rows keep A and
+     * B blocks within a 256 KiB L2 at K = 4096. */
     size_t block_m = kernels->panel_pack ? A_BLOCK_BYTES / (words * sizeof(bnn_word)) : 0;
     if (block_m < BLOCK_M)
         block_m = BLOCK_M;
