@@ -181,7 +181,7 @@ static inline __attribute__((always_inline)) void panel_groups(
     size_t n, __m256i *chunk, int32_t *c, size_t ldc, int32_t k, size_t j, int ng, size_t nr)
 {
     bnn_word lo[KW], hi[KW];
-    size_t chunk_words = (words + (words + KW - 1) / KW - 1) / ((words + KW - 1) / KW);
+    size_t chunks = (words + KW - 1) / KW, chunk_words = (words + chunks - 1) / chunks;
     for (size_t w0 = 0; w0 < words; w0 += chunk_words) {
         size_t nw = words - w0 < chunk_words ? words - w0 : chunk_words;
         const __m256i *p[2];
@@ -207,7 +207,7 @@ static inline __attribute__((always_inline)) void panel_groups(
     }
 }
 
-/* Columns [0, n) of the panel (panel_words' layout), or of B's rows. */
+/* Columns [0, n) of the panel (the layout kernels.h gives), or of B's rows. */
 static void panel_bgemm(size_t m, size_t n, size_t words, const bnn_word *a,
                         const bnn_word *panel, const bnn_word *b, int32_t *c, size_t ldc,
                         int32_t k)
@@ -232,9 +232,9 @@ void bnn_bgemm_panel_avx2(size_t m, size_t n, size_t words, const bnn_word *a,
     panel_bgemm(m, n, words, a, panel, NULL, c, ldc, k);
 }
 
-/* bnn_bgemm_avx2's product on B as rows: each group's K chunk is copied into
- * a panel chunk on the stack (about 6 integer ops per word of B, on pipes
- * the vector loop leaves idle) that all m rows of A then share. */
+/* bnn_bgemm_avx2's product on B as rows: each K chunk of two groups is copied
+ * into a panel chunk on the stack (pack_chunk: about 1.5 vector ops per word
+ * of B) that all m rows of A then share. */
 void bnn_bgemm_by_panels_avx2(size_t m, size_t n, size_t words, const bnn_word *a,
                               const bnn_word *b, int32_t *c, size_t ldc, int32_t k)
 {
