@@ -22,6 +22,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "ab_timing.h"
+
 #define SLICE_SECONDS 0.03 /* one version's turn: long enough to time, short enough to alternate often */
 #define MAX_ROUNDS 1000
 
@@ -36,19 +38,6 @@ typedef struct version {
     run_fn run;
     size_t input_size, classes;
 } version;
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static int open_version(version *v, const char *lib, const char *model_path)
 {

@@ -17,22 +17,20 @@
 # A model to time: python scripts/make_demo_model.py, or pybnn's paper models
 # (scripts/paper_models.py, written with pybnn.format.to_bytes).
 set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/scripts/ab_common.sh"
 
 rounds=21
 threads=1
-usage() {
-    sed -n '2,4p' "$0" | sed 's/^# *//' >&2
-    exit 2
-}
 while getopts "r:t:h" opt; do
     case $opt in
     r) rounds=$OPTARG ;;
     t) threads=$OPTARG ;;
-    *) usage ;;
+    *) ab_usage ;;
     esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 3 ] || usage
+[ $# -ge 3 ] || ab_usage
 rev_a=$1 rev_b=$2 model=$3
 shift 3
 batches=("$@")
@@ -40,29 +38,6 @@ batches=("$@")
 [ -f "$model" ] || { echo "ab_models.sh: no model file $model" >&2; exit 2; }
 model=$(cd "$(dirname "$model")" && pwd)/$(basename "$model")
 
-root=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/pybnn-ab.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-
-# build REV NAME: the C library of REV as $work/NAME/libbnn.so
-build() {
-    local rev=$1 name=$2 src
-    if [ "$rev" = "." ]; then
-        src=$root/src
-    else
-        git -C "$root" rev-parse --verify -q "$rev^{commit}" > /dev/null ||
-            { echo "ab_models.sh: $rev is not a revision of $root" >&2; exit 2; }
-        mkdir -p "$work/$name.tree"
-        git -C "$root" archive "$rev" src | tar -x -C "$work/$name.tree"
-        src=$work/$name.tree/src
-    fi
-    make -s -C "$src" BUILD="$work/$name" CFLAGS="-O3 -fPIC" lib > "$work/$name.log" 2>&1 ||
-        { cat "$work/$name.log" >&2; echo "ab_models.sh: building $rev failed" >&2; exit 1; }
-    cc -shared -o "$work/$name/libbnn.so" $(find "$work/$name/obj" -name '*.o') -lpthread -lm
-}
-
-echo "A = $rev_a, B = $rev_b: building both" >&2
-build "$rev_a" a
-build "$rev_b" b
+ab_build_both "$root" "$rev_a" "$rev_b"
 cc -O2 -o "$work/ab_models" "$root/scripts/ab_models.c" -ldl
 "$work/ab_models" "$work/a/libbnn.so" "$work/b/libbnn.so" "$model" "$rounds" "$threads" "${batches[@]}"
