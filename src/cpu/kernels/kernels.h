@@ -135,16 +135,21 @@ static inline uint64_t bnn_kernels_panel_words(const bnn_kernels *k, uint64_t n,
     return bnn_panel_words(n, words) << k->panel_split;
 }
 /* Does an m-row product on `k`'s panels of B (n rows of `words` words) beat
- * one on B's rows? Split panels are twice B's bytes: one or two rows of A
- * stream them at memory speed once they outgrow L2, where B's rows take half
- * the bytes (Zen 3, best of 9 runs, GMAC/s, rows -> panels: [1,512,1152]
- * 185 -> 333, [1,512,4608] 246 -> 263 (576 KiB of panels), [1,4096,4096]
- * 247 -> 224 (4 MiB)). 256 KiB: the L2 of the smallest AVX2 cores. */
+ * one on B's rows? Split panels are twice B's bytes: one row of A streams
+ * them at memory speed once they outgrow L2, where B's rows take half the
+ * bytes; two rows of A use each panel byte twice, so they pay up to 4x the
+ * size. 256 KiB: the L2 of the smallest AVX2 cores. Zen 3, one process
+ * alternating the two 21 times, GMAC/s, rows -> panels: [1,512,2304] (288
+ * KiB of panels) 296 -> 312, [1,1024,2304] (576 KiB) 273 -> 226,
+ * [1,4096,4096] 273 -> 227; [2,512,4608] (576 KiB) 196 -> 249,
+ * [2,4096,1024] (1 MiB) 160 -> 220, [2,2048,2048] (1 MiB) 266 -> 241,
+ * [2,4096,4096] (4 MiB) 298 -> 286. */
 #define BNN_SPLIT_PANEL_STREAM_MAX_BYTES (256u * 1024)
 static inline int bnn_panel_pays(const bnn_kernels *k, size_t m, size_t n, size_t words)
 {
+    uint64_t bytes = (uint64_t)n * words * sizeof(bnn_word) * 2;
     return !k->panel_split || m > 2 ||
-           (uint64_t)n * words * sizeof(bnn_word) * 2 <= BNN_SPLIT_PANEL_STREAM_MAX_BYTES;
+           bytes <= (uint64_t)BNN_SPLIT_PANEL_STREAM_MAX_BYTES * (m == 2 ? 4 : 1);
 }
 static inline const bnn_word *bnn_panel_column(const bnn_kernels *k, const bnn_word *panel,
                                                size_t j, size_t words)
