@@ -11,9 +11,7 @@
  * (the textbook 8-op form), reducing each output's counters at the end
  * (reduce8); the 1-3 words past the last whole vector of a row (K = 576 is
  * 2 vectors and 1 word) go by scalar popcnt. */
-#include <immintrin.h>
-#include <string.h>
-
+#include "cpu/kernels/bgemm_avx2.h"
 #include "cpu/kernels/kernels.h"
 
 #define NR 8       /* B rows per micro-tile */
@@ -30,12 +28,6 @@
 #define PANEL_MIN_M 8
 #define PANEL_SHORT_MIN_M 3
 #define PANEL_SHORT_MAX_WORDS 32
-
-static inline __m256i nibble_lut(void)
-{
-    return _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
-                            0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
-}
 
 /* vpsadbw, then two unsigned-saturating packs (the sums are < 2^16) and a
  * multiply-add by 1 turn 4 accumulators of 32 byte counters into, per 128-bit
@@ -68,7 +60,7 @@ static inline __m256i reduce8(const __m256i *acc)
  * constant in each copy (see below). The tail pointers are a second array
  * rather than bp[r] + tail: derived, llvm-mca gave 47 cycles and timings
  * 4-7% less. */
-static inline __attribute__((always_inline)) void subtract_tails_n(
+static BNN_ALWAYS_INLINE void subtract_tails_n(
     int32_t *c, size_t nr, const bnn_word *at, const bnn_word *const *bt, size_t rem)
 {
     for (size_t r = 0; r < nr; r++) {
@@ -79,7 +71,7 @@ static inline __attribute__((always_inline)) void subtract_tails_n(
     }
 }
 
-static inline __attribute__((always_inline)) void subtract_tails(
+static BNN_ALWAYS_INLINE void subtract_tails(
     int32_t *c, size_t nr, const bnn_word *at, const bnn_word *const *bt, size_t rem)
 {
     switch (rem) { /* a copy per tail length, so that its loops unroll */
@@ -93,7 +85,7 @@ static inline __attribute__((always_inline)) void subtract_tails(
 /* One A row against NR B rows read in place over whole vectors [v0, v1);
  * bp[r] points at B row r. Step v also prefetches lines 4v..4v+3 of `next`
  * (NULL: none), 4 lines per step being words / (words / 4). */
-static inline __attribute__((always_inline)) void tile_direct(
+static BNN_ALWAYS_INLINE void tile_direct(
     const bnn_word *a, const bnn_word *const *bp, size_t v0, size_t v1, const char *next,
     __m256i *acc)
 {
@@ -122,19 +114,6 @@ static inline __attribute__((always_inline)) void tile_direct(
     }
 }
 
-/* Write nr outputs of one C row, k - 2 * popcount, from popcounts `pc`. */
-static inline void write_row(int32_t *c, size_t nr, __m256i pc, int32_t k)
-{
-    int32_t tmp[NR];
-    pc = _mm256_sub_epi32(_mm256_set1_epi32(k), _mm256_slli_epi32(pc, 1));
-    if (nr == NR) {
-        _mm256_storeu_si256((__m256i *)c, pc);
-    } else {
-        _mm256_storeu_si256((__m256i *)tmp, pc);
-        memcpy(c, tmp, nr * sizeof(int32_t));
-    }
-}
-
 /* Pointers to B rows j..j+NR-1 at word offset `off`; rows past nr repeat row
  * j (real memory; their results are dropped). */
 static inline void row_pointers(const bnn_word *b, size_t words, size_t nr, size_t off,
@@ -150,7 +129,7 @@ static inline void row_pointers(const bnn_word *b, size_t words, size_t nr, size
  * the pointers with compare-and-move chains and kept them on the stack, and
  * at K = 576 a group's setup was a third of its instructions (258 -> 203 per
  * group of 8 outputs; llvm-mca -mcpu=znver3: 57 -> 50 cycles). */
-static inline __attribute__((always_inline)) void direct_group(
+static BNN_ALWAYS_INLINE void direct_group(
     size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b, int32_t *c,
     size_t ldc, int32_t k, size_t j, size_t nr)
 {
@@ -176,7 +155,7 @@ static inline __attribute__((always_inline)) void direct_group(
             tile_direct(ai, bp, v0, v1, i == 0 ? next : NULL, acc);
             pc = _mm256_add_epi32(pc, reduce8(acc));
         }
-        write_row(c + i * ldc + j, nr, pc, k);
+        write_counts(c + i * ldc + j, nr, &pc, 1, 1, 1, k);
         subtract_tails(c + i * ldc + j, nr, ai + tail, bt, rem);
     }
 }

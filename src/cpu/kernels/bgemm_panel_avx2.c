@@ -16,9 +16,7 @@
  * (bnn_panel_pack_avx2), as is a B given to bnn_prepare_b; bnn_bgemm_avx2
  * copies B as rows into a chunk of panel per call for more than a few rows
  * of A (bnn_bgemm_by_panels_avx2). */
-#include <immintrin.h>
-#include <string.h>
-
+#include "cpu/kernels/bgemm_avx2.h"
 #include "cpu/kernels/kernels.h"
 
 #define PW 16              /* B rows per panel group: 4 qword lanes x 4 vectors */
@@ -71,10 +69,16 @@ static void pack_chunk(const bnn_word *b, size_t n, size_t words, size_t r0, siz
         }
 }
 
+/* Where the panel group of columns j..j+PW-1 (j a multiple of PW) starts. */
+static inline size_t group_at(size_t j, size_t words)
+{
+    return j / PW * words * GROUP_WORDS;
+}
+
 void bnn_panel_pack_avx2(const bnn_word *b, size_t n, size_t words, bnn_word *panel)
 {
-    for (size_t g = 0; g * PW < n; g++)
-        pack_chunk(b, n, words, g * PW, 0, words, panel + g * words * GROUP_WORDS);
+    for (size_t j = 0; j < n; j += PW)
+        pack_chunk(b, n, words, j, 0, words, panel + group_at(j, words));
 }
 
 /* A row's words [0, nw) (nw <= KW) as nibble planes: lo[w], hi[w]. */
@@ -98,12 +102,11 @@ static inline void split_a(const bnn_word *a, size_t nw, bnn_word *lo, bnn_word 
  * panel word. Dwords of out[2g] are group g's outputs 0-7, of out[2g + 1]
  * 8-15. Two groups share each broadcast of A (vpbroadcastq takes a shuffle
  * pipe, as the lookups do): 50 vector ops per word and 32 outputs. */
-static inline __attribute__((always_inline)) void group_counts(
-    const bnn_word *lo, const bnn_word *hi, const __m256i *const *p, int ng, size_t nw,
-    __m256i *out)
+static BNN_ALWAYS_INLINE void group_counts(const bnn_word *lo, const bnn_word *hi,
+                                           const __m256i *const *p, int ng, size_t nw,
+                                           __m256i *out)
 {
-    const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
-                                         0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+    const __m256i lut = nibble_lut();
     __m256i acc[8];
     for (int q = 0; q < 4 * ng; q++)
         acc[q] = _mm256_setzero_si256();
@@ -134,31 +137,6 @@ static inline __attribute__((always_inline)) void group_counts(
     }
 }
 
-/* Write nr <= 8 * nv outputs of a C row from the nv vectors of counts `pc`:
- * the first K chunk stores, later ones add to the partial counts in C, the
- * last turns the total into k - 2 * popcount. Inlined with nr = 8 * nv for
- * whole groups: C then takes plain vector loads and stores. */
-static inline __attribute__((always_inline)) void write_counts(
-    int32_t *c, size_t nr, __m256i *pc, int nv, int first, int last, int32_t k)
-{
-    int32_t tmp[2 * PW] = {0};
-    int whole = nr == (size_t)(8 * nv);
-    int32_t *row = whole ? c : tmp;
-    if (!first) {
-        if (!whole)
-            memcpy(tmp, c, nr * sizeof(int32_t));
-        for (int h = 0; h < nv; h++)
-            pc[h] = _mm256_add_epi32(pc[h], _mm256_loadu_si256((const __m256i *)(row + 8 * h)));
-    }
-    for (int h = 0; h < nv; h++) {
-        if (last)
-            pc[h] = _mm256_sub_epi32(_mm256_set1_epi32(k), _mm256_slli_epi32(pc[h], 1));
-        _mm256_storeu_si256((__m256i *)(row + 8 * h), pc[h]);
-    }
-    if (!whole)
-        memcpy(c, tmp, nr * sizeof(int32_t));
-}
-
 /* Each pass over the rows of A writes (and after the first K chunk reads)
  * nr outputs of every C row, down a column strip: one to three lines per
  * row, each row a line set of its own when C's rows are 4 KiB apart. With C
@@ -173,10 +151,10 @@ static inline void prefetch_c(const int32_t *c, size_t nr)
 }
 
 /* The m rows of A against columns j..j+nr-1 (nr <= ng * PW: ng panel
- * groups). The groups come as panel (the first one's first word), or, where
- * that is NULL, as B's rows b, copied K chunk by K chunk into `chunk`.
+ * groups). The groups come from the panel (all of it), or, where that is
+ * NULL, from B's rows b, copied K chunk by K chunk into `chunk`.
  * Inlined with constant ng and, for whole groups, nr. */
-static inline __attribute__((always_inline)) void panel_groups(
+static BNN_ALWAYS_INLINE void panel_groups(
     size_t m, size_t words, const bnn_word *a, const bnn_word *panel, const bnn_word *b,
     size_t n, __m256i *chunk, int32_t *c, size_t ldc, int32_t k, size_t j, int ng, size_t nr)
 {
@@ -187,7 +165,8 @@ static inline __attribute__((always_inline)) void panel_groups(
         const __m256i *p[2];
         for (int g = 0; g < ng; g++) {
             if (panel) {
-                p[g] = (const __m256i *)(panel + (g * words + w0) * GROUP_WORDS);
+                const bnn_word *group = panel + group_at(j + g * PW, words);
+                p[g] = (const __m256i *)(group + w0 * GROUP_WORDS);
             } else {
                 bnn_word *dst = (bnn_word *)(chunk + g * KW * (GROUP_WORDS / 4));
                 pack_chunk(b, n, words, j + g * PW, w0, nw, dst);
@@ -213,17 +192,15 @@ static void panel_bgemm(size_t m, size_t n, size_t words, const bnn_word *a,
                         int32_t k)
 {
     __m256i chunk[2 * KW * GROUP_WORDS / 4];
-#define GROUPS_AT(j) (panel ? panel + (j) * words * 2 : NULL)
     size_t j = 0;
     for (; j + 2 * PW <= n; j += 2 * PW)
-        panel_groups(m, words, a, GROUPS_AT(j), b, n, chunk, c, ldc, k, j, 2, 2 * PW);
+        panel_groups(m, words, a, panel, b, n, chunk, c, ldc, k, j, 2, 2 * PW);
     if (j + PW <= n) {
-        panel_groups(m, words, a, GROUPS_AT(j), b, n, chunk, c, ldc, k, j, 1, PW);
+        panel_groups(m, words, a, panel, b, n, chunk, c, ldc, k, j, 1, PW);
         j += PW;
     }
     if (j < n)
-        panel_groups(m, words, a, GROUPS_AT(j), b, n, chunk, c, ldc, k, j, 1, n - j);
-#undef GROUPS_AT
+        panel_groups(m, words, a, panel, b, n, chunk, c, ldc, k, j, 1, n - j);
 }
 
 void bnn_bgemm_panel_avx2(size_t m, size_t n, size_t words, const bnn_word *a,

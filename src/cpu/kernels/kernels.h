@@ -147,7 +147,7 @@ static inline uint64_t bnn_kernels_panel_words(const bnn_kernels *k, uint64_t n,
 #define BNN_SPLIT_PANEL_STREAM_MAX_BYTES (256u * 1024)
 static inline int bnn_panel_pays(const bnn_kernels *k, size_t m, size_t n, size_t words)
 {
-    uint64_t bytes = (uint64_t)n * words * sizeof(bnn_word) * 2;
+    uint64_t bytes = bnn_kernels_panel_words(k, n, words) * sizeof(bnn_word);
     return !k->panel_split || m > 2 ||
            bytes <= (uint64_t)BNN_SPLIT_PANEL_STREAM_MAX_BYTES * (m == 2 ? 4 : 1);
 }

@@ -6,8 +6,8 @@
  *   per weight bit: at batch 1 the product streams it from memory for one row
  *   (784 x 4096 weights: 3.2 MB per call), and that dominates.
  * - bit-planes, for batches of up to BNN_PLANE_MAX_ROWS where the kernel set
- *   has a panel form of the weights' bits (not AVX2's split panels:
- *   plane_rows), or says they pay on the weights as rows too
+ *   has a panel form of the weights' bits (not AVX2's split panels: see
+ *   prepare), or says they pay on the weights as rows too
  *   (planes_on_rows, kernels.h): each row becomes its 8 bit-planes x^p
  *   (packed rows of 0/1), and the binary product reads the weights' bits
  *   (8x fewer bytes) for 8 rows at once. With b_j the weight bits of unit j
@@ -26,26 +26,13 @@ static bnn_scratch_need scratch_need(const bnn_layer *l)
     return need;
 }
 
-/* Batches up to which the bit-planes beat the u8gemm. Not on split panels
- * (AVX2): read twice the weights' bytes, the planes' 8 binary products lose
- * to the u8gemm even at batch 1 (Zen 3, the paper's MLP, old and new
- * libraries alternating in one process 21 times, ms/image, u8gemm ->
- * planes: 0.283 -> 0.290 on 1 thread, 0.133 -> 0.137 on 2; batch 2: 0.174
- * -> 0.174 against the u8gemm before split panels). */
-static size_t plane_rows(const bnn_step *s, const bnn_kernels *kernels)
-{
-    if (bnn_step_has_panels(s, kernels) && !kernels->panel_split)
-        return BNN_PLANE_MAX_ROWS;
-    return kernels->planes_on_rows ? BNN_PLANE_MAX_ROWS : 0;
-}
-
 static bnn_status run(const bnn_step *s, const void *in, void *out, size_t n, void *scratch,
                       int threads)
 {
     const bnn_layer *l = s->layer;
     bnn_gemm g = {.step = s, .rows = n, .out_int = out, .out_bits = out};
     const bnn_kernels *kernels = bnn_active_kernels();
-    if (n <= plane_rows(s, kernels)) {
+    if (n <= BNN_PLANE_MAX_ROWS && (bnn_step_has_panels(s, kernels) || kernels->planes_on_rows)) {
         for (size_t i = 0; i < n; i++)
             bnn_bit_planes((const uint8_t *)in + i * l->k, l->k, l->row_words,
                        (bnn_word *)scratch + i * BNN_PLANES * l->row_words);
@@ -58,9 +45,13 @@ static bnn_status run(const bnn_step *s, const void *in, void *out, size_t n, vo
 }
 
 /* Both forms' tables: the int8 panel, the weight bits as panels where the
- * kernel set has a panel form the planes use (not split panels), and each
- * unit's count of -1 weights (the planes may run on any set: one that
- * selects itself after loading, or has planes_on_rows). */
+ * kernel set has a panel form the planes use, and each unit's count of -1
+ * weights (the planes may run on any set: one that selects itself after
+ * loading, or has planes_on_rows). Not split panels (AVX2): read twice the
+ * weights' bytes, the planes' 8 binary products lose to the u8gemm even at
+ * batch 1 (Zen 3, the paper's MLP, old and new libraries alternating in one
+ * process 21 times, ms/image, u8gemm -> planes: 0.283 -> 0.290 on 1 thread,
+ * 0.133 -> 0.137 on 2), and without them run() takes the u8gemm. */
 static bnn_status prepare(bnn_step *s, uint32_t index)
 {
     const bnn_layer *l = s->layer;
