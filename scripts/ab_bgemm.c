@@ -19,7 +19,6 @@
 #include "ab_timing.h"
 
 #define SLICE_SECONDS 0.02
-#define MAX_ROUNDS 1000
 
 typedef int (*bgemm_fn)(const uint64_t *, const uint64_t *, int32_t *, size_t, size_t, size_t,
                         int);
@@ -61,6 +60,21 @@ static int run(const version *v, const uint64_t *a, const uint64_t *b, int32_t *
     return v->b ? v->prepared(a, v->b, c, m, threads) : v->bgemm(a, b, c, m, n, k, threads);
 }
 
+/* One product, by either version (ab_alternate's call). */
+typedef struct product {
+    const version *v;
+    const uint64_t *a, *b;
+    int32_t *c[2];
+    size_t m, n, k;
+    int threads;
+} product;
+
+static void run_product(void *ctx, int i)
+{
+    const product *p = ctx;
+    run(&p->v[i], p->a, p->b, p->c[i], p->m, p->n, p->k, p->threads);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 6) {
@@ -86,11 +100,11 @@ int main(int argc, char **argv)
         }
     }
     int rounds = atoi(argv[3]), threads = atoi(argv[4]);
-    if (rounds < 1 || rounds > MAX_ROUNDS) {
-        fprintf(stderr, "ab_bgemm: ROUNDS must be 1..%d, got %s\n", MAX_ROUNDS, argv[3]);
+    if (rounds < 1 || rounds > AB_MAX_ROUNDS) {
+        fprintf(stderr, "ab_bgemm: ROUNDS must be 1..%d, got %s\n", AB_MAX_ROUNDS, argv[3]);
         return 2;
     }
-    static double t[2][MAX_ROUNDS];
+    static double t[2][AB_MAX_ROUNDS];
     uint64_t seed = 1;
     for (int s = 5; s < argc; s++) {
         size_t m, n, k;
@@ -120,20 +134,9 @@ int main(int argc, char **argv)
                     k);
             return 1;
         }
-        int reps = 0; /* products per slice, sized on B */
-        for (double t0 = now(); now() - t0 < SLICE_SECONDS; reps++)
-            run(&v[1], a, b, c[1], m, n, k, threads);
-        for (int r = 0; r < rounds; r++)
-            for (int q = 0; q < 2; q++) {
-                int i = (r + q) & 1; /* A first in even rounds, B first in odd */
-                double t0 = now();
-                for (int x = 0; x < reps; x++)
-                    run(&v[i], a, b, c[i], m, n, k, threads);
-                t[i][r] = (now() - t0) / reps;
-            }
+        product p = {v, a, b, {c[0], c[1]}, m, n, k, threads};
+        ab_alternate(run_product, &p, rounds, SLICE_SECONDS, t);
         double macs = (double)m * (double)n * (double)k / 1e9;
-        for (int i = 0; i < 2; i++)
-            qsort(t[i], (size_t)rounds, sizeof(double), by_value);
         printf("[%zu,%zu,%zu]%s threads %d GMAC/s: A %.1f (best %.1f)  B %.1f (best %.1f)  B/A %.3f "
                "(best %.3f)\n",
                m, n, k, prepared ? " prepared" : "", threads, macs / t[0][rounds / 2],

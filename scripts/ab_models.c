@@ -25,7 +25,6 @@
 #include "ab_timing.h"
 
 #define SLICE_SECONDS 0.03 /* one version's turn: long enough to time, short enough to alternate often */
-#define MAX_ROUNDS 1000
 
 typedef int (*load_fn)(const char *, void **);
 typedef int (*run_fn)(const void *, const uint8_t *, size_t, float *, int);
@@ -68,6 +67,21 @@ static int open_version(version *v, const char *lib, const char *model_path)
     return 1;
 }
 
+/* One batch, run by either version (ab_alternate's call). */
+typedef struct batch_run {
+    const version *v;
+    const uint8_t *x;
+    size_t batch;
+    float *scores[2];
+    int threads;
+} batch_run;
+
+static void run_batch(void *ctx, int i)
+{
+    const batch_run *r = ctx;
+    r->v[i].run(r->v[i].model, r->x, r->batch, r->scores[i], r->threads);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 7) {
@@ -79,15 +93,15 @@ int main(int argc, char **argv)
         if (!open_version(&v[i], argv[1 + i], argv[3]))
             return 1;
     int rounds = atoi(argv[4]), threads = atoi(argv[5]);
-    if (rounds < 1 || rounds > MAX_ROUNDS) {
-        fprintf(stderr, "ab_models: ROUNDS must be 1..%d, got %s\n", MAX_ROUNDS, argv[4]);
+    if (rounds < 1 || rounds > AB_MAX_ROUNDS) {
+        fprintf(stderr, "ab_models: ROUNDS must be 1..%d, got %s\n", AB_MAX_ROUNDS, argv[4]);
         return 2;
     }
     if (v[0].input_size != v[1].input_size || v[0].classes != v[1].classes) {
         fprintf(stderr, "ab_models: the two libraries read %s differently\n", argv[3]);
         return 1;
     }
-    static double t[2][MAX_ROUNDS];
+    static double t[2][AB_MAX_ROUNDS];
     for (int a = 6; a < argc; a++) {
         size_t batch = strtoul(argv[a], NULL, 10);
         if (batch == 0) {
@@ -110,19 +124,11 @@ int main(int argc, char **argv)
             }
         if (memcmp(s[0], s[1], batch * v[0].classes * sizeof(float)) != 0)
             printf("note: batch %zu: the two libraries' scores differ\n", batch);
-        int reps = 0; /* runs per slice, sized on B */
-        for (double t0 = now(); now() - t0 < SLICE_SECONDS; reps++)
-            v[1].run(v[1].model, x, batch, s[1], threads);
-        for (int r = 0; r < rounds; r++)
-            for (int q = 0; q < 2; q++) {
-                int i = (r + q) & 1; /* A first in even rounds, B first in odd */
-                double t0 = now();
-                for (int k = 0; k < reps; k++)
-                    v[i].run(v[i].model, x, batch, s[i], threads);
-                t[i][r] = (now() - t0) / reps / (double)batch * 1e3;
-            }
+        batch_run run = {v, x, batch, {s[0], s[1]}, threads};
+        ab_alternate(run_batch, &run, rounds, SLICE_SECONDS, t);
         for (int i = 0; i < 2; i++)
-            qsort(t[i], (size_t)rounds, sizeof(double), by_value);
+            for (int r = 0; r < rounds; r++)
+                t[i][r] *= 1e3 / (double)batch; /* ms per image */
         printf("threads %d batch %4zu ms/image: A %.3f (best %.3f)  B %.3f (best %.3f)  B/A %.3f "
                "(best %.3f)\n",
                threads, batch, t[0][rounds / 2], t[0][0], t[1][rounds / 2], t[1][0],
