@@ -198,6 +198,13 @@ static void test_bgemm_wide(int t)
     static const size_t panel_ks[] = {8192, 8193, 16384};
     for (size_t ki = 0; ki < COUNT(panel_ks); ki++)
         bgemm_wide_check(t, 17, 40, panel_ks[ki]);
+    /* AVX2 runs one and two rows of A over all of K in one chunk up to 31
+     * whole vectors and 3 words (8128 bits), in more from 32 vectors; 40 B
+     * rows are 3 of its blocks of B and a partial group of 8 */
+    static const size_t direct_ks[] = {31 * 256, 31 * 256 + 192, 32 * 256, 32 * 256 + 1};
+    for (size_t ki = 0; ki < COUNT(direct_ks); ki++)
+        for (size_t m = 1; m <= 2; m++)
+            bgemm_wide_check(t, m, 37, direct_ks[ki]);
 }
 
 /* One -1 at position i (bit i of word i/64, nothing else), for pack and bgemm. */

@@ -5,29 +5,39 @@
  *
  * From a few rows of A up, B is copied into split panels K chunk by K chunk
  * (bgemm_panel_avx2.c), where its nibbles are split once for all rows of A
- * and each output owns its byte counters. For one or two rows (and a few at
- * long K) that copy would cost more than it saves, so those rows run a
- * direct 1 x NR tile that reads B rows in place and splits every XOR result
- * (the textbook 8-op form), reducing each output's counters at the end
- * (reduce8); the 1-3 words past the last whole vector of a row (K = 576 is
- * 2 vectors and 1 word) go by scalar popcnt. */
+ * and each output owns its byte counters. For one to three rows (and up to
+ * 11 at long K) that copy would cost more than it saves, so those rows run
+ * a direct 1 x NR tile that reads B rows in place and splits every XOR
+ * result (the textbook 8-op form), reducing each output's counters at the
+ * end (reduce8); the 1-3 words past the last whole vector of a row (K = 576
+ * is 2 vectors and 1 word) go by scalar popcnt. The rows of A take B in
+ * blocks that stay in L1, one row at a time: a tile with no loop around it
+ * but its groups' (instructions bind at short K, not the data). */
 #include "cpu/kernels/bgemm_avx2.h"
 #include "cpu/kernels/kernels.h"
 
 #define NR 8       /* B rows per micro-tile */
-#define KC 16      /* vectors per K chunk: byte counters stay <= 16 * 8 = 128 */
+#define KC 31      /* vectors per K chunk: byte counters stay <= 31 * 8 = 248 */
 #define WORDS_PER_VEC 4
+#define BLOCK_BYTES 16384 /* B rows the rows of A take in turn: half of L1 */
 #define PREFETCH_AHEAD 4096 /* bytes of B the direct path fetches ahead */
+/* Rows at least this long (2048 bits) fetch ahead. Zen 3, one process, 15
+ * rounds, median, % of the ALU ceiling, no prefetch -> prefetch: [1,4096,4096]
+ * 52 -> 64, [1,2048,4608] 46 -> 56, [1,8192,2048] 59 -> 61, but [1,4096,1024]
+ * 59 -> 53, [1,512,1152] 51 -> 48. */
+#define PREFETCH_MIN_WORDS 32
 /* When B is copied into panels: from PANEL_MIN_M rows of A, and from
  * PANEL_SHORT_MIN_M while rows are at most PANEL_SHORT_MAX_WORDS words.
- * Zen 3, one process alternating the two 11 times, best, GMAC/s, direct ->
- * panels: [2,1024,576] 200 -> 193, [3,1024,576] 208 -> 238, [4,1024,1152]
- * 260 -> 296, [4,1024,4096] 326 -> 288, [6,1024,4096] 321 -> 319. Reading B
- * rows in place 16 at a time, transposed on the fly (lanes = outputs, no
- * reduction), lost to the direct tile for one row: 0.55-0.77x. */
-#define PANEL_MIN_M 8
-#define PANEL_SHORT_MIN_M 3
-#define PANEL_SHORT_MAX_WORDS 32
+ * Zen 3, one process alternating the two 15 times, median, % of the ALU
+ * ceiling, direct -> panels: [3,1024,1152] 49 -> 45, [4,1024,576] 42 -> 45,
+ * [6,1024,576] 44 -> 55, [8,1024,1152] 49 -> 61, [8,1024,2048] 62 -> 60,
+ * [8,1024,4096] 65 -> 58, [12,1024,1152] 49 -> 66, [12,1024,4096] 67 -> 67,
+ * [16,1024,2048] 61 -> 71. Reading B rows in place 16 at a time, transposed
+ * on the fly (lanes = outputs, no reduction), lost to the direct tile for
+ * one row: 0.55-0.77x. */
+#define PANEL_MIN_M 12
+#define PANEL_SHORT_MIN_M 4
+#define PANEL_SHORT_MAX_WORDS 31
 
 /* vpsadbw, then two unsigned-saturating packs (the sums are < 2^16) and a
  * multiply-add by 1 turn 4 accumulators of 32 byte counters into, per 128-bit
@@ -123,58 +133,106 @@ static inline void row_pointers(const bnn_word *b, size_t words, size_t nr, size
         bp[r] = b + (r < nr ? r : 0) * words + off;
 }
 
-/* B rows j..j+nr-1 (a group) against the m rows of A, B read in place.
- * Inlined with nr = NR for whole groups, so the row pointers are constant
- * offsets and C is written with one store: with a variable nr, GCC built
- * the pointers with compare-and-move chains and kept them on the stack, and
- * at K = 576 a group's setup was a third of its instructions (258 -> 203 per
- * group of 8 outputs; llvm-mca -mcpu=znver3: 57 -> 50 cycles). */
-static BNN_ALWAYS_INLINE void direct_group(
-    size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b, int32_t *c,
-    size_t ldc, int32_t k, size_t j, size_t nr)
+/* The popcounts of NR outputs' tails, the rem < 4 words past the last whole
+ * vector (at: A's, bt[r]: B row r's), by scalar popcnt on the integer pipes
+ * (the vector tile leaves them idle); each is < 256, so the 8 go to the
+ * vector as the bytes of one word (inserting 8 dwords would take the
+ * shuffle pipes the lookups need). */
+static BNN_ALWAYS_INLINE __m256i tail_counts(const bnn_word *at, const bnn_word *const *bt,
+                                             size_t rem)
+{
+    uint64_t bytes = 0;
+#pragma GCC unroll 8
+    for (int r = 0; r < NR; r++) {
+        uint64_t s = 0;
+        for (size_t w = 0; w < rem; w++)
+            s += (uint64_t)__builtin_popcountll(at[w] ^ bt[r][w]);
+        bytes |= s << (8 * r);
+    }
+    return _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)bytes));
+}
+
+/* One row of A against B rows j..j+nr-1 (a group): c[j..j+nr-1] = k - 2
+ * popcount. K goes by equal chunks of at most KC vectors; `chunked` is a constant
+ * in each inlined copy, 0 where one chunk holds all of K: a chunk loop
+ * around the tile, run once, made GCC keep the row pointers on the stack
+ * (Zen 3, [1,512,512]: 0.8x of the same tile without it). */
+static BNN_ALWAYS_INLINE void row_group(size_t words, const bnn_word *a, const bnn_word *b,
+                                        int32_t *c, int32_t k, size_t j, size_t nr,
+                                        const char *next, int chunked)
 {
     size_t full = words / WORDS_PER_VEC, rem = words % WORDS_PER_VEC, tail = full * WORDS_PER_VEC;
     const bnn_word *bp[NR], *bt[NR];
     row_pointers(b + j * words, words, nr, 0, bp);
     row_pointers(b + j * words, words, nr, tail, bt);
-    /* The first A row reads these NR rows of B from memory: it also
-     * fetches ahead, PREFETCH_AHEAD bytes past them, as many lines
-     * (`words`: NR * words * 8 bytes) as they hold, so the stream crosses
-     * 4 KiB pages without waiting (hardware prefetchers stop at page
-     * ends; NR rows are 4 KiB at K = 4096). */
-    size_t ahead = j * words * sizeof(bnn_word) + PREFETCH_AHEAD;
-    const char *next = ahead + NR * words * sizeof(bnn_word) <= n * words * sizeof(bnn_word)
-                           ? (const char *)b + ahead
-                           : NULL;
-    for (size_t i = 0; i < m; i++) {
-        const bnn_word *ai = a + i * words;
-        __m256i pc = _mm256_setzero_si256();
-        for (size_t v0 = 0; v0 < full; v0 += KC) {
-            size_t v1 = full - v0 < KC ? full : v0 + KC;
-            __m256i acc[NR];
-            tile_direct(ai, bp, v0, v1, i == 0 ? next : NULL, acc);
+    __m256i acc[NR], pc;
+    if (!chunked) {
+        tile_direct(a, bp, 0, full, next, acc);
+        pc = reduce8(acc);
+    } else {
+        size_t chunks = (full + KC - 1) / KC, step = (full + chunks - 1) / chunks; /* equal */
+        pc = _mm256_setzero_si256();
+        for (size_t v0 = 0; v0 < full; v0 += step) {
+            tile_direct(a, bp, v0, full - v0 < step ? full : v0 + step, next, acc);
             pc = _mm256_add_epi32(pc, reduce8(acc));
         }
-        write_counts(c + i * ldc + j, nr, &pc, 1, 1, 1, k);
-        subtract_tails(c + i * ldc + j, nr, ai + tail, bt, rem);
     }
+    switch (rem) { /* a copy per tail length, so that its loops unroll */
+    case 1: pc = _mm256_add_epi32(pc, tail_counts(a + tail, bt, 1)); break;
+    case 2: pc = _mm256_add_epi32(pc, tail_counts(a + tail, bt, 2)); break;
+    case 3: pc = _mm256_add_epi32(pc, tail_counts(a + tail, bt, 3)); break;
+    default: break;
+    }
+    write_counts(c + j, nr, &pc, 1, 1, 1, k);
 }
 
-static void bgemm_direct(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
-                         int32_t *c, size_t ldc, int32_t k)
+/* One row of A against B rows [j0, j1) of n, groups of NR at a time; with
+ * `fetch`, each group also fetches as many lines of B as it reads,
+ * PREFETCH_AHEAD bytes past them, so the stream crosses 4 KiB pages without
+ * waiting (hardware prefetchers stop at page ends). */
+static BNN_ALWAYS_INLINE void row_span(size_t j0, size_t j1, size_t n, size_t words,
+                                       const bnn_word *a, const bnn_word *b, int32_t *c,
+                                       int32_t k, int fetch, int chunked)
 {
-    size_t j = 0;
-    for (; j + NR <= n; j += NR)
-        direct_group(m, n, words, a, b, c, ldc, k, j, NR);
-    if (j < n)
-        direct_group(m, n, words, a, b, c, ldc, k, j, n - j);
+    size_t j = j0, group_bytes = NR * words * sizeof(bnn_word);
+    for (; j + NR <= j1; j += NR) {
+        size_t ahead = j * words * sizeof(bnn_word) + PREFETCH_AHEAD;
+        const char *next = fetch && ahead + group_bytes <= n * words * sizeof(bnn_word)
+                               ? (const char *)b + ahead
+                               : NULL;
+        row_group(words, a, b, c, k, j, NR, next, chunked);
+    }
+    if (j < j1)
+        row_group(words, a, b, c, k, j, j1 - j, NULL, chunked);
+}
+
+static void direct_row(size_t j0, size_t j1, size_t n, size_t words, const bnn_word *a,
+                       const bnn_word *b, int32_t *c, int32_t k, int fetch)
+{
+    if (words / WORDS_PER_VEC <= KC)
+        row_span(j0, j1, n, words, a, b, c, k, fetch, 0);
+    else
+        row_span(j0, j1, n, words, a, b, c, k, fetch, 1);
 }
 
 void bnn_bgemm_avx2(size_t m, size_t n, size_t words, const bnn_word *a, const bnn_word *b,
                     int32_t *c, size_t ldc, int32_t k)
 {
-    if (m >= PANEL_MIN_M || (m >= PANEL_SHORT_MIN_M && words <= PANEL_SHORT_MAX_WORDS))
+    if (m >= PANEL_MIN_M || (m >= PANEL_SHORT_MIN_M && words <= PANEL_SHORT_MAX_WORDS)) {
         bnn_bgemm_by_panels_avx2(m, n, words, a, b, c, ldc, k);
-    else
-        bgemm_direct(m, n, words, a, b, c, ldc, k);
+        return;
+    }
+    /* B by blocks of rows that stay in L1 while each row of A passes: the
+     * first reads them from further out (and fetches ahead, where rows are
+     * long enough for a group to span lines of several pages' streams), the
+     * others from L1. */
+    size_t block = BLOCK_BYTES / (words * sizeof(bnn_word)) / NR * NR;
+    if (block < NR)
+        block = NR;
+    for (size_t j = 0; j < n; j += block) {
+        size_t j1 = n - j < block ? n : j + block;
+        for (size_t i = 0; i < m; i++)
+            direct_row(j, j1, n, words, a + i * words, b, c + i * ldc, k,
+                       i == 0 && words >= PREFETCH_MIN_WORDS);
+    }
 }
