@@ -175,6 +175,7 @@ static void bgemm_wide_check(int t, size_t m, size_t n, size_t k)
                  density ? "all ones" : "random");
         kernel_bgemm(t, a, b, m, n, k, got, label);
         check(memcmp(got, want, m * n * sizeof(int32_t)) == 0, t, label);
+        panel_bgemm_check(t, a, b, m, n, k, want);
         if (density)
             check(got[0] == -(int32_t)k, t, "bgemm wide: all-ones vs zeros gives -k");
         free(a);
@@ -199,9 +200,12 @@ static void test_bgemm_wide(int t)
     for (size_t ki = 0; ki < COUNT(panel_ks); ki++)
         bgemm_wide_check(t, 17, 40, panel_ks[ki]);
     /* AVX2 runs one and two rows of A over all of K in one chunk up to 31
-     * whole vectors and 3 words (8128 bits), in more from 32 vectors; 40 B
-     * rows are 3 of its blocks of B and a partial group of 8 */
-    static const size_t direct_ks[] = {31 * 256, 31 * 256 + 192, 32 * 256, 32 * 256 + 1};
+     * whole vectors and 3 words (8128 bits), in more from 32 vectors; 37 B
+     * rows are 3 of its blocks of B and a partial group of 8. One row on
+     * its split panels takes up to 31 words (1984 bits) in one chunk
+     * (all-ones counters reach 248 of 255; 32 words would wrap). */
+    static const size_t direct_ks[] = {31 * 64, 31 * 64 + 1, 32 * 64, 31 * 256, 31 * 256 + 192,
+                                       32 * 256, 32 * 256 + 1};
     for (size_t ki = 0; ki < COUNT(direct_ks); ki++)
         for (size_t m = 1; m <= 2; m++)
             bgemm_wide_check(t, m, 37, direct_ks[ki]);
