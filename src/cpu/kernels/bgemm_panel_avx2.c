@@ -26,6 +26,7 @@
  * 32 KiB L1. K is cut into equal chunks (64 words: 22 + 21 + 21). */
 #define KW 24
 #define ROW_KW 31  /* words one row of A takes in one chunk (counters <= 248) */
+#define ROW_MAX_WORDS 256 /* K of one row of A split on the stack (4 KiB) */
 #define LOW_NIBBLES 0x0f0f0f0f0f0f0f0full
 #define C_PREFETCH_ROWS 8 /* rows of C fetched ahead of the pass that writes them */
 typedef char bnn_assert_group_rows[(PW == BNN_PANEL_ROWS) ? 1 : -1];
@@ -204,47 +205,74 @@ static void panel_bgemm(size_t m, size_t n, size_t words, const bnn_word *a,
         panel_groups(m, words, a, panel, b, n, chunk, c, ldc, k, j, 1, n - j);
 }
 
-/* One row of A, all of K in one chunk (words <= ROW_KW), against columns
- * j..j+nr-1 (ng groups) of the panel. */
+/* One row of A (A's planes lo, hi: all of its words) against columns
+ * j..j+nr-1 (ng groups) of the panel. K goes by equal chunks of at most
+ * ROW_KW words; `chunked` is a constant in each inlined copy, 0 where one
+ * chunk holds all of K, so that copy has no loop around group_counts. */
 static BNN_ALWAYS_INLINE void row_groups(size_t words, const bnn_word *lo, const bnn_word *hi,
                                          const bnn_word *panel, int32_t *c, int32_t k, size_t j,
-                                         int ng, size_t nr)
+                                         int ng, size_t nr, int chunked)
 {
     const __m256i *p[2];
     for (int g = 0; g < ng; g++)
         p[g] = (const __m256i *)(panel + group_at(j + g * PW, words));
     __m256i pc[4];
-    group_counts(lo, hi, p, ng, words, pc);
+    if (!chunked) {
+        group_counts(lo, hi, p, ng, words, pc);
+    } else {
+        size_t chunks = (words + ROW_KW - 1) / ROW_KW, step = (words + chunks - 1) / chunks;
+        for (int h = 0; h < 2 * ng; h++)
+            pc[h] = _mm256_setzero_si256();
+        for (size_t w0 = 0; w0 < words; w0 += step) {
+            const __m256i *q[2];
+            __m256i part[4];
+            for (int g = 0; g < ng; g++)
+                q[g] = p[g] + w0 * (GROUP_WORDS / 4);
+            group_counts(lo + w0, hi + w0, q, ng, words - w0 < step ? words - w0 : step, part);
+            for (int h = 0; h < 2 * ng; h++)
+                pc[h] = _mm256_add_epi32(pc[h], part[h]);
+        }
+    }
     write_counts(c + j, nr, pc, 2 * ng, 1, 1, k);
 }
 
 /* One row of A against columns [j0, j1) of the panel (j0 a multiple of PW):
  * A split once for all of them. */
-static void panel_row(size_t j0, size_t j1, size_t words, const bnn_word *a,
-                      const bnn_word *panel, int32_t *c, int32_t k)
+static BNN_ALWAYS_INLINE void row_span(size_t j0, size_t j1, size_t words, const bnn_word *lo,
+                                       const bnn_word *hi, const bnn_word *panel, int32_t *c,
+                                       int32_t k, int chunked)
 {
-    bnn_word lo[ROW_KW], hi[ROW_KW];
-    split_a(a, words, lo, hi);
     size_t j = j0;
     for (; j + 2 * PW <= j1; j += 2 * PW)
-        row_groups(words, lo, hi, panel, c, k, j, 2, 2 * PW);
+        row_groups(words, lo, hi, panel, c, k, j, 2, 2 * PW, chunked);
     if (j + PW <= j1) {
-        row_groups(words, lo, hi, panel, c, k, j, 1, PW);
+        row_groups(words, lo, hi, panel, c, k, j, 1, PW, chunked);
         j += PW;
     }
     if (j < j1)
-        row_groups(words, lo, hi, panel, c, k, j, 1, j1 - j);
+        row_groups(words, lo, hi, panel, c, k, j, 1, j1 - j, chunked);
 }
 
-/* One row of A (a batch-1 dense layer) runs on its own: no K chunk or row
- * loop around its groups (Zen 3, [1,512,576]: 57 -> 70% of the ALU
- * ceiling; for 2 and 3 rows, taking B in L1 blocks row by row gained
- * nothing). */
+static void panel_row(size_t n, size_t words, const bnn_word *a, const bnn_word *panel,
+                      int32_t *c, int32_t k)
+{
+    bnn_word lo[ROW_MAX_WORDS], hi[ROW_MAX_WORDS];
+    split_a(a, words, lo, hi);
+    if (words <= ROW_KW)
+        row_span(0, n, words, lo, hi, panel, c, k, 0);
+    else
+        row_span(0, n, words, lo, hi, panel, c, k, 1);
+}
+
+/* One row of A (a batch-1 dense layer) runs on its own: A split once, no
+ * row loop around its groups, and up to ROW_KW words no K chunk loop
+ * either (Zen 3, [1,512,576]: 57 -> 70% of the ALU ceiling; for 2 and 3
+ * rows, taking B in L1 blocks row by row gained nothing). */
 void bnn_bgemm_panel_avx2(size_t m, size_t n, size_t words, const bnn_word *a,
                           const bnn_word *panel, int32_t *c, size_t ldc, int32_t k)
 {
-    if (m == 1 && words <= ROW_KW)
-        panel_row(0, n, words, a, panel, c, k);
+    if (m == 1 && words <= ROW_MAX_WORDS)
+        panel_row(n, words, a, panel, c, k);
     else
         panel_bgemm(m, n, words, a, panel, NULL, c, ldc, k);
 }
