@@ -143,7 +143,11 @@ static inline uint64_t bnn_kernels_panel_words(const bnn_kernels *k, uint64_t n,
  * KiB of panels) 296 -> 312, [1,1024,2304] (576 KiB) 273 -> 226,
  * [1,4096,4096] 273 -> 227; [2,512,4608] (576 KiB) 196 -> 249,
  * [2,4096,1024] (1 MiB) 160 -> 220, [2,2048,2048] (1 MiB) 266 -> 241,
- * [2,4096,4096] (4 MiB) 298 -> 286. */
+ * [2,4096,4096] (4 MiB) 298 -> 286. With the one-row paths of both (a tile
+ * with no loop around it, % of the ALU ceiling): [1,512,2304] (288 KiB)
+ * 65 -> 73, [1,512,2880] (360 KiB) 62 -> 59, [1,896,2048] (448 KiB)
+ * 62 -> 59, [1,512,4608] (576 KiB) 66 -> 50: on Zen 3 (512 KiB of L2) the
+ * line is still near 256 KiB, half of L2. */
 #define BNN_SPLIT_PANEL_STREAM_MAX_BYTES (256u * 1024)
 static inline int bnn_panel_pays(const bnn_kernels *k, size_t m, size_t n, size_t words)
 {
