@@ -61,37 +61,6 @@ static inline __m256i reduce8(const __m256i *acc)
                             _mm256_permute2x128_si256(u0, u1, 0x31));
 }
 
-/* The tail's share of a finished row of C, by scalar popcnt: c[r] loses 2
- * per bit that differs in the rem < 4 tail words of A (at) and of B row r
- * (bt[r]). Transposed into vector planes, the tails would serve too few
- * rows of A to pay for themselves; this runs on the integer pipes, which
- * the vector tiles leave idle (llvm-mca
- * -mcpu=znver3, K = 576: 50 -> 44 cycles per group of 8 outputs). rem is a
- * constant in each copy (see below). The tail pointers are a second array
- * rather than bp[r] + tail: derived, llvm-mca gave 47 cycles and timings
- * 4-7% less. */
-static BNN_ALWAYS_INLINE void subtract_tails_n(
-    int32_t *c, size_t nr, const bnn_word *at, const bnn_word *const *bt, size_t rem)
-{
-    for (size_t r = 0; r < nr; r++) {
-        int32_t s = 0;
-        for (size_t w = 0; w < rem; w++)
-            s += __builtin_popcountll(at[w] ^ bt[r][w]);
-        c[r] -= 2 * s;
-    }
-}
-
-static BNN_ALWAYS_INLINE void subtract_tails(
-    int32_t *c, size_t nr, const bnn_word *at, const bnn_word *const *bt, size_t rem)
-{
-    switch (rem) { /* a copy per tail length, so that its loops unroll */
-    case 1: subtract_tails_n(c, nr, at, bt, 1); break;
-    case 2: subtract_tails_n(c, nr, at, bt, 2); break;
-    case 3: subtract_tails_n(c, nr, at, bt, 3); break;
-    default: break;
-    }
-}
-
 /* One A row against NR B rows read in place over whole vectors [v0, v1);
  * bp[r] points at B row r. Step v also prefetches lines 4v..4v+3 of `next`
  * (NULL: none), 4 lines per step being words / (words / 4). */
@@ -134,10 +103,13 @@ static inline void row_pointers(const bnn_word *b, size_t words, size_t nr, size
 }
 
 /* The popcounts of NR outputs' tails, the rem < 4 words past the last whole
- * vector (at: A's, bt[r]: B row r's), by scalar popcnt on the integer pipes
- * (the vector tile leaves them idle); each is < 256, so the 8 go to the
- * vector as the bytes of one word (inserting 8 dwords would take the
- * shuffle pipes the lookups need). */
+ * vector (at: A's, bt[r]: B row r's), by scalar popcnt on the integer pipes,
+ * which the vector tile leaves idle; each is < 256, so the 8 reach the
+ * vector as the bytes of one word (8 dword inserts would take the shuffle
+ * pipes the lookups need). rem is a constant in each copy (row_group's
+ * switch), so the loops unroll. The same tails as vectors (4 rows' words per
+ * vector, one vpsadbw per 4 outputs) ran 0.92-0.97x of this at K = 576 and
+ * 1152 (Zen 3, one process). */
 static BNN_ALWAYS_INLINE __m256i tail_counts(const bnn_word *at, const bnn_word *const *bt,
                                              size_t rem)
 {
