@@ -194,11 +194,11 @@ void bnn_bgemm_avx2(size_t m, size_t n, size_t words, const bnn_word *a, const b
         bnn_bgemm_by_panels_avx2(m, n, words, a, b, c, ldc, k);
         return;
     }
-    /* B by blocks of rows that stay in L1 while each row of A passes: the
-     * first reads them from further out (and fetches ahead, where rows are
-     * long enough for a group to span lines of several pages' streams), the
-     * others from L1. */
-    size_t block = BLOCK_BYTES / (words * sizeof(bnn_word)) / NR * NR;
+    /* B by blocks of rows that stay in L1 while each row of A passes (one
+     * block for one row): the first reads them from further out (and
+     * fetches ahead, where rows are long enough for a group to span lines
+     * of several pages' streams), the others from L1. */
+    size_t block = m == 1 ? n : BLOCK_BYTES / (words * sizeof(bnn_word)) / NR * NR;
     if (block < NR)
         block = NR;
     for (size_t j = 0; j < n; j += block) {
