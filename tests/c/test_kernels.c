@@ -203,9 +203,10 @@ static void test_bgemm_wide(int t)
      * whole vectors and 3 words (8128 bits), in more from 32 vectors; 37 B
      * rows are 3 of its blocks of B and a partial group of 8. One row on
      * its split panels takes up to 31 words (1984 bits) in one chunk
-     * (all-ones counters reach 248 of 255; 32 words would wrap). */
+     * (all-ones counters reach 248 of 255; 32 words would wrap), and has a
+     * path of its own up to 256 words. */
     static const size_t direct_ks[] = {31 * 64, 31 * 64 + 1, 32 * 64, 31 * 256, 31 * 256 + 192,
-                                       32 * 256, 32 * 256 + 1};
+                                       32 * 256, 32 * 256 + 1, 256 * 64 + 1};
     for (size_t ki = 0; ki < COUNT(direct_ks); ki++)
         for (size_t m = 1; m <= 2; m++)
             bgemm_wide_check(t, m, 37, direct_ks[ki]);

@@ -236,32 +236,32 @@ static BNN_ALWAYS_INLINE void row_groups(size_t words, const bnn_word *lo, const
     write_counts(c + j, nr, pc, 2 * ng, 1, 1, k);
 }
 
-/* One row of A against columns [j0, j1) of the panel (j0 a multiple of PW):
- * A split once for all of them. */
-static BNN_ALWAYS_INLINE void row_span(size_t j0, size_t j1, size_t words, const bnn_word *lo,
+/* One row of A against columns [0, n) of the panel. */
+static BNN_ALWAYS_INLINE void row_span(size_t n, size_t words, const bnn_word *lo,
                                        const bnn_word *hi, const bnn_word *panel, int32_t *c,
                                        int32_t k, int chunked)
 {
-    size_t j = j0;
-    for (; j + 2 * PW <= j1; j += 2 * PW)
+    size_t j = 0;
+    for (; j + 2 * PW <= n; j += 2 * PW)
         row_groups(words, lo, hi, panel, c, k, j, 2, 2 * PW, chunked);
-    if (j + PW <= j1) {
+    if (j + PW <= n) {
         row_groups(words, lo, hi, panel, c, k, j, 1, PW, chunked);
         j += PW;
     }
-    if (j < j1)
-        row_groups(words, lo, hi, panel, c, k, j, 1, j1 - j, chunked);
+    if (j < n)
+        row_groups(words, lo, hi, panel, c, k, j, 1, n - j, chunked);
 }
 
+/* One row of A against columns [0, n): A split once for all of them. */
 static void panel_row(size_t n, size_t words, const bnn_word *a, const bnn_word *panel,
                       int32_t *c, int32_t k)
 {
     bnn_word lo[ROW_MAX_WORDS], hi[ROW_MAX_WORDS];
     split_a(a, words, lo, hi);
     if (words <= ROW_KW)
-        row_span(0, n, words, lo, hi, panel, c, k, 0);
+        row_span(n, words, lo, hi, panel, c, k, 0);
     else
-        row_span(0, n, words, lo, hi, panel, c, k, 1);
+        row_span(n, words, lo, hi, panel, c, k, 1);
 }
 
 /* One row of A (a batch-1 dense layer) runs on its own: A split once, no
