@@ -125,10 +125,10 @@ static BNN_ALWAYS_INLINE __m256i tail_counts(const bnn_word *at, const bnn_word 
 }
 
 /* One row of A against B rows j..j+nr-1 (a group): c[j..j+nr-1] = k - 2
- * popcount. K goes by equal chunks of at most KC vectors; `chunked` is a constant
- * in each inlined copy, 0 where one chunk holds all of K: a chunk loop
- * around the tile, run once, made GCC keep the row pointers on the stack
- * (Zen 3, [1,512,512]: 0.8x of the same tile without it). */
+ * popcount. K goes by equal chunks of at most KC vectors; `chunked` is a
+ * constant in each inlined copy, 0 where one chunk holds all of K: a chunk
+ * loop around the tile, run once, made GCC keep the row pointers on the
+ * stack (Zen 3, [1,512,512]: 0.8x of the same tile without it). */
 static BNN_ALWAYS_INLINE void row_group(size_t words, const bnn_word *a, const bnn_word *b,
                                         int32_t *c, int32_t k, size_t j, size_t nr,
                                         const char *next, int chunked)
@@ -142,7 +142,7 @@ static BNN_ALWAYS_INLINE void row_group(size_t words, const bnn_word *a, const b
         tile_direct(a, bp, 0, full, next, acc);
         pc = reduce8(acc);
     } else {
-        size_t chunks = (full + KC - 1) / KC, step = (full + chunks - 1) / chunks; /* equal */
+        size_t step = equal_chunk(full, KC);
         pc = _mm256_setzero_si256();
         for (size_t v0 = 0; v0 < full; v0 += step) {
             tile_direct(a, bp, v0, full - v0 < step ? full : v0 + step, next, acc);

@@ -1,6 +1,6 @@
 /* bgemm_avx2.h - internal, for the AVX2 bgemm files (bgemm_avx2.c,
- * bgemm_panel_avx2.c, compiled with AVX2 flags): the nibble popcount table
- * and the write of a finished row of C. */
+ * bgemm_panel_avx2.c, compiled with AVX2 flags): the nibble popcount table,
+ * the length of K chunks and the write of a finished row of C. */
 #ifndef PYBNN_KERNELS_BGEMM_AVX2_H
 #define PYBNN_KERNELS_BGEMM_AVX2_H
 #include <immintrin.h>
@@ -14,6 +14,15 @@ static inline __m256i nibble_lut(void)
 {
     return _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
                             0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+}
+
+/* The length of the fewest equal chunks of at most `most` that cover
+ * `total` > 0 (the last may be shorter): byte counters stay bounded and no
+ * chunk is a small leftover (64 words in chunks of at most 24: 22, 22, 20). */
+static inline size_t equal_chunk(size_t total, size_t most)
+{
+    size_t chunks = (total + most - 1) / most;
+    return (total + chunks - 1) / chunks;
 }
 
 /* Write nr <= 8 * nv (nv <= 4) outputs of a C row from the nv vectors of

@@ -23,7 +23,7 @@
 #define GROUP_WORDS (2 * PW) /* panel words per word of B: low plane, then high */
 /* Words per K chunk: a byte counter gains <= 8 per word (<= 192), and two
  * groups' panel chunk (12 KiB) with 64 rows of A's chunk (12 KiB) stay in a
- * 32 KiB L1. K is cut into equal chunks (64 words: 22 + 21 + 21). */
+ * 32 KiB L1. K is cut into equal chunks (64 words: 22 + 22 + 20; equal_chunk). */
 #define KW 24
 #define ROW_KW 31  /* words one row of A takes in one chunk (counters <= 248) */
 #define ROW_MAX_WORDS 256 /* K of one row of A split on the stack (4 KiB) */
@@ -161,7 +161,7 @@ static BNN_ALWAYS_INLINE void panel_groups(
     size_t n, __m256i *chunk, int32_t *c, size_t ldc, int32_t k, size_t j, int ng, size_t nr)
 {
     bnn_word lo[KW], hi[KW];
-    size_t chunks = (words + KW - 1) / KW, chunk_words = (words + chunks - 1) / chunks;
+    size_t chunk_words = equal_chunk(words, KW);
     for (size_t w0 = 0; w0 < words; w0 += chunk_words) {
         size_t nw = words - w0 < chunk_words ? words - w0 : chunk_words;
         const __m256i *p[2];
@@ -220,7 +220,7 @@ static BNN_ALWAYS_INLINE void row_groups(size_t words, const bnn_word *lo, const
     if (!chunked) {
         group_counts(lo, hi, p, ng, words, pc);
     } else {
-        size_t chunks = (words + ROW_KW - 1) / ROW_KW, step = (words + chunks - 1) / chunks;
+        size_t step = equal_chunk(words, ROW_KW);
         for (int h = 0; h < 2 * ng; h++)
             pc[h] = _mm256_setzero_si256();
         for (size_t w0 = 0; w0 < words; w0 += step) {
