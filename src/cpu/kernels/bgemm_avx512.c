@@ -141,57 +141,119 @@ static inline void row_pointers(const bnn_word *b, size_t words, size_t nr, size
  * (tail) < 256: the 8 rows' counts are packed as the bytes of one vector
  * (row r in byte r of each qword: a shift and an or per row), vpermb
  * transposes them (qword r: row r's 8 lane counts) and one vpsadbw adds
- * each row's 8: 17 ops for 8 outputs in all. A single tail word (K = 576)
- * comes in already transposed, word w of row r masked into lane r (8 loads,
- * 4 ors), where a masked vector per row would cost 8 x (xor, popcount,
- * add); longer tails ride in each row's count as one masked vector. Against
- * the 21-op reduction (Zen 4, 1 thread): [1,512,576] 285 -> 425,
- * [1,4096,1024] 520 -> 665, [1,512,1152] 430 -> 490-590 GMAC/s. */
+ * each row's 8: 17 ops for 8 outputs in all. Against the 21-op reduction
+ * (Zen 4, 1 thread): [1,512,576] 285 -> 425, [1,4096,1024] 520 -> 665,
+ * [1,512,1152] 430 -> 490-590 GMAC/s. A single tail word (K = 576) is
+ * counted by scalar popcounts (a port the vector ops leave idle), packed
+ * as the bytes of one word and added to lane 0 of the packed counts; 2-7
+ * tail words ride in each row's count as one masked vector.
+ *
+ * The 8 B rows of a group are one running pointer; `full` (1 or 2 whole
+ * vectors) and `tail` (SHORT_NO_TAIL, SHORT_TAIL_WORD, SHORT_TAIL_VEC) are
+ * constants in each of six functions (one_row_short picks one), so their
+ * loops test nothing about K. Where K's shape was tested per row and each
+ * group clamped 8 row pointers, GCC kept the pointers on the stack and
+ * branched around every row's steps. Sapphire Rapids, 1 thread, in one
+ * process (scripts/ab_bgemm.sh), old -> new: [1,512,576] 1.24-1.46x,
+ * [2,512,576] 1.29-1.42x, [3,512,1088] 1.30x, [1,512,1024], [1,512,1152]
+ * and [1,4096,1024] 1.02-1.06x. (The single tail word had come in
+ * transposed, 8 masked loads into one vector: scalar counts are 8% faster.) */
+enum { SHORT_NO_TAIL, SHORT_TAIL_WORD, SHORT_TAIL_VEC };
+
+typedef struct {
+    __m512i a0, a1, a_tail, transpose;
+    bnn_word a_word; /* A's tail word (SHORT_TAIL_WORD) */
+    __mmask8 tail_mask;
+    size_t tail; /* word offset of the tail in a row */
+} short_row_a;
+
+/* Popcounts of A's row against the 8 B rows at g (stride `words`), qword r =
+ * row r. */
+static inline __attribute__((always_inline)) __m512i short_group(
+    const short_row_a *s, const bnn_word *g, size_t words, int full, int tail)
+{
+    const __m512i a0 = s->a0, a1 = s->a1, a_tail = s->a_tail;
+    /* one running row pointer (a scalar add per row, off the vector ports),
+     * where 8 row offsets took 8 registers and spilled */
+    __m512i packed = _mm512_setzero_si512();
+    uint64_t tails = 0;
+    const bnn_word *row = g;
+#pragma GCC unroll 8
+    for (int r = 0; r < NR; r++, row += words) {
+        __m512i count = _mm512_popcnt_epi64(_mm512_xor_si512(a0, _mm512_loadu_si512(row)));
+        if (full == 2)
+            count = _mm512_add_epi64(count, _mm512_popcnt_epi64(_mm512_xor_si512(
+                                                a1, _mm512_loadu_si512(row + WORDS_PER_VEC))));
+        if (tail == SHORT_TAIL_VEC)
+            count = _mm512_add_epi64(count, _mm512_popcnt_epi64(_mm512_xor_si512(
+                                                a_tail, _mm512_maskz_loadu_epi64(s->tail_mask, row + s->tail))));
+        packed = r == 0 ? count : _mm512_or_si512(packed, _mm512_slli_epi64(count, 8 * r));
+        if (tail == SHORT_TAIL_WORD)
+            tails |= (uint64_t)__builtin_popcountll(row[s->tail] ^ s->a_word) << (8 * r);
+    }
+    if (tail == SHORT_TAIL_WORD) /* byte r of lane 0 is row r's: its tail count goes there too */
+        packed = _mm512_add_epi64(packed, _mm512_zextsi128_si512(_mm_cvtsi64_si128((long long)tails)));
+    return _mm512_sad_epu8(_mm512_permutexvar_epi8(s->transpose, packed), _mm512_setzero_si512());
+}
+
+/* All n outputs: whole groups of 8 in place; the last 1-7 rows copied into
+ * a zeroed group on the stack (rows past n are not there to read). */
+static inline __attribute__((always_inline)) void short_rows(
+    const short_row_a *s, size_t n, size_t words, const bnn_word *b, int32_t *c, int32_t k,
+    int full, int tail)
+{
+    const __m256i kv = _mm256_set1_epi32(k);
+    size_t j = 0;
+    for (; j + NR <= n; j += NR) {
+        __m256i pc = _mm512_cvtepi64_epi32(short_group(s, b + j * words, words, full, tail));
+        _mm256_storeu_si256((__m256i *)(c + j), _mm256_sub_epi32(kv, _mm256_add_epi32(pc, pc)));
+    }
+    if (j < n) {
+        bnn_word rows[NR * 3 * WORDS_PER_VEC]; /* words < 3 vectors */
+        memcpy(rows, b + j * words, (n - j) * words * sizeof(bnn_word));
+        memset(rows + (n - j) * words, 0, (NR - (n - j)) * words * sizeof(bnn_word));
+        write_row(c + j, n - j, short_group(s, rows, words, full, tail), 1, 1, k);
+    }
+}
+
+/* One function per shape, each its own register allocation: inlined into
+ * one, the six copies shared the caller's registers and spilled. */
+#define SHORT_ROWS(full, tail, name)                                                              \
+    static __attribute__((noinline)) void name(const short_row_a *s, size_t n, size_t words,      \
+                                               const bnn_word *b, int32_t *c, int32_t k)          \
+    {                                                                                             \
+        short_rows(s, n, words, b, c, k, full, tail);                                             \
+    }
+SHORT_ROWS(1, SHORT_NO_TAIL, short_rows_1_none)
+SHORT_ROWS(1, SHORT_TAIL_WORD, short_rows_1_word)
+SHORT_ROWS(1, SHORT_TAIL_VEC, short_rows_1_vec)
+SHORT_ROWS(2, SHORT_NO_TAIL, short_rows_2_none)
+SHORT_ROWS(2, SHORT_TAIL_WORD, short_rows_2_word)
+SHORT_ROWS(2, SHORT_TAIL_VEC, short_rows_2_vec)
+
 static void one_row_short(size_t n, size_t words, const bnn_word *a, const bnn_word *b,
                           int32_t *c, int32_t k)
 {
-    size_t full = words / WORDS_PER_VEC, rem = words % WORDS_PER_VEC, tail = full * WORDS_PER_VEC;
-    __mmask8 tail_mask = (__mmask8)((1u << rem) - 1);
-    int tail_per_row = rem > 1; /* else the one tail word (if any) comes transposed */
-    __m512i a0 = _mm512_loadu_si512(a), a1 = _mm512_setzero_si512();
-    if (full > 1)
-        a1 = _mm512_loadu_si512(a + WORDS_PER_VEC);
-    __m512i a_tail = _mm512_maskz_loadu_epi64(tail_mask, a + tail);
-    __m512i a_word = _mm512_set1_epi64(rem == 1 ? (long long)a[tail] : 0);
-    /* byte 8r + l of the result = byte 8l + r of the packed counts */
+    /* byte 8r + l of the transposed counts = byte 8l + r of the packed ones */
     static const int8_t order[64] = {0, 8,  16, 24, 32, 40, 48, 56, 1, 9,  17, 25, 33, 41, 49, 57,
                                      2, 10, 18, 26, 34, 42, 50, 58, 3, 11, 19, 27, 35, 43, 51, 59,
                                      4, 12, 20, 28, 36, 44, 52, 60, 5, 13, 21, 29, 37, 45, 53, 61,
                                      6, 14, 22, 30, 38, 46, 54, 62, 7, 15, 23, 31, 39, 47, 55, 63};
-    const __m512i transpose = _mm512_loadu_si512(order), zero = _mm512_setzero_si512();
-    for (size_t j = 0; j < n; j += NR) {
-        size_t nr = n - j < NR ? n - j : NR;
-        const bnn_word *bp[NR];
-        row_pointers(b + j * words, words, nr, 0, bp);
-        __m512i packed = zero;
-#pragma GCC unroll 8
-        for (int r = 0; r < NR; r++) {
-            __m512i count = _mm512_popcnt_epi64(_mm512_xor_si512(a0, _mm512_loadu_si512(bp[r])));
-            if (full > 1)
-                count = _mm512_add_epi64(count, _mm512_popcnt_epi64(_mm512_xor_si512(
-                                                    a1, _mm512_loadu_si512(bp[r] + WORDS_PER_VEC))));
-            if (tail_per_row)
-                count = _mm512_add_epi64(count, _mm512_popcnt_epi64(_mm512_xor_si512(
-                                                    a_tail, _mm512_maskz_loadu_epi64(tail_mask, bp[r] + tail))));
-            packed = _mm512_or_si512(packed, _mm512_slli_epi64(count, 8 * r));
-        }
-        __m512i sums = _mm512_sad_epu8(_mm512_permutexvar_epi8(transpose, packed), zero);
-        if (rem == 1) { /* lane r <- row r's tail word: a load at bp[r] + tail - r masked to lane r */
-            __m512i t0 = zero, t1 = zero;
-#pragma GCC unroll 8
-            for (int r = 0; r < NR; r += 2) {
-                t0 = _mm512_or_si512(t0, _mm512_maskz_loadu_epi64((__mmask8)(1u << r), bp[r] + tail - r));
-                t1 = _mm512_or_si512(t1, _mm512_maskz_loadu_epi64((__mmask8)(2u << r), bp[r + 1] + tail - r - 1));
-            }
-            sums = _mm512_add_epi64(sums, _mm512_popcnt_epi64(_mm512_xor_si512(_mm512_or_si512(t0, t1), a_word)));
-        }
-        write_row(c + j, nr, sums, 1, 1, k);
-    }
+    size_t full = words / WORDS_PER_VEC, rem = words % WORDS_PER_VEC;
+    short_row_a s;
+    s.tail = full * WORDS_PER_VEC;
+    s.tail_mask = (__mmask8)((1u << rem) - 1);
+    s.a0 = _mm512_loadu_si512(a);
+    s.a1 = full > 1 ? _mm512_loadu_si512(a + WORDS_PER_VEC) : _mm512_setzero_si512();
+    s.a_tail = _mm512_maskz_loadu_epi64(s.tail_mask, a + s.tail);
+    s.a_word = rem == 1 ? a[s.tail] : 0;
+    s.transpose = _mm512_loadu_si512(order);
+    static void (*const by_shape[2][3])(const short_row_a *, size_t, size_t, const bnn_word *,
+                                        int32_t *, int32_t) = {
+        {short_rows_1_none, short_rows_1_word, short_rows_1_vec},
+        {short_rows_2_none, short_rows_2_word, short_rows_2_vec}};
+    by_shape[full - 1][rem == 0 ? SHORT_NO_TAIL : rem == 1 ? SHORT_TAIL_WORD : SHORT_TAIL_VEC](
+        &s, n, words, b, c, k);
 }
 
 #define ONE_ROW_MAX_WORDS 64 /* 2-3 rows of A go row by row (one_row) up to this K */
