@@ -74,7 +74,8 @@ int bnn_available_isas(const char **names, int max_names);
 /* Force a kernel set (tests and benchmarks); BNN_ERR_UNSUPPORTED if this CPU
  * cannot run it. "ref" selects the reference oracle kernels. */
 bnn_status bnn_select_isa(const char *name);
-/* Threads used when a call asks for threads <= 0: the CPUs this process may use. */
+/* Threads used when a call asks for threads <= 0: the CPUs this process may
+ * use, read on first use (and again in a forked child). */
 int bnn_default_threads(void);
 
 /* ---- models (.bnn, docs/FORMAT.md) ------------------------------------ */
