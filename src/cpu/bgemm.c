@@ -90,6 +90,11 @@ int bnn_bgemm_threads(size_t m, size_t n, size_t k, int threads)
 static bnn_status run(bgemm_job *j, size_t m, size_t n, int threads)
 {
     int use = plan(&j->tiles, j->kernels, m, n, j->words, threads);
+    /* One row of A on one thread: each B row is read once whatever the
+     * blocks, so one kernel call takes all of C, where a call per block
+     * paid the kernel's set-up per 256 columns */
+    if (use == 1 && m == 1)
+        j->tiles = bnn_tiles_of(1, n, 1, n);
     return bnn_parallel_for(j->tiles.count, use, bgemm_task, j);
 }
 
