@@ -10,8 +10,11 @@
 typedef void (*bnn_task_fn)(void *ctx, size_t task);
 
 /* Run fn(ctx, t) for every t < n_tasks on up to `threads` threads (the caller
- * is one of them; threads <= 0: bnn_default_threads()). Tasks are handed out
- * dynamically; each runs exactly once, and the call returns when all have.
+ * is one of them; threads <= 0: bnn_default_threads()). Each thread starts
+ * on a contiguous range of the tasks of its own (the same range in every
+ * region of as many tasks, so the data a task reads stays in that core's
+ * cache), then takes what is left of the others; each task runs exactly
+ * once, and the call returns when all have.
  *
  * The helpers are one pool per process, started on the first call that wants
  * them and sized to the cores the process may use (sched_getaffinity), so a

@@ -1,7 +1,8 @@
 /* test_parallel.c - the thread pool (src/common/parallel.c) on its own:
  *   - every task runs exactly once, for many small regions back to back and
  *     for thread counts from 1 to twice the cores (more than the pool has);
- *   - the helpers do take tasks (a region of slow tasks sees other threads);
+ *   - the helpers do take tasks (a region of slow tasks sees other threads),
+ *     a helper starting on a range of its own (parallel.c's home ranges);
  *   - a region started from inside a task runs inline (no deadlock);
  *   - several threads calling at once each get all their tasks run;
  *   - after fork, the child (which has no helpers) runs regions, starting
@@ -105,6 +106,49 @@ static int helpers_take_tasks(void)
     return 0;
 }
 
+/* Slow tasks that note the first task each helper runs in a region. */
+typedef struct firsts {
+    pthread_t caller;
+    int region;
+    size_t first[64]; /* first[f]: the first task of the f-th helper to start */
+    int n_first;
+} firsts;
+static __thread int seen_region = -1;
+
+static void first_task(void *ctx, size_t t)
+{
+    firsts *f = ctx;
+    if (!pthread_equal(pthread_self(), f->caller) && seen_region != f->region) {
+        seen_region = f->region;
+        int i = __atomic_fetch_add(&f->n_first, 1, __ATOMIC_RELAXED);
+        if (i < 64)
+            f->first[i] = t;
+    }
+    slow_task(&(who){f->caller, 0}, t);
+}
+
+/* Whether a helper began a region at the start of a range other than the
+ * caller's (task n * i / threads, i >= 1), as parallel.c's home ranges
+ * have it; with one shared counter a helper's first task is the one after
+ * the caller's. A few tries: a helper the OS schedules late starts where
+ * the caller left off. */
+static int helpers_start_on_their_ranges(int threads)
+{
+    const size_t n = 64;
+    for (int attempt = 0; attempt < 20; attempt++) {
+        firsts f;
+        memset(&f, 0, sizeof f);
+        f.caller = pthread_self();
+        f.region = attempt;
+        bnn_parallel_for(n, threads, first_task, &f);
+        for (int h = 0; h < f.n_first && h < 64; h++)
+            for (int i = 1; i < threads; i++)
+                if (f.first[h] == n * (size_t)i / (size_t)threads)
+                    return 1;
+    }
+    return 0;
+}
+
 static void *caller_main(void *arg)
 {
     int ok = 1;
@@ -139,8 +183,10 @@ int main(int argc, char **argv)
     snprintf(what, sizeof what, "pool has %d helper(s) after a region (cores - 1)", cores - 1);
     expect(bnn_pool_helpers() == cores - 1, what);
 
-    if (cores > 1)
+    if (cores > 1) {
         expect(helpers_take_tasks(), "helper threads take tasks");
+        expect(helpers_start_on_their_ranges(cores), "a helper starts on a range of its own");
+    }
     expect(region_ok(16, 0, nested_task), "nested regions run inline");
 
     /* several callers at once */
