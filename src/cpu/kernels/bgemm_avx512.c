@@ -164,7 +164,6 @@ typedef struct {
     __m512i a0, a1, a_tail, transpose;
     bnn_word a_word; /* A's tail word (SHORT_TAIL_WORD) */
     __mmask8 tail_mask;
-    size_t tail; /* word offset of the tail in a row */
 } short_row_a;
 
 /* Popcounts of A's row against the 8 B rows at g (stride `words`), qword r =
@@ -173,6 +172,7 @@ static inline __attribute__((always_inline)) __m512i short_group(
     const short_row_a *s, const bnn_word *g, size_t words, int full, int tail)
 {
     const __m512i a0 = s->a0, a1 = s->a1, a_tail = s->a_tail;
+    const size_t tail_at = (size_t)full * WORDS_PER_VEC; /* the tail's first word in a row */
     /* one running row pointer (a scalar add per row, off the vector ports),
      * where 8 row offsets took 8 registers and spilled */
     __m512i packed = _mm512_setzero_si512();
@@ -186,10 +186,10 @@ static inline __attribute__((always_inline)) __m512i short_group(
                                                 a1, _mm512_loadu_si512(row + WORDS_PER_VEC))));
         if (tail == SHORT_TAIL_VEC)
             count = _mm512_add_epi64(count, _mm512_popcnt_epi64(_mm512_xor_si512(
-                                                a_tail, _mm512_maskz_loadu_epi64(s->tail_mask, row + s->tail))));
+                                                a_tail, _mm512_maskz_loadu_epi64(s->tail_mask, row + tail_at))));
         packed = r == 0 ? count : _mm512_or_si512(packed, _mm512_slli_epi64(count, 8 * r));
         if (tail == SHORT_TAIL_WORD)
-            tails |= (uint64_t)__builtin_popcountll(row[s->tail] ^ s->a_word) << (8 * r);
+            tails |= (uint64_t)__builtin_popcountll(row[tail_at] ^ s->a_word) << (8 * r);
     }
     if (tail == SHORT_TAIL_WORD) /* byte r of lane 0 is row r's: its tail count goes there too */
         packed = _mm512_add_epi64(packed, _mm512_zextsi128_si512(_mm_cvtsi64_si128((long long)tails)));
@@ -202,12 +202,9 @@ static inline __attribute__((always_inline)) void short_rows(
     const short_row_a *s, size_t n, size_t words, const bnn_word *b, int32_t *c, int32_t k,
     int full, int tail)
 {
-    const __m256i kv = _mm256_set1_epi32(k);
     size_t j = 0;
-    for (; j + NR <= n; j += NR) {
-        __m256i pc = _mm512_cvtepi64_epi32(short_group(s, b + j * words, words, full, tail));
-        _mm256_storeu_si256((__m256i *)(c + j), _mm256_sub_epi32(kv, _mm256_add_epi32(pc, pc)));
-    }
+    for (; j + NR <= n; j += NR)
+        write_row(c + j, NR, short_group(s, b + j * words, words, full, tail), 1, 1, k);
     if (j < n) {
         bnn_word rows[NR * 3 * WORDS_PER_VEC]; /* words < 3 vectors */
         memcpy(rows, b + j * words, (n - j) * words * sizeof(bnn_word));
@@ -240,13 +237,13 @@ static void one_row_short(size_t n, size_t words, const bnn_word *a, const bnn_w
                                      4, 12, 20, 28, 36, 44, 52, 60, 5, 13, 21, 29, 37, 45, 53, 61,
                                      6, 14, 22, 30, 38, 46, 54, 62, 7, 15, 23, 31, 39, 47, 55, 63};
     size_t full = words / WORDS_PER_VEC, rem = words % WORDS_PER_VEC;
+    size_t tail_at = full * WORDS_PER_VEC;
     short_row_a s;
-    s.tail = full * WORDS_PER_VEC;
     s.tail_mask = (__mmask8)((1u << rem) - 1);
     s.a0 = _mm512_loadu_si512(a);
     s.a1 = full > 1 ? _mm512_loadu_si512(a + WORDS_PER_VEC) : _mm512_setzero_si512();
-    s.a_tail = _mm512_maskz_loadu_epi64(s.tail_mask, a + s.tail);
-    s.a_word = rem == 1 ? a[s.tail] : 0;
+    s.a_tail = _mm512_maskz_loadu_epi64(s.tail_mask, a + tail_at);
+    s.a_word = rem == 1 ? a[tail_at] : 0;
     s.transpose = _mm512_loadu_si512(order);
     static void (*const by_shape[2][3])(const short_row_a *, size_t, size_t, const bnn_word *,
                                         int32_t *, int32_t) = {
