@@ -9,8 +9,9 @@
  * time), publishes the job and opens it under a new generation in `state`;
  * a helper that sees the new generation joins by raising the count in
  * `state` while the region is still open, takes tasks (from its home range
- * first: task_range below), and leaves. The caller runs tasks too; when none are left it
- * closes the region and waits only for the helpers that joined. A helper
+ * first: task_range below), and leaves. The caller runs tasks too; when
+ * none are left it closes the region and waits only for the helpers that
+ * joined. A helper
  * that the OS has not scheduled (a busy machine) never delays the caller: it
  * finds the region closed and does nothing. A helper spins for a while (about
  * 0.1-0.3 ms) before it sleeps on a condition variable, so back-to-back
@@ -90,13 +91,9 @@ typedef struct {
 } task_range;
 static task_range ranges[MAX_HELPERS + 1] __attribute__((aligned(TASK_RANGE_BYTES)));
 
-/* What a helper starts with: its home range's offset and the generation it
- * has seen (written before it is created). */
-typedef struct {
-    int index;
-    uint64_t seen;
-} helper_start;
-static helper_start helper_starts[MAX_HELPERS];
+/* The generation helper k has seen when it is created (written before);
+ * k, its place in the array, gives its home range. */
+static uint64_t helper_seen[MAX_HELPERS];
 
 static pool the_pool = {.submit = PTHREAD_MUTEX_INITIALIZER, .lock = PTHREAD_MUTEX_INITIALIZER,
                         .wake = PTHREAD_COND_INITIALIZER, .done = PTHREAD_COND_INITIALIZER};
@@ -130,8 +127,9 @@ static int try_join(pool *p, uint64_t g)
 static void *helper_main(void *arg)
 {
     pool *p = &the_pool;
-    const helper_start *start = arg;
-    uint64_t seen = start->seen; /* the generation when this helper started */
+    const uint64_t *start = arg;
+    const int index = (int)(start - helper_seen);
+    uint64_t seen = *start; /* the generation when this helper started */
     for (;;) {
         uint64_t g = STATE_GENERATION(__atomic_load_n(&p->state, __ATOMIC_ACQUIRE));
         for (int i = 0; g == seen && i < SPIN_POLLS; i++) {
@@ -152,7 +150,7 @@ static void *helper_main(void *arg)
         seen = g;
         if (!try_join(p, g))
             continue;
-        run_tasks(p, 1 + start->index % (p->ranges - 1));
+        run_tasks(p, 1 + index % (p->ranges - 1));
         pool_state v = __atomic_sub_fetch(&p->state, 1, __ATOMIC_ACQ_REL);
         if ((v & STATE_INSIDE) == 0 && !(v & STATE_OPEN)) { /* the caller may be waiting */
             pthread_mutex_lock(&p->lock);
@@ -222,10 +220,8 @@ static void pool_start(pool *p)
     __atomic_store_n(&p->stop, 0, __ATOMIC_RELEASE);
     uint64_t g = STATE_GENERATION(__atomic_load_n(&p->state, __ATOMIC_ACQUIRE));
     for (; p->helpers < want; p->helpers++) {
-        helper_start *start = &helper_starts[p->helpers];
-        start->index = p->helpers;
-        start->seen = g;
-        if (pthread_create(&p->ids[p->helpers], NULL, helper_main, start) != 0)
+        helper_seen[p->helpers] = g;
+        if (pthread_create(&p->ids[p->helpers], NULL, helper_main, &helper_seen[p->helpers]) != 0)
             break;
     }
     static int exit_registered;

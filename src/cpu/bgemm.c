@@ -63,6 +63,11 @@ static int plan(bnn_tiles *tiles, const bnn_kernels *kernels, size_t m, size_t n
     size_t bn = BLOCK_N;
     *tiles = bnn_tiles_of(m, n, block_m, bn);
     int use = bnn_tiles_threads(tiles, words, threads);
+    /* One row of A on one thread: each B row is read once whatever the
+     * blocks, so one block takes all of C, where a kernel call per block
+     * paid the kernel's set-up per 256 columns */
+    if (use == 1 && m == 1)
+        *tiles = bnn_tiles_of(1, n, 1, n);
     /* Smaller blocks until every thread has a few tasks: a short product
      * (M = 64 has one row block) split into as many tasks as threads waits
      * for the slowest, and a helper that joins late leaves the caller a
@@ -90,11 +95,6 @@ int bnn_bgemm_threads(size_t m, size_t n, size_t k, int threads)
 static bnn_status run(bgemm_job *j, size_t m, size_t n, int threads)
 {
     int use = plan(&j->tiles, j->kernels, m, n, j->words, threads);
-    /* One row of A on one thread: each B row is read once whatever the
-     * blocks, so one kernel call takes all of C, where a call per block
-     * paid the kernel's set-up per 256 columns */
-    if (use == 1 && m == 1)
-        j->tiles = bnn_tiles_of(1, n, 1, n);
     return bnn_parallel_for(j->tiles.count, use, bgemm_task, j);
 }
 
