@@ -210,11 +210,14 @@ static void test_bgemm_wide(int t)
     for (size_t ki = 0; ki < COUNT(direct_ks); ki++)
         for (size_t m = 1; m <= 2; m++)
             bgemm_wide_check(t, m, 37, direct_ks[ki]);
-    /* AVX-512 runs each of 1-3 rows of A at K = 512..1535 with its counts
-     * as bytes, one path per pair of whole vectors (1, 2) and tail (none,
-     * one word, 2-7 words); 37 B rows end in a partial group of 8, and at
-     * 1535 all-ones counts reach 191 of a byte's 255 */
-    static const size_t short_ks[] = {576, 640, 1024, 1088, 1152, 1535, 1536};
+    /* AVX-512 runs each of 1-3 rows of A at K = 512..1472 (8-23 words) with
+     * its counts as bytes, one path per number of whole vectors (1, 2) and
+     * tail (none, 1-3 words counted by scalar popcounts, 4-7 words as a
+     * masked vector); 37 B rows end in a partial group of 8; at 1471 and
+     * 1472 all-ones counts reach 192 of a byte's 255; 1535 and 1536 (24
+     * words) take the general one-row path. */
+    static const size_t short_ks[] = {576, 640, 704, 768,  1024, 1088,
+                                      1152, 1216, 1471, 1472, 1535, 1536};
     for (size_t ki = 0; ki < COUNT(short_ks); ki++)
         for (size_t m = 1; m <= 3; m++)
             bgemm_wide_check(t, m, 37, short_ks[ki]);

@@ -135,39 +135,48 @@ static inline void row_pointers(const bnn_word *b, size_t words, size_t nr, size
         bp[r] = b + (r < nr ? r : 0) * words + off;
 }
 
-/* One row of A at short K (1-2 whole vectors, K = 512..1535): the
- * reduction of 8 accumulators (21 ops for 8 outputs) is most of the work
- * there, so the counts go narrow. A lane's count is at most 2 x 64 + 64
- * (tail) < 256: the 8 rows' counts are packed as the bytes of one vector
- * (row r in byte r of each qword: a shift and an or per row), vpermb
- * transposes them (qword r: row r's 8 lane counts) and one vpsadbw adds
- * each row's 8: 17 ops for 8 outputs in all. Against the 21-op reduction
- * (Zen 4, 1 thread): [1,512,576] 285 -> 425, [1,4096,1024] 520 -> 665,
- * [1,512,1152] 430 -> 490-590 GMAC/s. A single tail word (K = 576) is
- * counted by scalar popcounts (a port the vector ops leave idle), packed
- * as the bytes of one word and added to lane 0 of the packed counts; 2-7
- * tail words ride in each row's count as one masked vector.
+/* One row of A at short K (1-2 whole vectors, 8-23 words: K = 512..1472):
+ * the reduction of 8 accumulators (21 ops for 8 outputs) is most of the
+ * work there, so the counts go narrow. A lane's count from the whole
+ * vectors is at most 2 x 64 (+ 64 from a masked tail vector) < 256: the 8
+ * rows' counts are packed as the bytes of one vector (row r in byte r of
+ * each qword: a shift and an or per row), vpermb transposes them (qword r:
+ * row r's 8 lane counts) and one vpsadbw adds each row's 8: 17 ops for 8
+ * outputs in all. Against the 21-op reduction (Zen 4, 1 thread):
+ * [1,512,576] 285 -> 425, [1,4096,1024] 520 -> 665, [1,512,1152] 430 ->
+ * 490-590 GMAC/s.
+ *
+ * The 1-3 words past the whole vectors (K = 576, 640, 1152, ...) are
+ * counted by scalar popcounts, on ports the 512-bit ops leave idle, packed
+ * as the bytes of one word (at most 3 x 64) and added once per group after
+ * the vpsadbw; a masked tail vector per row cost 3 vector ops a row for 1-3
+ * words of data. 4-7 words still ride in each row's count as one masked
+ * vector (more scalar popcounts than the vector ports take cycles).
+ * Sapphire Rapids, in one process (scripts/ab_bgemm.sh), masked vector ->
+ * scalar: [1,512,1152] 1.11x, [2,512,1152] 1.15x, [3,512,1152] 1.17x,
+ * [1,128,640] 1.14x, [1,128,1216] 1.05x, even at 3 words beside one vector
+ * ([1,128,704] 0.99x). (The single tail word had come in transposed, 8
+ * masked loads into one vector: scalar counts were 8% faster.)
  *
  * The 8 B rows of a group are one running pointer; `full` (1 or 2 whole
- * vectors) and `tail` (SHORT_NO_TAIL, SHORT_TAIL_WORD, SHORT_TAIL_VEC) are
- * constants in each of six functions (one_row_short picks one), so their
+ * vectors) and `tail` (0..SCALAR_TAIL_MAX scalar words, or TAIL_VEC) are
+ * constants in each of ten functions (one_row_short picks one), so their
  * loops test nothing about K. Where K's shape was tested per row and each
  * group clamped 8 row pointers, GCC kept the pointers on the stack and
- * branched around every row's steps. Sapphire Rapids, 1 thread, in one
- * process (scripts/ab_bgemm.sh), old -> new: [1,512,576] 1.24-1.46x,
- * [2,512,576] 1.29-1.42x, [3,512,1088] 1.30x, [1,512,1024], [1,512,1152]
- * and [1,4096,1024] 1.02-1.06x. (The single tail word had come in
- * transposed, 8 masked loads into one vector: scalar counts are 8% faster.) */
-enum { SHORT_NO_TAIL, SHORT_TAIL_WORD, SHORT_TAIL_VEC };
+ * branched around every row's steps: [1,512,576] 1.24-1.46x, [2,512,576]
+ * 1.29-1.42x, [3,512,1088] 1.30x from that. */
+#define SCALAR_TAIL_MAX 3 /* tail words counted by scalar popcounts; more: a masked vector */
+#define TAIL_VEC (SCALAR_TAIL_MAX + 1)
 
 typedef struct {
     __m512i a0, a1, a_tail, transpose;
-    bnn_word a_word; /* A's tail word (SHORT_TAIL_WORD) */
+    bnn_word a_words[SCALAR_TAIL_MAX]; /* A's tail words (scalar tails) */
     __mmask8 tail_mask;
 } short_row_a;
 
 /* Popcounts of A's row against the 8 B rows at g (stride `words`), qword r =
- * row r. */
+ * row r. `tail`: the words past the whole vectors, 0..SCALAR_TAIL_MAX counted
+ * by scalar popcounts, or TAIL_VEC (a masked vector per row). */
 static inline __attribute__((always_inline)) __m512i short_group(
     const short_row_a *s, const bnn_word *g, size_t words, int full, int tail)
 {
@@ -184,16 +193,22 @@ static inline __attribute__((always_inline)) __m512i short_group(
         if (full == 2)
             count = _mm512_add_epi64(count, _mm512_popcnt_epi64(_mm512_xor_si512(
                                                 a1, _mm512_loadu_si512(row + WORDS_PER_VEC))));
-        if (tail == SHORT_TAIL_VEC)
+        if (tail == TAIL_VEC)
             count = _mm512_add_epi64(count, _mm512_popcnt_epi64(_mm512_xor_si512(
                                                 a_tail, _mm512_maskz_loadu_epi64(s->tail_mask, row + tail_at))));
         packed = r == 0 ? count : _mm512_or_si512(packed, _mm512_slli_epi64(count, 8 * r));
-        if (tail == SHORT_TAIL_WORD)
-            tails |= (uint64_t)__builtin_popcountll(row[tail_at] ^ s->a_word) << (8 * r);
+        if (tail < TAIL_VEC) {
+            uint64_t t = 0;
+            for (int w = 0; w < tail; w++)
+                t += (uint64_t)__builtin_popcountll(row[tail_at + w] ^ s->a_words[w]);
+            tails |= t << (8 * r); /* <= 3 x 64: a byte */
+        }
     }
-    if (tail == SHORT_TAIL_WORD) /* byte r of lane 0 is row r's: its tail count goes there too */
-        packed = _mm512_add_epi64(packed, _mm512_zextsi128_si512(_mm_cvtsi64_si128((long long)tails)));
-    return _mm512_sad_epu8(_mm512_permutexvar_epi8(s->transpose, packed), _mm512_setzero_si512());
+    __m512i counts = _mm512_sad_epu8(_mm512_permutexvar_epi8(s->transpose, packed),
+                                     _mm512_setzero_si512());
+    if (tail > 0 && tail < TAIL_VEC) /* byte r of `tails` is row r's */
+        counts = _mm512_add_epi64(counts, _mm512_cvtepu8_epi64(_mm_cvtsi64_si128((long long)tails)));
+    return counts;
 }
 
 /* All n outputs: whole groups of 8 in place; the last 1-7 rows copied into
@@ -214,19 +229,23 @@ static inline __attribute__((always_inline)) void short_rows(
 }
 
 /* One function per shape, each its own register allocation: inlined into
- * one, the six copies shared the caller's registers and spilled. */
-#define SHORT_ROWS(full, tail, name)                                                              \
-    static __attribute__((noinline)) void name(const short_row_a *s, size_t n, size_t words,      \
-                                               const bnn_word *b, int32_t *c, int32_t k)          \
+ * one, the copies shared the caller's registers and spilled. */
+#define SHORT_ROWS(full, tail)                                                                    \
+    static __attribute__((noinline)) void short_rows_##full##_##tail(                             \
+        const short_row_a *s, size_t n, size_t words, const bnn_word *b, int32_t *c, int32_t k)   \
     {                                                                                             \
         short_rows(s, n, words, b, c, k, full, tail);                                             \
     }
-SHORT_ROWS(1, SHORT_NO_TAIL, short_rows_1_none)
-SHORT_ROWS(1, SHORT_TAIL_WORD, short_rows_1_word)
-SHORT_ROWS(1, SHORT_TAIL_VEC, short_rows_1_vec)
-SHORT_ROWS(2, SHORT_NO_TAIL, short_rows_2_none)
-SHORT_ROWS(2, SHORT_TAIL_WORD, short_rows_2_word)
-SHORT_ROWS(2, SHORT_TAIL_VEC, short_rows_2_vec)
+SHORT_ROWS(1, 0)
+SHORT_ROWS(1, 1)
+SHORT_ROWS(1, 2)
+SHORT_ROWS(1, 3)
+SHORT_ROWS(1, 4)
+SHORT_ROWS(2, 0)
+SHORT_ROWS(2, 1)
+SHORT_ROWS(2, 2)
+SHORT_ROWS(2, 3)
+SHORT_ROWS(2, 4)
 
 static void one_row_short(size_t n, size_t words, const bnn_word *a, const bnn_word *b,
                           int32_t *c, int32_t k)
@@ -236,6 +255,11 @@ static void one_row_short(size_t n, size_t words, const bnn_word *a, const bnn_w
                                      2, 10, 18, 26, 34, 42, 50, 58, 3, 11, 19, 27, 35, 43, 51, 59,
                                      4, 12, 20, 28, 36, 44, 52, 60, 5, 13, 21, 29, 37, 45, 53, 61,
                                      6, 14, 22, 30, 38, 46, 54, 62, 7, 15, 23, 31, 39, 47, 55, 63};
+    static void (*const by_shape[2][TAIL_VEC + 1])(const short_row_a *, size_t, size_t,
+                                                   const bnn_word *, int32_t *, int32_t) = {
+        {short_rows_1_0, short_rows_1_1, short_rows_1_2, short_rows_1_3, short_rows_1_4},
+        {short_rows_2_0, short_rows_2_1, short_rows_2_2, short_rows_2_3, short_rows_2_4}};
+    _Static_assert(TAIL_VEC == 4, "by_shape lists tails 0..TAIL_VEC");
     size_t full = words / WORDS_PER_VEC, rem = words % WORDS_PER_VEC;
     size_t tail_at = full * WORDS_PER_VEC;
     short_row_a s;
@@ -243,14 +267,10 @@ static void one_row_short(size_t n, size_t words, const bnn_word *a, const bnn_w
     s.a0 = _mm512_loadu_si512(a);
     s.a1 = full > 1 ? _mm512_loadu_si512(a + WORDS_PER_VEC) : _mm512_setzero_si512();
     s.a_tail = _mm512_maskz_loadu_epi64(s.tail_mask, a + tail_at);
-    s.a_word = rem == 1 ? a[tail_at] : 0;
+    for (size_t w = 0; w < SCALAR_TAIL_MAX; w++)
+        s.a_words[w] = w < rem ? a[tail_at + w] : 0;
     s.transpose = _mm512_loadu_si512(order);
-    static void (*const by_shape[2][3])(const short_row_a *, size_t, size_t, const bnn_word *,
-                                        int32_t *, int32_t) = {
-        {short_rows_1_none, short_rows_1_word, short_rows_1_vec},
-        {short_rows_2_none, short_rows_2_word, short_rows_2_vec}};
-    by_shape[full - 1][rem == 0 ? SHORT_NO_TAIL : rem == 1 ? SHORT_TAIL_WORD : SHORT_TAIL_VEC](
-        &s, n, words, b, c, k);
+    by_shape[full - 1][rem <= SCALAR_TAIL_MAX ? rem : TAIL_VEC](&s, n, words, b, c, k);
 }
 
 #define ONE_ROW_MAX_WORDS 64 /* 2-3 rows of A go row by row (one_row) up to this K */
