@@ -31,6 +31,8 @@
 #define WORDS_PER_VEC 8
 #define C_PREFETCH_ROWS 8   /* rows of C fetched ahead of the tile that writes them */
 #define PREFETCH_AHEAD 4096 /* bytes of B the first A row fetches ahead */
+#define ONE_ROW_AHEAD 2     /* groups of NR B rows one_row fetches ahead */
+#define ONE_ROW_PREFETCH_MIN (64 * 1024) /* B bytes past any L1 (32-48 KiB) */
 
 /* Totals of 8 accumulators of 8 qwords: qword r of the result = sum of acc[r].
  * Adjacent pairs are folded with unpack (per 128-bit lane), then lanes with
@@ -293,12 +295,23 @@ static void one_row(size_t n, size_t words, const bnn_word *a, const bnn_word *b
     size_t full = words / WORDS_PER_VEC, tail = full * WORDS_PER_VEC;
     __mmask8 tail_mask = (__mmask8)((1u << (words % WORDS_PER_VEC)) - 1);
     __m512i a_tail = _mm512_maskz_loadu_epi64(tail_mask, a + tail);
+    /* B past L1 comes from L2 (or further) group by group: fetching the
+     * group ONE_ROW_AHEAD ahead into L1 while this one is counted, 8 lines
+     * per vector step (a group is `words` lines), overlaps the two. In one
+     * process (ab_bgemm.sh), Sapphire Rapids: [1,512,2304] 1.10x,
+     * [1,512,4608] 1.19x, [1,4096,2048] 1.20x, [1,4096,4096] (B the size of
+     * L2) 1.25x, [1,4096,8192] (B from L3) 1.12x; with B in L1 the
+     * prefetches cost 6-7% ([1,128,2304]), so smaller B goes without. */
+    int prefetch = n * words * sizeof(bnn_word) >= ONE_ROW_PREFETCH_MIN;
     for (size_t j = 0; j < n; j += NR) {
         size_t nr = n - j < NR ? n - j : NR;
         const bnn_word *bp[NR];
         __m512i acc[NR];
         row_pointers(b + j * words, words, nr, 0, bp);
-        tile(a, bp, 0, full, NULL, NR, acc);
+        const char *next = prefetch && j + (ONE_ROW_AHEAD + 1) * NR <= n
+                               ? (const char *)(b + (j + ONE_ROW_AHEAD * NR) * words)
+                               : NULL;
+        tile(a, bp, 0, full, next, NR, acc);
         if (tail_mask)
 #pragma GCC unroll 8
             for (int r = 0; r < NR; r++)
