@@ -63,22 +63,48 @@ static inline void transpose8(const __m512i *r, bnn_word *dst, size_t stride)
     }
 }
 
+/* Word w of B rows 0..nr-1 (nr <= NR) in lane r of dst[w * PW ..]; lanes
+ * past nr are 0. Whole blocks of 8 words by transposes, and the 1-7 words
+ * left by one more on masked loads, through a buffer: vector stores all, so
+ * the tile that reads the panel next finds whole vectors to forward (8
+ * scalar stores per panel vector cannot be forwarded to its load). Inlined
+ * with a constant nr = NR for whole panels, with no test per row. */
+static inline __attribute__((always_inline)) void pack_rows(const bnn_word *b, size_t words,
+                                                            size_t nr, bnn_word *dst)
+{
+    __m512i rows[NR];
+    size_t w = 0;
+    for (; w + WORDS_PER_VEC <= words; w += WORDS_PER_VEC) {
+        for (size_t r = 0; r < NR; r++)
+            rows[r] = r < nr ? _mm512_loadu_si512(b + r * words + w) : _mm512_setzero_si512();
+        transpose8(rows, dst + w * PW, PW);
+    }
+    size_t rem = words - w;
+    if (rem) {
+        __mmask8 mask = (__mmask8)((1u << rem) - 1);
+        bnn_word cols[WORDS_PER_VEC * NR] __attribute__((aligned(64)));
+        for (size_t r = 0; r < NR; r++)
+            rows[r] = r < nr ? _mm512_maskz_loadu_epi64(mask, b + r * words + w)
+                             : _mm512_setzero_si512();
+        transpose8(rows, cols, NR);
+        for (size_t q = 0; q < rem; q++)
+            _mm512_storeu_si512(dst + (w + q) * PW, _mm512_load_si512(cols + q * NR));
+    }
+}
+
 /* Word w of B rows 0..nr-1 (nr <= PW) in lane r of panel[w * PW ..]; lanes
- * past nr are 0. Whole blocks of 8 words by transposes, the rest by words. */
+ * past nr are 0. */
 static void pack_panel(const bnn_word *b, size_t words, size_t nr, bnn_word *panel)
 {
-    for (size_t g = 0; g < PW; g += NR) {
-        __m512i rows[NR];
-        size_t w = 0;
-        for (; w + WORDS_PER_VEC <= words; w += WORDS_PER_VEC) {
-            for (size_t r = 0; r < NR; r++)
-                rows[r] = g + r < nr ? _mm512_loadu_si512(b + (g + r) * words + w)
-                                     : _mm512_setzero_si512();
-            transpose8(rows, panel + w * PW + g, PW);
-        }
-        for (; w < words; w++)
-            for (size_t r = 0; r < NR; r++)
-                panel[w * PW + g + r] = g + r < nr ? b[(g + r) * words + w] : 0;
+    if (nr == PW) {
+        pack_rows(b, words, NR, panel);
+        pack_rows(b + NR * words, words, NR, panel + NR);
+    } else if (nr > NR) {
+        pack_rows(b, words, NR, panel);
+        pack_rows(b + NR * words, words, nr - NR, panel + NR);
+    } else {
+        pack_rows(b, words, nr, panel);
+        pack_rows(b, words, 0, panel + NR); /* zeros: reads no row */
     }
 }
 
