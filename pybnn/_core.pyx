@@ -351,29 +351,42 @@ cdef extern from "cpu/kernels/kernels.h" nogil:
     ctypedef struct bnn_roofline_form:
         const char *name
         uint64_t (*run)(size_t reps) noexcept nogil
-        uint64_t bit_ops_per_rep
+        uint64_t ops_per_rep
     int bnn_roofline_alu_forms(const char *isa, const bnn_roofline_form **forms)
+    int bnn_roofline_int8_forms(const char *isa, const bnn_roofline_form **forms)
 
 ROOFLINE_WORDS_MULTIPLE = BNN_ROOFLINE_WORDS_MULTIPLE
+ROOFLINE_KINDS = ("binary", "int8")
 
 
-def roofline_alu_forms(isa_name):
-    """Benchmark only: the ALU ceiling forms of kernel set `isa_name` (XOR +
-    popcount + accumulate on registers, no loads) as a list of
-    (name, bit-ops per rep); empty when the set has none or is not usable."""
+cdef int _roofline_forms(isa_name, kind, const bnn_roofline_form **forms) except -1:
+    if kind not in ROOFLINE_KINDS:
+        raise ValueError(f"kind: expected one of {ROOFLINE_KINDS}, got {kind!r}")
     name = isa_name.encode()
-    cdef const bnn_roofline_form *forms = NULL
-    cdef int count = bnn_roofline_alu_forms(name, &forms)
-    return [(forms[i].name.decode(), forms[i].bit_ops_per_rep) for i in range(count)]
+    if kind == "binary":
+        return bnn_roofline_alu_forms(name, forms)
+    return bnn_roofline_int8_forms(name, forms)
 
 
-def roofline_alu(isa_name, form, reps):
-    """Benchmark only: run ALU ceiling form number `form` of kernel set
-    `isa_name` for `reps` reps (reps * bit-ops per rep of work, GIL released);
-    returns its popcount total."""
-    name = isa_name.encode()
+def roofline_alu_forms(isa_name, kind="binary"):
+    """Benchmark only: the ALU ceiling forms of kernel set `isa_name` as a
+    list of (name, ops per rep); empty when the set has none or is not
+    usable. kind "binary": XOR + popcount + accumulate on registers, ops
+    being bit-ops (binary MACs); "int8": the u8 x s8 multiply-accumulate of
+    the set's ISA (VNNI where it has it), ops being int8 MACs: the ceiling
+    of an int8 network on this core."""
     cdef const bnn_roofline_form *forms = NULL
-    cdef int count = bnn_roofline_alu_forms(name, &forms)
+    cdef int count = _roofline_forms(isa_name, kind, &forms)
+    return [(forms[i].name.decode(), forms[i].ops_per_rep) for i in range(count)]
+
+
+def roofline_alu(isa_name, form, reps, kind="binary"):
+    """Benchmark only: run ALU ceiling form number `form` (of `kind`, as in
+    roofline_alu_forms) of kernel set `isa_name` for `reps` reps (reps * ops
+    per rep of work, GIL released); returns a total that depends on all of
+    it."""
+    cdef const bnn_roofline_form *forms = NULL
+    cdef int count = _roofline_forms(isa_name, kind, &forms)
     if isinstance(form, bool) or not isinstance(form, (int, np.integer)) or not 0 <= form < count:
         raise ValueError(f"form: expected an int in [0, {count}) for kernel set {isa_name!r}, got {form!r}")
     if isinstance(reps, bool) or not isinstance(reps, (int, np.integer)) or reps < 1:

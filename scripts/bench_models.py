@@ -167,8 +167,10 @@ def report_bench_rss(spec):
     print(f"\n== `pybnn bench mlp.bnn --batch 256`: {rss}")
 
 
-def bars(isa, mlp, conv, all_threads):
-    """Issue 10's bars (medians), where this run measured them."""
+def bars(isa, mlp, conv, all_threads, int8=None):
+    """Issue 10's bars (medians), where this run measured them. int8:
+    (binary ceiling, int8 ceiling, ConvNet MACs per image), 1 thread, to say
+    what the ratio to ONNX Runtime's int8 model asks of pybnn here."""
     def check(what, value, op, need, unit=""):
         ok = value <= need if op == "<=" else value >= need
         print(f"bar {what}: {value:.3f}{unit} (need {op} {need}{unit}): {'PASS' if ok else 'FAIL'}")
@@ -192,6 +194,13 @@ def bars(isa, mlp, conv, all_threads):
         row = conv.get((1, batch), {})
         if "ORT int8" in row:
             check(f"ConvNet vs ORT int8, batch {batch}, 1 thread", row["ORT int8"][0] / row["pybnn"][0], ">=", 3, "x")
+            if int8:
+                binary_ceiling, int8_ceiling, macs = int8
+                ort = macs / row["ORT int8"][0] / int8_ceiling
+                print(f"    (ORT int8 ran at {100 * ort:.0f}% of this core's int8 ceiling; 3x it needs pybnn at "
+                      f"{100 * 3 * ort * int8_ceiling / binary_ceiling:.0f}% of the binary ceiling, which is "
+                      f"{binary_ceiling / int8_ceiling:.2f}x the int8 one; pybnn ran at "
+                      f"{100 * macs / row['pybnn'][0] / binary_ceiling:.0f}%)")
 
 
 def main():
@@ -221,6 +230,12 @@ def main():
     for t in thread_counts:
         ceilings[t] = ceiling.measure(_core.isa(), t, args.runs, streams=False)
         print(ceilings[t].describe())
+    int8 = ceiling.int8_ceiling(_core.isa(), args.runs)
+    if int8:
+        print(f"int8 ceiling ({_core.isa()}, 1 thread): {int8[1] / 1e9:.1f} G int8-MAC/s per CPU-second "
+              f"({int8[0]}; median of {args.runs} runs); binary ceiling / int8 ceiling: "
+              f"{ceilings[1].cpu / int8[1]:.2f}x, how much faster a binary network can run than its int8 "
+              f"twin on this core at equal efficiency")
     mlp = mlp_spec(np.random.default_rng(1))
     conv = convnet_spec(np.random.default_rng(2))
     print(f"\n== MLP 784-4096-4096-4096-10 ({binary_macs(mlp) / 1e6:.0f} M MACs/image)")
@@ -229,7 +244,8 @@ def main():
     conv_rows = bench_net("convnet", conv, args.runs, thread_counts, batches, ceilings)
     report_sizes([("mlp", mlp), ("convnet", conv)])
     report_bench_rss(mlp)
-    bars(_core.isa(), mlp_rows, conv_rows, all_threads)
+    bars(_core.isa(), mlp_rows, conv_rows, all_threads,
+         (ceilings[1].cpu, int8[1], binary_macs(conv)) if int8 else None)
 
 
 if __name__ == "__main__":

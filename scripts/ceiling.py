@@ -151,24 +151,39 @@ def rate_samples(benches, repeats):
     return samples
 
 
-def alu_cpu_rate(isa, threads, repeats):
-    """{form name: [bit-ops per CPU-second of `threads` copies side by side,
-    one per run]}: each copy times itself with time.thread_time."""
+def alu_cpu_rate(isa, threads, repeats, kind="binary"):
+    """{form name: [ops per CPU-second of `threads` copies side by side, one
+    per run]}: each copy times itself with time.thread_time. kind: "binary"
+    (bit-ops) or "int8" (int8 MACs), as in pybnn._core.roofline_alu_forms."""
     out = {}
-    for index, (name, bits) in enumerate(_core.roofline_alu_forms(isa)):
-        reps = _reps_for(lambda r, i=index: _core.roofline_alu(isa, i, r), 1024)
+    for index, (name, ops) in enumerate(_core.roofline_alu_forms(isa, kind)):
+        reps = _reps_for(lambda r, i=index: _core.roofline_alu(isa, i, r, kind), 1024)
         runs = []
         for _ in range(repeats):
             rates = []
 
             def one():
                 t = time.thread_time()
-                _core.roofline_alu(isa, index, reps)
-                rates.append(reps * bits / max(time.thread_time() - t, 1e-9))
+                _core.roofline_alu(isa, index, reps, kind)
+                rates.append(reps * ops / max(time.thread_time() - t, 1e-9))
             side_by_side(one, threads)()
             runs.append(sum(rates))
         out[name] = runs
     return out
+
+
+def int8_ceiling(isa, repeats):
+    """(form, int8 MACs per CPU-second of one core) of the best int8
+    multiply-accumulate form of kernel set isa (VNNI where it has it; median
+    of `repeats` runs), or None where it has none: what an int8 network can
+    reach on this core, against which pybnn's ratio to one (ONNX Runtime's
+    int8 models in bench_models.py) is bounded by the binary ceiling over
+    this one at equal efficiency."""
+    runs = alu_cpu_rate(isa, 1, repeats, kind="int8")
+    if not runs:
+        return None
+    form = max(runs, key=lambda k: statistics.median(runs[k]))
+    return form, statistics.median(runs[form])
 
 
 class Ceiling:

@@ -163,3 +163,22 @@ def test_bench_models_scaling_is_a_median_of_paired_rounds(monkeypatch):
     assert state["round"] == 6  # 7 rounds, each 1 thread then 2
     assert ratio == pytest.approx(0.6)
     assert best == pytest.approx(0.6)
+
+
+def test_bench_models_says_what_the_int8_bar_asks(capsys):
+    """Beside the ratio to ONNX Runtime's int8 ConvNet, bench_models.py says
+    how close to its own ceiling ORT ran and so what pybnn's ceiling would
+    have to give for 3x: ORT at 150 G int8-MAC/s on a 200 G int8 ceiling is
+    75%; 3x that against an 800 G binary ceiling is 56%."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import bench_models
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    macs = 600e6
+    conv = {(1, 1): {"pybnn": (macs / 600e9, 0), "ORT int8": (macs / 150e9, 0)}}
+    bench_models.bars("avx2", {}, conv, 1, (800e9, 200e9, macs))
+    out = capsys.readouterr().out
+    assert "ConvNet vs ORT int8, batch 1, 1 thread: 4.000x (need >= 3x): PASS" in out
+    assert ("ORT int8 ran at 75% of this core's int8 ceiling; 3x it needs pybnn at 56% of the binary "
+            "ceiling, which is 4.00x the int8 one; pybnn ran at 75%") in out

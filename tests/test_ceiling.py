@@ -1,7 +1,7 @@
-"""The XOR + popcount ceilings the benchmarks measure (src/cpu/kernels/
-bgemm_roofline*.c, scripts/ceiling.py): every usable kernel set has ALU
-forms, each does the work it claims, and a kernel above the ceiling is
-reported."""
+"""The ceilings the benchmarks measure (src/cpu/kernels/bgemm_roofline*.c,
+u8gemm_roofline_*.c, scripts/ceiling.py): every usable kernel set has XOR +
+popcount ALU forms, the x86 SIMD sets int8 ones, each does the work it
+claims, and a kernel above the ceiling is reported."""
 import os
 import sys
 
@@ -39,6 +39,35 @@ def test_alu_form_arguments_are_checked():
     with pytest.raises(ValueError, match="reps: expected a positive int"):
         _core.roofline_alu(isa, 0, 0)
     assert _core.roofline_alu_forms("sve9") == []
+
+
+# The kernel sets with an int8 multiply-accumulate form (u8gemm_roofline_*.c).
+INT8_SETS = {"avx2", "avxvnni", "avx512", "avx512vnni"}
+
+
+def test_int8_forms_do_the_macs_they_claim(isa):
+    """Every int8 form multiplies bytes of 1 by bytes of 3 into 32-bit lanes:
+    its total is 3 per MAC, so it does exactly the MACs per rep it claims
+    (the int8 ceiling's rate is computed from that count)."""
+    forms = _core.roofline_alu_forms(isa, "int8")
+    assert bool(forms) == (isa in INT8_SETS), forms
+    for index, (name, macs) in enumerate(forms):
+        assert macs > 0 and macs % 32 == 0, name
+        for reps in (1, 8, 16):
+            assert _core.roofline_alu(isa, index, reps, "int8") == 3 * reps * macs, (name, reps)
+    result = ceiling.int8_ceiling(isa, 2)
+    if forms:
+        form, rate = result
+        assert form in dict(forms) and rate > 0
+    else:
+        assert result is None
+
+
+def test_roofline_kind_is_checked():
+    with pytest.raises(ValueError, match="kind: expected one of"):
+        _core.roofline_alu_forms(_core.isa(), "int4")
+    with pytest.raises(ValueError, match="kind: expected one of"):
+        _core.roofline_alu(_core.isa(), 0, 1, "float")
 
 
 def test_streaming_rate_counts_exactly(isa):

@@ -1,5 +1,6 @@
 /* bgemm_roofline.c - benchmark only: the XOR + popcount ceilings a bgemm
- * kernel works under, per kernel set, and the portable versions of them.
+ * kernel works under, per kernel set, and the portable versions of them;
+ * and the tables of the int8 ceilings (u8gemm_roofline_*.c).
  *
  * Two kinds (scripts/bench_bgemm.py measures both):
  *   - ALU ceiling: XOR, popcount and accumulate on registers only (no loads),
@@ -144,6 +145,17 @@ bnn_status bnn_roofline_xor_popcount(const char *isa, const bnn_word *a, const b
     return bnn_fail(BNN_ERR_UNSUPPORTED, "roofline: no roofline kernel for kernel set '%s'", isa);
 }
 
+/* The length of a NULL-terminated table (0 for none), which goes to *forms. */
+static int table_length(const bnn_roofline_form *table, const bnn_roofline_form **forms)
+{
+    int count = 0;
+    while (table && table[count].run)
+        count++;
+    if (forms)
+        *forms = table;
+    return count;
+}
+
 int bnn_roofline_alu_forms(const char *isa, const bnn_roofline_form **forms)
 {
     const bnn_roofline_form *table = NULL;
@@ -161,10 +173,30 @@ int bnn_roofline_alu_forms(const char *isa, const bnn_roofline_form **forms)
     if (strncmp(isa, "neon", 4) == 0)
         table = bnn_roofline_alu_neon;
 #endif
-    int count = 0;
-    while (table && table[count].run)
-        count++;
-    if (forms)
-        *forms = table;
-    return count;
+    return table_length(table, forms);
+}
+
+/* The int8 ceiling an int8 network meets on this core, for the comparisons
+ * with one (scripts/bench_models.py against ONNX Runtime's int8 models): the
+ * best int8 multiply-accumulate of the kernel set's ISA, VNNI where it has
+ * it. Binary MACs per cycle over int8 MACs per cycle is how much faster a
+ * binary network can be than its int8 twin at equal efficiency. */
+int bnn_roofline_int8_forms(const char *isa, const bnn_roofline_form **forms)
+{
+    const bnn_roofline_form *table = NULL;
+    if (!isa || !isa_usable(isa))
+        return 0;
+#ifdef BNN_ARCH_X86
+    if (strcmp(isa, "avx2") == 0)
+        table = bnn_roofline_int8_avx2;
+#ifdef BNN_WITH_AVXVNNI
+    if (strcmp(isa, "avxvnni") == 0)
+        table = bnn_roofline_int8_avxvnni;
+#endif
+    if (strcmp(isa, "avx512") == 0)
+        table = bnn_roofline_int8_avx512;
+    if (strcmp(isa, "avx512vnni") == 0)
+        table = bnn_roofline_int8_avx512vnni;
+#endif
+    return table_length(table, forms);
 }

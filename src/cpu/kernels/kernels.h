@@ -244,19 +244,29 @@ bnn_status bnn_roofline_xor_popcount(const char *isa, const bnn_word *a, const b
 uint64_t bnn_roofline_xor_popcount_scalar(const bnn_word *a, const bnn_word *b, size_t words,
                                           size_t reps);
 
-/* ALU ceiling forms (bgemm_roofline.c): run(reps) does reps * bit_ops_per_rep
- * XOR + popcount + accumulate bit operations on registers only and returns
- * the total count. bnn_roofline_alu_forms sets *forms to the table of a usable
- * kernel set ("ref" gets the scalar one) and returns its length (0: none). */
+/* ALU ceiling forms (bgemm_roofline.c): run(reps) does reps * ops_per_rep
+ * operations on registers only and returns a total that depends on all of
+ * them. bnn_roofline_alu_forms: XOR + popcount + accumulate, ops being bit
+ * operations (binary MACs). bnn_roofline_int8_forms: u8 x s8 multiply-adds
+ * into 32 bits, ops being int8 MACs (the ceiling of an int8 network on the
+ * same core). Each sets *forms to the table of a usable kernel set ("ref"
+ * gets the scalar binary one) and returns its length (0: none). */
 typedef struct bnn_roofline_form {
     const char *name;
     uint64_t (*run)(size_t reps);
-    uint64_t bit_ops_per_rep;
+    uint64_t ops_per_rep;
 } bnn_roofline_form;
 int bnn_roofline_alu_forms(const char *isa, const bnn_roofline_form **forms);
+int bnn_roofline_int8_forms(const char *isa, const bnn_roofline_form **forms);
 #ifdef BNN_ARCH_X86
 extern const bnn_roofline_form bnn_roofline_alu_avx2[];   /* NULL-terminated */
 extern const bnn_roofline_form bnn_roofline_alu_avx512[]; /* NULL-terminated */
+extern const bnn_roofline_form bnn_roofline_int8_avx2[];       /* NULL-terminated */
+extern const bnn_roofline_form bnn_roofline_int8_avx512[];     /* NULL-terminated */
+extern const bnn_roofline_form bnn_roofline_int8_avx512vnni[]; /* NULL-terminated */
+#ifdef BNN_WITH_AVXVNNI
+extern const bnn_roofline_form bnn_roofline_int8_avxvnni[]; /* NULL-terminated */
+#endif
 uint64_t bnn_roofline_xor_popcount_avx2(const bnn_word *a, const bnn_word *b, size_t words,
                                         size_t reps);
 uint64_t bnn_roofline_xor_popcount_avx512(const bnn_word *a, const bnn_word *b, size_t words,
