@@ -1,6 +1,6 @@
 """The ceilings the benchmarks measure (src/cpu/kernels/bgemm_roofline*.c,
 u8gemm_roofline_*.c, scripts/ceiling.py): every usable kernel set has XOR +
-popcount ALU forms, the x86 SIMD sets int8 ones, each does the work it
+popcount ALU forms, the x86 SIMD sets and neondot int8 ones, each does the work it
 claims, and a kernel above the ceiling is reported."""
 import os
 import sys
@@ -41,8 +41,9 @@ def test_alu_form_arguments_are_checked():
     assert _core.roofline_alu_forms("sve9") == []
 
 
-# The kernel sets with an int8 multiply-accumulate form (u8gemm_roofline_*.c).
-INT8_SETS = {"avx2", "avxvnni", "avx512", "avx512vnni"}
+# The kernel sets with an int8 multiply-accumulate form (u8gemm_roofline_*.c;
+# NEON without the dot product has none).
+INT8_SETS = {"avx2", "avxvnni", "avx512", "avx512vnni", "neondot"}
 
 
 def test_int8_forms_do_the_macs_they_claim(isa):

@@ -393,6 +393,14 @@ static void test_roofline(int t)
         check(got == reps * want, t, density ? "roofline all ones" : "roofline random");
         free(a), free(b);
     }
+    /* The int8 ceiling forms multiply bytes of 1 by bytes of 3: 3 per MAC,
+     * so each does exactly the MACs per rep it claims (the rate is computed
+     * from that count). */
+    const bnn_roofline_form *forms = NULL;
+    int count = bnn_roofline_int8_forms(isas[t], &forms);
+    for (int f = 0; f < count; f++)
+        for (size_t r = 1; r <= 9; r += 8)
+            check(forms[f].run(r) == 3 * r * forms[f].ops_per_rep, t, forms[f].name);
 }
 
 int main(int argc, char **argv)

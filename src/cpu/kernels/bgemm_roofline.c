@@ -198,5 +198,9 @@ int bnn_roofline_int8_forms(const char *isa, const bnn_roofline_form **forms)
     if (strcmp(isa, "avx512vnni") == 0)
         table = bnn_roofline_int8_avx512vnni;
 #endif
+#if defined(__aarch64__)
+    if (strcmp(isa, "neondot") == 0)
+        table = bnn_roofline_int8_neondot;
+#endif
     return table_length(table, forms);
 }

@@ -295,6 +295,7 @@ uint64_t bnn_roofline_xor_popcount_neon(const bnn_word *a, const bnn_word *b, si
 /* ARMv8.2 dot product (HWCAP_ASIMDDP); built with +dotprod */
 void bnn_u8gemm_neondot(size_t m, size_t n, size_t k, const uint8_t *x, size_t ldx,
                         const int8_t *w, int32_t *c, size_t ldc);
+extern const bnn_roofline_form bnn_roofline_int8_neondot[]; /* NULL-terminated */
 #endif
 
 #endif
