@@ -238,6 +238,7 @@ static inline __attribute__((always_inline)) void short_rows(
     {                                                                                             \
         short_rows(s, n, words, b, c, k, full, tail);                                             \
     }
+/* tails 0-3: scalar words; 4: TAIL_VEC (a literal, for the names) */
 SHORT_ROWS(1, 0)
 SHORT_ROWS(1, 1)
 SHORT_ROWS(1, 2)
