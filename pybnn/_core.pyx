@@ -372,7 +372,7 @@ def roofline_alu_forms(isa_name, kind="binary"):
     """Benchmark only: the ALU ceiling forms of kernel set `isa_name` as a
     list of (name, ops per rep); empty when the set has none or is not
     usable. kind "binary": XOR + popcount + accumulate on registers, ops
-    being bit-ops (binary MACs); "int8": the u8 x s8 multiply-accumulate of
+    being bit-ops (binary MACs); "int8": the byte multiply-accumulate of
     the set's ISA (VNNI where it has it), ops being int8 MACs: the ceiling
     of an int8 network on this core."""
     cdef const bnn_roofline_form *forms = NULL

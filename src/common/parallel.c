@@ -11,9 +11,8 @@
  * `state` while the region is still open, takes tasks (from its home range
  * first: task_range below), and leaves. The caller runs tasks too; when
  * none are left it closes the region and waits only for the helpers that
- * joined. A helper
- * that the OS has not scheduled (a busy machine) never delays the caller: it
- * finds the region closed and does nothing. A helper spins for a while (about
+ * joined. A helper that the OS has not scheduled (a busy machine) never
+ * delays the caller: it finds the region closed and does nothing. A helper spins for a while (about
  * 0.1-0.3 ms) before it sleeps on a condition variable, so back-to-back
  * layers reach it without a system call.
  *

@@ -299,7 +299,7 @@ static void one_row(size_t n, size_t words, const bnn_word *a, const bnn_word *b
     /* B past L1 comes from L2 (or further) group by group: fetching the
      * group ONE_ROW_AHEAD ahead into L1 while this one is counted, 8 lines
      * per vector step (a group is `words` lines), overlaps the two. In one
-     * process (ab_bgemm.sh), Sapphire Rapids: [1,512,2304] 1.10x,
+     * process (ab_bgemm.sh), Sapphire Rapids: [1,512,2304] 1.06-1.10x,
      * [1,512,4608] 1.19x, [1,4096,2048] 1.20x, [1,4096,4096] (B the size of
      * L2) 1.25x, [1,4096,8192] (B from L3) 1.12x; with B in L1 the
      * prefetches cost 6-7% ([1,128,2304]), so smaller B goes without. */

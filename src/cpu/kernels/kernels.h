@@ -247,7 +247,7 @@ uint64_t bnn_roofline_xor_popcount_scalar(const bnn_word *a, const bnn_word *b, 
 /* ALU ceiling forms (bgemm_roofline.c): run(reps) does reps * ops_per_rep
  * operations on registers only and returns a total that depends on all of
  * them. bnn_roofline_alu_forms: XOR + popcount + accumulate, ops being bit
- * operations (binary MACs). bnn_roofline_int8_forms: u8 x s8 multiply-adds
+ * operations (binary MACs). bnn_roofline_int8_forms: byte multiply-adds
  * into 32 bits, ops being int8 MACs (the ceiling of an int8 network on the
  * same core). Each sets *forms to the table of a usable kernel set ("ref"
  * gets the scalar binary one) and returns its length (0: none). */

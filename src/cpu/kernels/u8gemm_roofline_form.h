@@ -4,9 +4,10 @@
  * defines:
  *
  *   FORM_NAME          the function to define: uint64_t FORM_NAME(size_t reps)
- *   FORM_VEC           the vector type (__m256i, __m512i)
+ *   FORM_VEC           the vector type (__m256i, __m512i, uint32x4_t)
  *   FORM_SET1_8(v)     a vector of bytes v;  FORM_ZERO()  a vector of zeros
- *   FORM_MAC(acc, a, b)  acc + the u8 x s8 products of a and b, in 32-bit lanes
+ *   FORM_MAC(acc, a, b)  acc + the byte products of a and b (u8 x s8 on x86,
+ *                      u8 x u8 for udot), summed 4 to a 32-bit lane
  *   FORM_ADD32(a, b)   32-bit lane sums;  FORM_LANES  32-bit lanes per vector
  *   FORM_REG           the asm constraint of a vector register ("+v" on x86
  *                      by default, "+w" on aarch64)
